@@ -1,0 +1,5 @@
+"""`python -m simulator` is `erpsim`."""
+
+from simulator.cli import main
+
+main()

@@ -1,0 +1,270 @@
+"""Dataset profiles: TOML files validated into frozen, typed models.
+
+A profile says how big the synthetic ERP is and how its distributions are shaped. Every knob
+has a default that describes a mid-sized European distributor of industrial supplies, so a
+custom profile only needs the keys it changes. Unknown keys are errors: a typo must not
+silently fall back to a default.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from simulator.errors import UserError
+
+PROFILES_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "profiles"
+
+Share = Annotated[float, Field(ge=0.0, le=1.0)]
+Positive = Annotated[float, Field(gt=0.0)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LogNormal(_Model):
+    """A log-normal distribution given by its median and the sigma of its logarithm."""
+
+    median: Positive
+    sigma: Annotated[float, Field(ge=0.0, le=4.0)]
+
+
+class Range(_Model):
+    """A closed interval [min, max]."""
+
+    min: float
+    max: float
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Range:
+        if self.min > self.max:
+            raise ValueError(f"min ({self.min}) must not exceed max ({self.max})")
+        return self
+
+
+class CatalogProfile(_Model):
+    """Items, their categories, units and list prices."""
+
+    items: Annotated[int, Field(ge=1, le=5_000_000)] = 800
+    # Leaf (level-3) categories; levels 1 and 2 come from the vocabulary.
+    categories: Annotated[int, Field(ge=1, le=100_000)] = 30
+    # List prices in local currency: log-normal around the family's median, times this factor.
+    list_price: LogNormal = LogNormal(median=24.0, sigma=1.0)
+    # Gross margin: unit cost = list price x (1 - margin).
+    margin: Range = Range(min=0.18, max=0.55)
+    # Share of items sold in alternative units too (box, pallet, roll, bag...).
+    alternative_units_share: Share = 0.6
+    blocked_share: Share = 0.01
+    # Zipf-like exponent of item popularity: larger means a few items sell most.
+    popularity_skew: Annotated[float, Field(ge=0.0, le=3.0)] = 1.1
+
+    @model_validator(mode="after")
+    def _margin_is_a_share(self) -> CatalogProfile:
+        if not 0.0 < self.margin.min <= self.margin.max < 1.0:
+            raise ValueError("margin must lie within (0, 1): unit cost stays below price")
+        return self
+
+
+class StockProfile(_Model):
+    """Warehouses and stock per item x location."""
+
+    locations: Annotated[int, Field(ge=1, le=12)] = 3
+    # Share of item x location pairs with nothing on hand at the snapshot.
+    stock_out_share: Share = 0.04
+    # Days of average demand kept on hand (log-normal).
+    days_of_cover: LogNormal = LogNormal(median=30.0, sigma=0.5)
+    lead_time_days: Range = Range(min=3, max=35)
+
+    @model_validator(mode="after")
+    def _lead_time_positive(self) -> StockProfile:
+        if self.lead_time_days.min < 1:
+            raise ValueError("lead_time_days.min must be at least 1")
+        return self
+
+
+class CustomersProfile(_Model):
+    """Customer accounts, their size distribution and their people."""
+
+    count: Annotated[int, Field(ge=1, le=2_000_000)] = 200
+    # Pareto shape of expected yearly volume. 1.1 puts ~75 % of volume in the top 20 % of
+    # accounts at these sizes (1.16 is the textbook 80/20 for an infinite population).
+    pareto_alpha: Annotated[float, Field(gt=1.0, le=5.0)] = 1.1
+    # Smallest expected yearly volume, local currency.
+    min_annual_volume: Positive = 3_000.0
+    # The top accounts by volume are the key accounts.
+    key_account_share: Share = 0.10
+    blocked_share: Share = 0.02
+    home_country: str = "ES"
+    # Customers by country code; the home country takes the rest.
+    foreign_countries: dict[str, Share] = Field(
+        default_factory=lambda: {"PT": 0.06, "FR": 0.05, "DE": 0.03, "GB": 0.03, "US": 0.02}
+    )
+    # Customer segments and their shares.
+    segments: dict[str, Positive] = Field(
+        default_factory=lambda: {
+            "manufacturing": 0.30,
+            "construction": 0.25,
+            "facility": 0.20,
+            "reseller": 0.15,
+            "public": 0.10,
+        }
+    )
+    # Buyers per account: 1 + Poisson(mean scaled by account size, capped).
+    buyers: Range = Range(min=1, max=12)
+    ap_clerks: Range = Range(min=1, max=2)
+    # Order lines per order (log-normal), before size scaling.
+    basket_lines: LogNormal = LogNormal(median=4.0, sigma=0.6)
+    # Level-2 categories in an account's assortment, from smallest to largest account.
+    assortment_categories: Range = Range(min=3, max=30)
+    # Items a customer reorders (its repeat basket), from smallest to largest account.
+    preferred_items: Range = Range(min=8, max=150)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CustomersProfile:
+        if sum(self.foreign_countries.values()) >= 1.0:
+            raise ValueError("foreign_countries shares must add up to less than 1")
+        if self.buyers.min < 1:
+            raise ValueError("buyers.min must be at least 1 (someone has to order)")
+        if self.ap_clerks.min < 0 or self.assortment_categories.min < 1:
+            raise ValueError("ap_clerks.min must be >= 0 and assortment_categories.min >= 1")
+        if self.preferred_items.min < 1:
+            raise ValueError("preferred_items.min must be at least 1")
+        return self
+
+
+class SalesProfile(_Model):
+    """The sales organisation."""
+
+    salespeople: Annotated[int, Field(ge=1, le=10_000)] = 8
+    # Of those, key-account managers (they own the key accounts).
+    key_account_managers: Annotated[int, Field(ge=0, le=10_000)] = 2
+
+    @model_validator(mode="after")
+    def _managers_fit(self) -> SalesProfile:
+        if self.key_account_managers >= self.salespeople:
+            raise ValueError("key_account_managers must be fewer than salespeople")
+        return self
+
+
+class PricingProfile(_Model):
+    """Price lists: all customers, price groups, customers, campaigns, discounts."""
+
+    # Share of items with quantity breaks on the all-customers list.
+    quantity_break_share: Share = 0.35
+    # Minimum quantities (base units) of the breaks and the extra discount at each.
+    quantity_breaks: list[Annotated[float, Field(gt=1.0)]] = Field(
+        default_factory=lambda: [10.0, 50.0, 100.0]
+    )
+    quantity_break_discounts: list[Share] = Field(default_factory=lambda: [0.03, 0.06, 0.10])
+    # Share of items with a list price in each foreign currency in use (else LCY is converted).
+    currency_price_share: Share = 0.3
+    # Share of items on each customer price group's list, and that group's discount range.
+    price_group_item_share: Share = 0.25
+    price_group_discount: Range = Range(min=0.03, max=0.15)
+    # Share of non-key accounts with a customer price list (key accounts always have one).
+    customer_price_share: Share = 0.45
+    # Items on a customer's list, as a share of its preferred items plus extra assortment items.
+    customer_price_items: Range = Range(min=10, max=400)
+    customer_discount: Range = Range(min=0.04, max=0.22)
+    # Share of customer price lines that sit above the list price (stale agreements). The
+    # default 0 keeps every customer price at or below the all-customers price.
+    customer_price_above_list_share: Share = 0.0
+    # Share of customer price lines replaced by a newer agreement (old line kept, expired),
+    # and of lines with a renegotiated price that starts in the future.
+    expired_agreement_share: Share = 0.15
+    future_agreement_share: Share = 0.05
+    # Campaigns over the two years before the snapshot (some current, one upcoming).
+    campaigns: Annotated[int, Field(ge=0, le=1000)] = 8
+    campaign_item_share: Share = 0.02
+    campaign_discount: Range = Range(min=0.08, max=0.25)
+    campaign_days: Range = Range(min=14, max=60)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PricingProfile:
+        if len(self.quantity_breaks) != len(self.quantity_break_discounts):
+            raise ValueError("quantity_breaks and quantity_break_discounts differ in length")
+        if self.quantity_breaks != sorted(set(self.quantity_breaks)):
+            raise ValueError("quantity_breaks must be strictly increasing")
+        if self.quantity_break_discounts != sorted(self.quantity_break_discounts):
+            raise ValueError(
+                "quantity_break_discounts must not decrease (bigger break, lower price)"
+            )
+        for name in ("price_group_discount", "customer_discount", "campaign_discount"):
+            band: Range = getattr(self, name)
+            if not 0.0 <= band.min <= band.max < 1.0:
+                raise ValueError(f"{name} must lie within [0, 1)")
+        if self.customer_price_items.min < 1 or self.campaign_days.min < 1:
+            raise ValueError("customer_price_items.min and campaign_days.min must be >= 1")
+        return self
+
+
+class Profile(_Model):
+    """A whole dataset profile."""
+
+    name: str
+    description: str = ""
+    # The dataset's "now": master data is the ERP's state at this date.
+    as_of: dt.date = dt.date(2026, 10, 1)
+    currency: str = "EUR"
+    catalog: CatalogProfile = CatalogProfile()
+    stock: StockProfile = StockProfile()
+    customers: CustomersProfile = CustomersProfile()
+    sales: SalesProfile = SalesProfile()
+    pricing: PricingProfile = PricingProfile()
+
+
+def builtin_profiles() -> list[str]:
+    """Names of the profiles shipped in fixtures/profiles."""
+    return sorted(path.stem for path in PROFILES_DIR.glob("*.toml"))
+
+
+def resolve_profile_path(name_or_path: str) -> Path:
+    """A built-in profile name (``small``) or a path to a TOML file."""
+    candidate = Path(name_or_path)
+    if candidate.suffix == ".toml" or candidate.exists():
+        if not candidate.is_file():
+            raise UserError(f"profile file not found: {name_or_path}")
+        return candidate
+    builtin = PROFILES_DIR / f"{name_or_path}.toml"
+    if not builtin.is_file():
+        known = ", ".join(builtin_profiles())
+        raise UserError(f"unknown profile {name_or_path!r} (built-in profiles: {known})")
+    return builtin
+
+
+def load_profile(name_or_path: str) -> Profile:
+    """Load and validate a profile; any problem is a UserError naming file, field and cause."""
+    path = resolve_profile_path(name_or_path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"cannot read profile {path}: {exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"profile {path} is not valid TOML: {exc}") from exc
+    data.setdefault("name", path.stem)
+    return profile_from_dict(data, source=str(path))
+
+
+def profile_from_dict(data: dict[str, object], *, source: str = "<profile>") -> Profile:
+    """Validate a profile given as a mapping (a parsed TOML file, or stored run metadata)."""
+    try:
+        return Profile.model_validate(data)
+    except ValidationError as exc:
+        raise UserError(f"profile {source}: {describe_validation_error(exc)}") from exc
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """The first problem of a pydantic error as 'field a.b: message' (one line)."""
+    first = exc.errors()[0]
+    location = ".".join(str(part) for part in first["loc"])
+    message = first["msg"]
+    if first["type"] == "extra_forbidden":
+        message = "unknown key"
+    more = len(exc.errors()) - 1
+    suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+    return f"field {location or '(top level)'}: {message}{suffix}"

@@ -1,0 +1,1 @@
+"""The synthetic ERP: schema, master-data generation, pricing (and, later, the world over time)."""

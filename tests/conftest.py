@@ -1,0 +1,39 @@
+"""Shared fixtures: one small dataset per test session (it takes about a second)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from simulator.config import Profile, load_profile
+from simulator.erp.generate import GenerationSummary, generate
+
+SEED = 7
+
+
+@pytest.fixture(scope="session")
+def small_profile() -> Profile:
+    return load_profile("small")
+
+
+@pytest.fixture(scope="session")
+def small_run(
+    tmp_path_factory: pytest.TempPathFactory, small_profile: Profile
+) -> GenerationSummary:
+    out = tmp_path_factory.mktemp("small") / "erp.sqlite"
+    return generate(small_profile, seed=SEED, out=out)
+
+
+@pytest.fixture(scope="session")
+def small_db(small_run: GenerationSummary) -> Path:
+    return small_run.path
+
+
+@pytest.fixture
+def conn(small_db: Path) -> Iterator[sqlite3.Connection]:
+    connection = sqlite3.connect(f"file:{small_db}?mode=ro", uri=True)
+    yield connection
+    connection.close()
