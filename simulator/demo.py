@@ -7,6 +7,7 @@ prove determinism (two shards merged give the single run's digest) and export to
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from simulator.console import counts_table
 from simulator.erp.export import export_database
 from simulator.erp.generate import Shard, generate
 from simulator.erp.merge import merge_shards
-from simulator.erp.pricing import PriceRequest, SqlitePriceData, resolve_price
+from simulator.erp.pricing import LineRef, PriceRequest, SqlitePriceData, resolve_price
 
 DEMO_SEED = 7
 
@@ -58,7 +59,7 @@ def run_demo(workdir: Path, out: Console, err: Console) -> None:
     out.print("\nNext: erpsim generate --profile medium --out data/medium.sqlite")
 
 
-def _pricing_example(db: Path, as_of: object, out: Console) -> None:
+def _pricing_example(db: Path, as_of: dt.date, out: Console) -> None:
     """A key account's most reordered item at 1 unit and at a quantity break."""
     conn = sqlite3.connect(db)
     try:
@@ -77,20 +78,28 @@ def _pricing_example(db: Path, as_of: object, out: Console) -> None:
         customer, name, item, item_name = row
         data = SqlitePriceData(conn)
         table = Table(title=f"{name} ({customer}) buys {item_name} ({item})", title_justify="left")
-        for column in ("quantity", "unit price", "discount %", "line amount", "decided by"):
-            table.add_column(column, justify="right" if column != "decided by" else "left")
+        for column in ("quantity", "unit price", "discount %", "line amount"):
+            table.add_column(column, justify="right")
+        table.add_column("price from")
+        table.add_column("discount from")
         list_price = conn.execute("SELECT unit_price FROM items WHERE no = ?", (item,)).fetchone()
         for quantity in (1, 10, 100):
-            result = resolve_price(data, PriceRequest(customer, item, quantity, as_of))  # type: ignore[arg-type]
-            source = result.price_source
+            result = resolve_price(data, PriceRequest(customer, item, quantity, as_of))
             table.add_row(
                 str(quantity),
                 f"{result.unit_price:,.4f}",
                 f"{result.line_discount_pct:g}",
                 f"{result.line_amount:,.2f}",
-                f"{source.price_list_code} line {source.line_no}" if source else "item card",
+                _describe(result.price_source, "item card"),
+                _describe(result.discount_source, "-"),
             )
         out.print(table)
         out.print(f"list price {list_price[0]:,.4f} EUR per base unit")
     finally:
         conn.close()
+
+
+def _describe(source: LineRef | None, default: str) -> str:
+    if source is None:
+        return default
+    return f"{source.price_list_code} #{source.line_no}"

@@ -330,7 +330,9 @@ PRICE_LISTS = _table(
 )
 
 # Price list lines carry their header's source, currency and (possibly narrower) dates, as in
-# BC. asset_type is 'Item' (asset_no = item no) or 'Item Discount Group' (asset_no = group).
+# BC, and their own allow_line_disc and status (pricing reads the line, never the header or
+# the price group). 'All Customers' lines have source_no ''. asset_type is 'Item' (asset_no =
+# item no) or 'Item Discount Group' (asset_no = group).
 # A 'Price' line sets unit_price (per unit_of_measure_code, or per base unit when that is '');
 # a 'Discount' line sets line_discount_pct. minimum_quantity is in unit_of_measure_code, or in
 # base units when that is ''.
