@@ -56,11 +56,20 @@ def generate(
     shard: Annotated[
         str, typer.Option(help="Write only shard I of N (0-based), e.g. 0/4; merge them later.")
     ] = "0/1",
+    history_months: Annotated[
+        int | None,
+        typer.Option(
+            help="Months of simulated history up to the profile's as_of date (0 = master "
+            "data only; default: the profile's history.months, 24 in the built-ins)."
+        ),
+    ] = None,
     force: Annotated[bool, typer.Option(help="Overwrite an existing output file.")] = False,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
-    """Generate ERP master data (catalog, customers, contacts, prices, stock) into SQLite.
+    """Generate an ERP dataset into SQLite: master data (catalog, customers, contacts,
+    prices, stock) and its simulated history (quotes, orders, shipments, invoices, payments,
+    price changes, service inquiries).
 
     Example: erpsim generate --profile small --seed 7 --out data/erp.sqlite
     """
@@ -69,11 +78,18 @@ def generate(
 
     chosen = load_profile(profile)
     parsed = Shard.parse(shard)
+    options = {
+        "seed": seed,
+        "out": out,
+        "shard": parsed,
+        "force": force,
+        "history_months": history_months,
+    }
     if quiet or as_json:
-        summary = run(chosen, seed=seed, out=out, shard=parsed, force=force)
+        summary = run(chosen, **options)
     else:
         with RichProgress(stderr) as progress:
-            summary = run(chosen, seed=seed, out=out, shard=parsed, force=force, progress=progress)
+            summary = run(chosen, progress=progress, **options)
     if as_json:
         print(json.dumps(summary.as_dict(), indent=2))
         return
@@ -85,6 +101,26 @@ def generate(
         f"({sum(summary.counts.values()) / summary.seconds:,.0f} rows/s)"
     )
     stdout.print(f"digest  {summary.digest}")
+
+
+@app.command()
+def stats(
+    db: Annotated[Path, typer.Option(help="An erpsim database.")] = Path("data/erp.sqlite"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """Show whether the world looks like a real distributor: orders per month, revenue
+    concentration, basket size, repeat lines, stock-outs, payment punctuality, inquiries,
+    price changes, each against its expected range.
+
+    Example: erpsim stats --db data/erp.sqlite
+    """
+    from simulator.erp.stats import compute_stats, render_stats
+
+    figures = compute_stats(db)
+    if as_json:
+        print(json.dumps(figures, indent=2))
+    else:
+        render_stats(figures, stdout)
 
 
 @app.command()

@@ -203,6 +203,91 @@ class PricingProfile(_Model):
         return self
 
 
+Rate = Annotated[float, Field(ge=0.0)]
+
+
+class HistoryProfile(_Model):
+    """The world over time: how orders, stock, prices, invoices and service evolve.
+
+    Defaults describe a Spanish distributor of industrial supplies: most orders by phone and
+    e-mail, EDI for the big accounts, an August holiday dip, invoices due in 30-60 days and
+    paid a little late, a few percent of lines returned.
+    """
+
+    # Months simulated before the dataset's as_of date (`--history-months` overrides).
+    months: Annotated[int, Field(ge=0, le=120)] = 24
+    # Regularity of each account's rhythm: inter-order gaps are Gamma(shape) around its mean
+    # interval (1 = memoryless Poisson, larger = more regular, as replenishment buying is).
+    order_gap_shape: Annotated[float, Field(gt=0.0, le=50.0)] = 3.0
+    # Demand multipliers January..December (the August holiday and Christmas dip).
+    monthly_seasonality: list[Positive] = Field(
+        default_factory=lambda: [0.95, 1.0, 1.1, 1.05, 1.05, 1.0, 0.95, 0.6, 1.1, 1.1, 1.05, 0.85]
+    )
+    # Chance an order that falls on a Saturday / Sunday stays there (else: next Monday).
+    saturday_share: Share = 0.05
+    sunday_share: Share = 0.0
+    # Share of order lines that are not from the repeat basket (new or occasional items).
+    new_item_share: Share = 0.12
+    # Spread (sigma of the log) of line quantities around the usual quantity.
+    quantity_sigma: Annotated[float, Field(ge=0.0, le=2.0)] = 0.35
+    # Quotes: share of orders that start as a quote, share of quotes accepted, days a quote
+    # stays valid and days until the customer decides.
+    quote_share: Share = 0.12
+    quote_conversion: Share = 0.65
+    quote_validity_days: Annotated[int, Field(ge=1, le=365)] = 30
+    quote_decision_days: Range = Range(min=1, max=14)
+    # Offline channels of orders (normalised); key accounts move this share to EDI.
+    channel_mix: dict[str, Positive] = Field(
+        default_factory=lambda: {"phone": 0.35, "email": 0.35, "edi": 0.12, "sales_rep": 0.18}
+    )
+    key_account_edi_share: Share = 0.45
+    # A web-store pilot: share of accounts in it, months before as_of it started, share of
+    # the pilot accounts' orders placed on the web. 0 = no web orders in the history.
+    web_pilot_share: Share = 0.0
+    web_pilot_months: Annotated[int, Field(ge=0, le=120)] = 6
+    web_pilot_order_share: Share = 0.3
+    requested_delivery_days: Range = Range(min=1, max=7)
+    # Replenishment lead times vary around the item's lead time (sigma of the log).
+    lead_time_sigma: Annotated[float, Field(ge=0.0, le=1.0)] = 0.2
+    # Yearly list-price review per product family: share of items repriced, increase range.
+    list_price_review_share: Share = 0.6
+    list_price_increase: Range = Range(min=0.015, max=0.05)
+    # A new campaign every N days (announced 3 weeks ahead).
+    campaign_interval_days: Annotated[int, Field(ge=7, le=3650)] = 90
+    # Agreement renegotiations per account with an agreement per year; share of its items
+    # repriced and the change range.
+    renegotiations_per_year: Rate = 0.5
+    renegotiation_item_share: Share = 0.2
+    renegotiation_change: Range = Range(min=-0.04, max=0.03)
+    # Monthly volatility (sigma of the log) of exchange rates.
+    exchange_rate_volatility: Annotated[float, Field(ge=0.0, le=0.5)] = 0.012
+    # Receivables: share of invoices with a cash-discount term paid inside the discount
+    # period; spread (days) of each payment around the account's habit.
+    early_payment_share: Share = 0.5
+    payment_days_sigma: Annotated[float, Field(ge=0.0, le=60.0)] = 5.0
+    # Service: chance an order brings a "where is my order" call (higher when backordered),
+    # an invoice a copy request, a shipped line a return request; days until a return.
+    order_status_inquiry_rate: Share = 0.06
+    backorder_inquiry_rate: Share = 0.35
+    invoice_copy_rate: Share = 0.03
+    return_rate: Share = 0.006
+    return_days: Range = Range(min=2, max=30)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> HistoryProfile:
+        if len(self.monthly_seasonality) != 12:
+            raise ValueError("monthly_seasonality needs 12 values, January to December")
+        if self.quote_decision_days.min < 0 or self.return_days.min < 0:
+            raise ValueError("quote_decision_days and return_days must not be negative")
+        if self.quote_decision_days.max > self.quote_validity_days:
+            raise ValueError("quote_decision_days.max exceeds quote_validity_days")
+        if self.requested_delivery_days.min < 0:
+            raise ValueError("requested_delivery_days must not be negative")
+        if self.renegotiation_change.min <= -1.0 or self.list_price_increase.min <= -1.0:
+            raise ValueError("price changes must stay above -100 %")
+        return self
+
+
 class Profile(_Model):
     """A whole dataset profile."""
 
@@ -216,6 +301,24 @@ class Profile(_Model):
     customers: CustomersProfile = CustomersProfile()
     sales: SalesProfile = SalesProfile()
     pricing: PricingProfile = PricingProfile()
+    history: HistoryProfile = HistoryProfile()
+
+    @model_validator(mode="after")
+    def _history_fits(self) -> Profile:
+        check_history_months(self, self.history.months)
+        return self
+
+
+def check_history_months(profile: Profile, months: int) -> None:
+    """Knobs that only make sense against the history's length."""
+    if not 0 <= months <= 120:
+        raise ValueError(f"history months must be within 0..120, got {months}")
+    horizon_days = months * 30
+    if months and profile.stock.lead_time_days.max > horizon_days:
+        raise ValueError(
+            f"stock.lead_time_days.max ({profile.stock.lead_time_days.max:g} days) is longer "
+            f"than the {months}-month history"
+        )
 
 
 def builtin_profiles() -> list[str]:

@@ -1,8 +1,9 @@
 """`erpsim demo`: one command that shows everything that works, on the small dataset.
 
 It grows with the product; each capability adds a short section here. Today: generate the
-small dataset, price a real order line for a key account the way Business Central would,
-prove determinism (two shards merged give the single run's digest) and export to CSV.
+small dataset with its simulated history, check it looks like a real distributor, price a
+real order line for a key account the way Business Central would, prove determinism (two
+shards merged give the single run's digest) and export to CSV.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from simulator.erp.export import export_database
 from simulator.erp.generate import Shard, generate
 from simulator.erp.merge import merge_shards
 from simulator.erp.pricing import LineRef, PriceRequest, SqlitePriceData, resolve_price
+from simulator.erp.stats import compute_stats, render_stats
 
 DEMO_SEED = 7
 
@@ -30,7 +32,7 @@ def run_demo(workdir: Path, out: Console, err: Console) -> None:
     profile = load_profile("small")
     db = workdir / "erp.sqlite"
 
-    out.rule("1. Generate the small ERP dataset")
+    out.rule("1. Generate the small ERP dataset with 24 months of history")
     summary = generate(profile, seed=DEMO_SEED, out=db, force=True)
     out.print(counts_table(summary.counts, f"{db} (profile small, seed {DEMO_SEED})"))
     out.print(
@@ -38,22 +40,31 @@ def run_demo(workdir: Path, out: Console, err: Console) -> None:
         f"digest {summary.digest[:16]}…"
     )
 
-    out.rule("2. Price an order line as Business Central would")
+    out.rule("2. Does it look like a real distributor?")
+    render_stats(compute_stats(db), out)
+
+    out.rule("3. Price an order line as Business Central would")
     _pricing_example(db, profile.as_of, out)
 
-    out.rule("3. Same seed, same data: two shards merged = the single run")
+    out.rule("4. Same seed, same data: two shards merged = the single run")
+    single = generate(
+        profile, seed=DEMO_SEED, out=workdir / "master.sqlite", force=True, history_months=0
+    )
     shards = []
     for index in range(2):
         path = workdir / f"shard-{index}.sqlite"
-        generate(profile, seed=DEMO_SEED, out=path, shard=Shard(index, 2), force=True)
+        generate(
+            profile, seed=DEMO_SEED, out=path, shard=Shard(index, 2), force=True, history_months=0
+        )
         shards.append(path)
     merged = merge_shards(shards, workdir / "merged.sqlite", force=True)
-    verdict = "identical" if merged.digest == summary.digest else "DIFFERENT"
+    verdict = "identical" if merged.digest == single.digest else "DIFFERENT"
     out.print(
-        f"single run {summary.digest[:16]}…  merged shards {merged.digest[:16]}…  -> {verdict}"
+        f"master data: single run {single.digest[:16]}…  merged shards "
+        f"{merged.digest[:16]}…  -> {verdict}"
     )
 
-    out.rule("4. Export for your connector tests")
+    out.rule("5. Export for your connector tests")
     files = export_database(db, "csv", workdir / "csv", force=True)
     out.print(f"{len(files)} CSV files, {sum(f.rows for f in files):,} rows in {workdir / 'csv'}")
     out.print("\nNext: erpsim generate --profile medium --out data/medium.sqlite")

@@ -1,4 +1,5 @@
-"""Shared fixtures: one small dataset per test session (it takes about a second)."""
+"""Shared fixtures: the small dataset, master data only (about a second) and with its
+24-month simulated history (a few seconds), each built once per test session."""
 
 from __future__ import annotations
 
@@ -23,8 +24,9 @@ def small_profile() -> Profile:
 def small_run(
     tmp_path_factory: pytest.TempPathFactory, small_profile: Profile
 ) -> GenerationSummary:
+    """Master data only: the snapshot is as_of itself."""
     out = tmp_path_factory.mktemp("small") / "erp.sqlite"
-    return generate(small_profile, seed=SEED, out=out)
+    return generate(small_profile, seed=SEED, out=out, history_months=0)
 
 
 @pytest.fixture(scope="session")
@@ -35,5 +37,21 @@ def small_db(small_run: GenerationSummary) -> Path:
 @pytest.fixture
 def conn(small_db: Path) -> Iterator[sqlite3.Connection]:
     connection = sqlite3.connect(f"file:{small_db}?mode=ro", uri=True)
+    yield connection
+    connection.close()
+
+
+@pytest.fixture(scope="session")
+def history_run(
+    tmp_path_factory: pytest.TempPathFactory, small_profile: Profile
+) -> GenerationSummary:
+    """Master data at the snapshot 24 months before as_of, then the simulated history."""
+    out = tmp_path_factory.mktemp("history") / "erp.sqlite"
+    return generate(small_profile, seed=SEED, out=out)
+
+
+@pytest.fixture
+def history(history_run: GenerationSummary) -> Iterator[sqlite3.Connection]:
+    connection = sqlite3.connect(f"file:{history_run.path}?mode=ro", uri=True)
     yield connection
     connection.close()

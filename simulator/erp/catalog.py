@@ -262,33 +262,35 @@ def stock_chunks(
     seed: int,
     stamp: str,
     *,
-    annual_lines: float,
-    line_value: float,
+    basket_demand: np.ndarray,
+    largest_line: np.ndarray,
+    occasional_value: np.ndarray,
 ) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Stock per item x location, sized from expected demand so stock-outs are rare but real.
+    """Stock per item x location, planned from expected demand as an ERP's planning would:
+    reorder point = 1.5 x demand over the lead time (at least the largest usual order line),
+    maximum = reorder point + a month of demand (at least two largest lines more), opening
+    stock = demand x a log-normal number of days of cover (at least the largest line).
 
-    Daily demand of an item = its share of all order lines x lines per day x units per line
-    (a typical line value divided by the item's price), split over the locations.
+    Expected daily demand = the accounts' repeat baskets (`basket_demand`, base units per
+    item x location) + occasional lines (`occasional_value`: local currency per day per
+    location, spread over items by popularity).
     """
     cfg = profile.stock
-    locations = vocab.LOCATIONS[: cfg.locations]
-    share = np.array([loc[4] for loc in locations])
-    share /= share.sum()
-    codes = [loc[0] for loc in locations]
+    codes = stock_locations(profile)
     for start in range(0, catalog.size, ITEM_CHUNK):
         pos = np.arange(start, min(start + ITEM_CHUNK, catalog.size))
         rng = stream(seed, "stock", start // ITEM_CHUNK)
         k = len(pos)
-        units_per_line = np.maximum(1.0, line_value / catalog.list_price[pos])
-        daily = catalog.popularity[pos] * annual_lines / 365.0 * units_per_line
-        daily_at = daily[:, None] * share[None, :]
+        occasional = (catalog.popularity[pos] / catalog.list_price[pos])[:, None] * occasional_value
+        daily_at = basket_demand[pos] + occasional
         lead = rng.integers(int(cfg.lead_time_days.min), int(cfg.lead_time_days.max) + 1, size=k)
         cover = rng.lognormal(
             np.log(cfg.days_of_cover.median), cfg.days_of_cover.sigma, size=(k, len(codes))
         )
-        reorder = np.ceil(daily_at * lead[:, None] * 1.5)
-        maximum = reorder + np.ceil(daily_at * 30.0) + 1.0
-        inventory = np.maximum(np.round(daily_at * cover), 1.0)  # slow movers: keep one
+        line = largest_line[pos]
+        reorder = np.ceil(np.maximum(daily_at * lead[:, None] * 1.5, line))
+        maximum = reorder + np.ceil(np.maximum(daily_at * 30.0, 2.0 * line)) + 1.0
+        inventory = np.maximum(np.round(daily_at * cover), np.maximum(line, 1.0))
         inventory[rng.random((k, len(codes))) < cfg.stock_out_share] = 0.0
         numbers = np.repeat(catalog.item_no[pos], len(codes))
         yield (
@@ -297,12 +299,17 @@ def stock_chunks(
                 "item_no": numbers,
                 "location_code": codes * k,
                 "inventory": inventory.ravel(),
+                "opening_inventory": inventory.ravel(),
                 "reorder_point": reorder.ravel(),
                 "maximum_inventory": maximum.ravel(),
                 "lead_time_days": np.repeat(lead, len(codes)),
                 "last_modified_date_time": [stamp] * (k * len(codes)),
             },
         )
+
+
+def stock_locations(profile: Profile) -> list[str]:
+    return [loc[0] for loc in vocab.LOCATIONS[: profile.stock.locations]]
 
 
 def location_rows(profile: Profile, seed: int, stamp: str) -> dict[str, Any]:

@@ -111,6 +111,8 @@ class Accounts:
     salesperson: np.ndarray
     basket_lines: np.ndarray
     order_interval_days: np.ndarray
+    payment_days_late: np.ndarray
+    location: np.ndarray
     buyers: np.ndarray
     ap_clerks: np.ndarray
     first_contact: np.ndarray  # global index of the account's first contact
@@ -230,6 +232,8 @@ def build_accounts(profile: Profile, seed: int, sales: Salespeople) -> Accounts:
     per_account = buyers + ap_clerks
     first_contact = np.concatenate([[0], np.cumsum(per_account)[:-1]]).astype(int)
 
+    payment_days_late = _payment_habits(rng, segment)
+    location = _shipping_locations(profile, rng, country)
     name, address, city, post_code, phone = _identities(profile, seed, locale, rng)
     domain = np.array(_domains(name), dtype=object)
     return Accounts(
@@ -250,6 +254,8 @@ def build_accounts(profile: Profile, seed: int, sales: Salespeople) -> Accounts:
         salesperson=salesperson,
         basket_lines=basket_lines,
         order_interval_days=order_interval_days,
+        payment_days_late=payment_days_late,
+        location=location,
         buyers=buyers,
         ap_clerks=ap_clerks,
         first_contact=first_contact,
@@ -260,6 +266,35 @@ def build_accounts(profile: Profile, seed: int, sales: Salespeople) -> Accounts:
         phone=phone,
         domain=domain,
     )
+
+
+def _payment_habits(rng: np.random.Generator, segment: np.ndarray) -> np.ndarray:
+    """Mean days late per account: most pay around the due date, some are slow, a few
+    chronic; public bodies pay later (a well-known pattern in Spanish B2B)."""
+    n = len(segment)
+    habit = rng.choice(3, size=n, p=[0.6, 0.3, 0.1])
+    days = np.choose(
+        habit, [rng.normal(-1.0, 3.0, n), rng.normal(12.0, 6.0, n), rng.normal(32.0, 10.0, n)]
+    )
+    days += np.where(segment == "public", 15.0, 0.0)
+    return np.round(np.maximum(days, -5.0), 1)
+
+
+def _shipping_locations(
+    profile: Profile, rng: np.random.Generator, country: np.ndarray
+) -> np.ndarray:
+    """Foreign accounts ship from their country's hub when there is one; the others from
+    the home warehouses, in proportion to the warehouses' size."""
+    locations = vocab.LOCATIONS[: profile.stock.locations]
+    home = [loc for loc in locations if loc[3] == profile.customers.home_country] or [locations[0]]
+    share = np.array([loc[4] for loc in home])
+    drawn = np.array([loc[0] for loc in home], dtype=object)[
+        rng.choice(len(home), size=len(country), p=share / share.sum())
+    ]
+    hubs = {
+        loc[3]: loc[0] for loc in reversed(locations) if loc[3] != profile.customers.home_country
+    }
+    return np.array([hubs.get(c, d) for c, d in zip(country, drawn, strict=True)], dtype=object)
 
 
 def locale_pools(profile: Profile, seed: int) -> dict[str, LocalePools]:
@@ -482,14 +517,75 @@ def customer_rows(
         "customer_disc_group": accounts.disc_group[positions],
         "allow_line_disc": accounts.allow_line_disc[positions],
         "salesperson_code": accounts.salesperson[positions],
+        "location_code": accounts.location[positions],
         "key_account": accounts.key_account[positions].astype(int),
         "segment": accounts.segment[positions],
         "blocked": accounts.blocked[positions],
         "annual_volume": accounts.volume[positions],
         "order_interval_days": accounts.order_interval_days[positions],
         "avg_basket_lines": accounts.basket_lines[positions],
+        "payment_days_late": accounts.payment_days_late[positions],
         "last_modified_date_time": [stamp] * k,
     }
+
+
+# Weight of the k-th basket item (k = 0 most frequent) when an order picks its lines; the
+# world's demand and the stock planning below share it.
+BASKET_RANK_EXPONENT = 0.7
+
+
+def basket_weights(count: int) -> np.ndarray:
+    return 1.0 / (np.arange(count) + 1.0) ** BASKET_RANK_EXPONENT
+
+
+def basket_quantities(
+    draw: AccountDraw, accounts: Accounts, catalog: Catalog, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The repeat basket: items, usual quantity in base units, usual unit and quantity in it.
+    A line is worth about the account's typical line value; big quantities go in packs."""
+    basket = draw.items[: draw.preferred]
+    base_qty = np.maximum(
+        1.0,
+        np.round(
+            accounts.line_value[draw.position]
+            / catalog.list_price[basket]
+            * rng.lognormal(0.0, 0.3, size=len(basket))
+        ),
+    )
+    pack = catalog.pack_qty[basket]
+    in_packs = (pack > 0) & (base_qty >= pack)
+    units = np.where(in_packs, catalog.pack_unit(basket), catalog.base_unit(basket))
+    qty = np.where(in_packs, np.maximum(1.0, np.round(base_qty / np.maximum(pack, 1))), base_qty)
+    return basket, np.where(in_packs, qty * pack, qty), units, qty
+
+
+def add_expected_demand(
+    demand: np.ndarray,
+    largest_line: np.ndarray,
+    draws: list[AccountDraw],
+    accounts: Accounts,
+    catalog: Catalog,
+    seed: int,
+    block: int,
+    locations: list[str],
+    new_item_share: float,
+) -> None:
+    """Add the block's expected daily demand (base units) per item x location: each basket
+    item's chance to be on an order times its usual quantity, at the account's rhythm; and
+    keep the largest usual line, which the stock must be able to serve in one shipment."""
+    rng = stream(seed, "preferred-quantities", block)  # the same draws block_rows makes
+    where = {code: j for j, code in enumerate(locations)}
+    for draw in draws:
+        pos = draw.position
+        basket, base_qty, _, _ = basket_quantities(draw, accounts, catalog, rng)
+        if accounts.blocked[pos] == "All" or not len(basket):
+            continue
+        weights = basket_weights(len(basket))
+        lines = accounts.basket_lines[pos] * (1.0 - new_item_share)
+        chance = np.minimum(1.0, lines * weights / weights.sum())
+        column = where.get(accounts.location[pos], 0)
+        np.add.at(demand[:, column], basket, chance * base_qty / accounts.order_interval_days[pos])
+        np.maximum.at(largest_line[:, column], basket, base_qty)
 
 
 def block_rows(
@@ -538,21 +634,7 @@ def block_rows(
         for sub in draw.subfamilies.tolist():
             assortment["customer_no"].append(customer)
             assortment["item_category_code"].append(vocab.SUBFAMILIES[sub].code)
-        basket = draw.items[: draw.preferred]
-        base_qty = np.maximum(
-            1.0,
-            np.round(
-                accounts.line_value[pos]
-                / catalog.list_price[basket]
-                * rng.lognormal(0.0, 0.3, size=len(basket))
-            ),
-        )
-        pack = catalog.pack_qty[basket]
-        in_packs = (pack > 0) & (base_qty >= pack)
-        units = np.where(in_packs, catalog.pack_unit(basket), catalog.base_unit(basket))
-        qty = np.where(
-            in_packs, np.maximum(1.0, np.round(base_qty / np.maximum(pack, 1))), base_qty
-        )
+        basket, _, units, qty = basket_quantities(draw, accounts, catalog, rng)
         preferred["customer_no"] += [customer] * len(basket)
         preferred["rank"] += list(range(1, len(basket) + 1))
         preferred["item_no"] += catalog.item_no[basket].tolist()

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from simulator import __version__
-from simulator.config import Profile
+from simulator.config import Profile, check_history_months
 from simulator.erp import catalog as cat
 from simulator.erp import customers as cust
 from simulator.erp import price_lists as prices
@@ -32,6 +32,8 @@ from simulator.erp.database import (
     row_counts,
     write_meta,
 )
+from simulator.erp.history import run_history, snapshot_date
+from simulator.erp.schema import index_sql
 from simulator.errors import UserError
 
 Chunk = tuple[str, dict[str, Any]]
@@ -112,25 +114,49 @@ def generate(
     shard: Shard = Shard(),
     force: bool = False,
     progress: Progress | None = None,
+    history_months: int | None = None,
 ) -> GenerationSummary:
-    """Write the dataset for ``profile`` and ``seed`` (this shard's part of it) to ``out``."""
+    """Write the dataset for ``profile`` and ``seed`` (this shard's part of it) to ``out``:
+    master data as of the snapshot ``history_months`` before as_of (default: the profile's
+    history.months), then the simulated history up to as_of."""
     if seed < 0:
         raise UserError(f"bad --seed {seed}: must be >= 0")
     if shard.count > profile.customers.count:
         raise UserError(
             f"bad --shard {shard}: more shards than customers ({profile.customers.count})"
         )
+    months = profile.history.months if history_months is None else history_months
+    try:
+        check_history_months(profile, months)
+    except ValueError as exc:
+        raise UserError(f"bad --history-months {months}: {exc}") from exc
+    if months and shard.count > 1:
+        raise UserError(
+            "the history needs the whole world: generate shards with --history-months 0"
+        )
+    snapshot = profile.model_copy(update={"as_of": snapshot_date(profile.as_of, months)})
     progress = progress or SilentProgress()
     started = time.perf_counter()
     step_seconds: dict[str, float] = {}
     with atomic_database(out, force=force) as conn:
-        for name, chunks, steps in plan(profile, seed, shard):
+        for name, chunks, steps in plan(snapshot, seed, shard):
             progress.step(name, chunks)
             t0 = time.perf_counter()
             for table, columns in steps:
                 rows = insert_columns(conn, table, columns)
                 progress.advance(table, rows)
             step_seconds[name] = time.perf_counter() - t0
+        if months:
+            t0 = time.perf_counter()
+            conn.executescript(index_sql())
+            step_seconds["indexes"] = time.perf_counter() - t0
+            progress.step("history", months + 1)
+            t0 = time.perf_counter()
+            history = run_history(conn, profile, seed=seed, months=months, progress=progress)
+            step_seconds["history"] = time.perf_counter() - t0
+            events = history.events
+        else:
+            events = 0
         counts = row_counts(conn)
         digest = content_digest(conn)
         write_meta(
@@ -143,6 +169,9 @@ def generate(
                 "digest": digest,
                 "erpsim_version": __version__,
                 "as_of": profile.as_of.isoformat(),
+                "history_months": months,
+                "snapshot_date": snapshot.as_of.isoformat(),
+                "world_events": events,
                 "generated_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             },
         )
@@ -162,13 +191,20 @@ Step = tuple[str, int, Iterable[Chunk]]
 
 
 def plan(profile: Profile, seed: int, shard: Shard) -> Iterator[Step]:
-    """The generation steps in order: (name, number of chunks, chunk iterator)."""
+    """The generation steps in order: (name, number of chunks, chunk iterator).
+
+    Shard 0 also draws every other shard's accounts (without writing them): stock is planned
+    from the whole customer base's expected demand.
+    """
     stamp = cat.timestamp(profile.as_of)
     catalog = cat.build_catalog(profile, seed)
     sales = cust.build_salespeople(profile, seed, stamp)
     accounts = cust.build_accounts(profile, seed, sales)
     mine = shard.accounts(accounts.count)
     item_chunks = -(-catalog.size // cat.ITEM_CHUNK)
+    locations = cat.stock_locations(profile)
+    demand = np.zeros((catalog.size, len(locations))) if shard.writes_catalog else None
+    largest_line = np.zeros((catalog.size, len(locations)))
 
     if shard.writes_catalog:
         yield "reference data", 1, _reference(profile, seed, stamp)
@@ -185,23 +221,10 @@ def plan(profile: Profile, seed: int, shard: Shard) -> Iterator[Step]:
         )
         yield "items & units", 2 * item_chunks, cat.item_chunks(catalog, profile, seed, stamp)
         yield (
-            "stock",
-            item_chunks,
-            cat.stock_chunks(
-                catalog,
-                profile,
-                seed,
-                stamp,
-                annual_lines=accounts.annual_lines(),
-                line_value=float(accounts.volume.sum() / max(accounts.annual_lines(), 1e-9)),
-            ),
-        )
-        yield (
             "catalog price lists",
             item_chunks + 4,
             prices.catalog_price_lists(profile, seed, catalog, accounts, stamp),
         )
-    blocks = list(cust.account_blocks(mine.start, mine.stop))
     yield (
         "customers",
         1,
@@ -214,11 +237,42 @@ def plan(profile: Profile, seed: int, shard: Shard) -> Iterator[Step]:
             ]
         ),
     )
+    blocks = [block for block, _ in cust.account_blocks(0, accounts.count)]
     yield (
         "contacts, baskets & agreements",
         len(blocks),
-        _account_blocks(profile, seed, catalog, accounts, blocks, mine, stamp),
+        _account_blocks(
+            profile, seed, catalog, accounts, blocks, mine, stamp, demand, largest_line
+        ),
     )
+    if demand is not None:
+        yield (
+            "stock",
+            item_chunks,
+            cat.stock_chunks(
+                catalog,
+                profile,
+                seed,
+                stamp,
+                basket_demand=demand,
+                largest_line=largest_line,
+                occasional_value=_occasional_value(profile, accounts, locations),
+            ),
+        )
+
+
+def _occasional_value(
+    profile: Profile, accounts: cust.Accounts, locations: list[str]
+) -> np.ndarray:
+    """Local currency per day per location spent on items outside the repeat baskets."""
+    value = np.zeros(len(locations))
+    active = accounts.blocked != "All"
+    where = np.array(
+        [locations.index(code) if code in locations else 0 for code in accounts.location.tolist()],
+        dtype=int,
+    )
+    np.add.at(value, where[active], accounts.volume[active] / 365.0)
+    return value * profile.history.new_item_share
 
 
 def _account_blocks(
@@ -226,18 +280,40 @@ def _account_blocks(
     seed: int,
     catalog: cat.Catalog,
     accounts: cust.Accounts,
-    blocks: list[tuple[int, range]],
+    blocks: list[int],
     mine: range,
     stamp: str,
+    demand: np.ndarray | None,
+    largest_line: np.ndarray,
 ) -> Iterator[Chunk]:
+    """Per block of accounts: the rows of this shard's accounts, and (for shard 0) every
+    block's expected demand."""
     index = cust.build_assortment_index(catalog)
     pools = cust.locale_pools(profile, seed)
-    for block, _ in blocks:
+    locations = cat.stock_locations(profile)
+    for block in blocks:
+        first, last = block * cust.BLOCK, min((block + 1) * cust.BLOCK, accounts.count)
+        overlaps = first < mine.stop and mine.start < last
+        if not overlaps and demand is None:
+            continue
         draws = cust.draw_block(profile, seed, accounts, index, pools, block)
-        yield from cust.block_rows(draws, accounts, catalog, seed, block, stamp, mine)
-        yield from prices.customer_price_lists(
-            profile, seed, catalog, accounts, draws, block, mine, stamp
-        )
+        if demand is not None:
+            cust.add_expected_demand(
+                demand,
+                largest_line,
+                draws,
+                accounts,
+                catalog,
+                seed,
+                block,
+                locations,
+                profile.history.new_item_share,
+            )
+        if overlaps:
+            yield from cust.block_rows(draws, accounts, catalog, seed, block, stamp, mine)
+            yield from prices.customer_price_lists(
+                profile, seed, catalog, accounts, draws, block, mine, stamp
+            )
 
 
 def _reference(profile: Profile, seed: int, stamp: str) -> Iterator[Chunk]:

@@ -307,10 +307,10 @@ class SqlitePriceData:
                 params += (asset_no, asset_type, source_type, source_no)
         rows = self._rows(self._LINES_SQL + " OR ".join(terms), params)
         rows.sort(key=lambda row: (row[0], row[1]))
-        return [_price_line(row) for row in rows]
+        return [price_line_from_row(row) for row in rows]
 
 
-def _price_line(row: tuple[Any, ...]) -> PriceLine:
+def price_line_from_row(row: tuple[Any, ...]) -> PriceLine:
     """A row of `_LINES_SQL` (columns in PriceLine's field order) as a PriceLine."""
     starting, ending, allow_line_disc = row[9], row[10], row[14]
     return PriceLine(

@@ -33,7 +33,7 @@ def _table(
     body: str,
     primary_key: tuple[str, ...],
     *,
-    indexes: tuple[str, ...] = (),
+    indexes: tuple[tuple[str, str], ...] = (),
 ) -> Table:
     lines = [line.strip().rstrip(",") for line in body.strip().splitlines()]
     columns = tuple(line.split()[0] for line in lines if line)
@@ -42,7 +42,10 @@ def _table(
         + ",\n    ".join(line for line in lines if line)
         + f",\n    PRIMARY KEY ({', '.join(primary_key)})\n) WITHOUT ROWID"
     )
-    return Table(name, columns, primary_key, ddl, indexes)
+    index_ddl = tuple(
+        f"CREATE INDEX IF NOT EXISTS {index} ON {name} ({columns_})" for index, columns_ in indexes
+    )
+    return Table(name, columns, primary_key, ddl, index_ddl)
 
 
 LAST_MODIFIED = "last_modified_date_time TEXT NOT NULL"
@@ -187,7 +190,7 @@ ITEMS = _table(
     {LAST_MODIFIED}
     """,
     ("no",),
-    indexes=("CREATE INDEX items_category ON items (item_category_code)",),
+    indexes=(("items_category", "item_category_code"),),
 )
 
 # Every item has a row for its base unit (qty 1) and one per alternative unit.
@@ -203,12 +206,15 @@ ITEM_UNITS_OF_MEASURE = _table(
 )
 
 # Stock per item x location, in base units, with the replenishment policy the world uses.
+# `opening_inventory` is the stock at the dataset's snapshot; `inventory` = opening + the sum
+# of the item's ledger entries at that location (receipts, shipments, returns).
 ITEM_STOCK = _table(
     "item_stock",
     f"""
     item_no TEXT NOT NULL
     location_code TEXT NOT NULL
     inventory REAL NOT NULL
+    opening_inventory REAL NOT NULL
     reorder_point REAL NOT NULL
     maximum_inventory REAL NOT NULL
     lead_time_days INTEGER NOT NULL
@@ -217,9 +223,11 @@ ITEM_STOCK = _table(
     ("item_no", "location_code"),
 )
 
-# `blocked` is BC's option: '' (not blocked), 'Ship', 'Invoice' or 'All'.
+# `blocked` is BC's option: '' (not blocked), 'Ship', 'Invoice' or 'All'. `location_code` is
+# the warehouse that ships to the account.
 # `annual_volume` (expected yearly revenue, local currency), `order_interval_days` and
-# `avg_basket_lines` are the demand attributes the history simulation draws orders from.
+# `avg_basket_lines` are the demand attributes the history simulation draws orders from;
+# `payment_days_late` is the account's habit: mean days between due date and payment.
 CUSTOMERS = _table(
     "customers",
     f"""
@@ -239,16 +247,18 @@ CUSTOMERS = _table(
     customer_disc_group TEXT NOT NULL
     allow_line_disc INTEGER NOT NULL
     salesperson_code TEXT NOT NULL
+    location_code TEXT NOT NULL
     key_account INTEGER NOT NULL
     segment TEXT NOT NULL
     blocked TEXT NOT NULL
     annual_volume REAL NOT NULL
     order_interval_days REAL NOT NULL
     avg_basket_lines REAL NOT NULL
+    payment_days_late REAL NOT NULL
     {LAST_MODIFIED}
     """,
     ("no",),
-    indexes=("CREATE INDEX customers_salesperson ON customers (salesperson_code)",),
+    indexes=(("customers_salesperson", "salesperson_code"),),
 )
 
 # Buyers place orders; AP clerks ('ap_clerk') receive and pay invoices.
@@ -267,7 +277,7 @@ CONTACTS = _table(
     {LAST_MODIFIED}
     """,
     ("no",),
-    indexes=("CREATE INDEX contacts_customer ON contacts (customer_no)",),
+    indexes=(("contacts_customer", "customer_no"),),
 )
 
 # A customer's assortment: the level-2 item categories it buys from. The store shows only
@@ -359,8 +369,8 @@ PRICE_LIST_LINES = _table(
     """,
     ("price_list_code", "line_no"),
     indexes=(
-        "CREATE INDEX price_list_lines_asset "
-        "ON price_list_lines (asset_no, source_type, source_no)",
+        ("price_list_lines_asset", "asset_no, source_type, source_no"),
+        ("price_list_lines_source", "source_type, source_no"),
     ),
 )
 
@@ -383,7 +393,262 @@ AMOUNT_DISCOUNT = "Discount"
 STATUS_ACTIVE = "Active"
 STATUS_INACTIVE = "Inactive"
 
-# Canonical order: reference data, catalog, sales organisation, customers, pricing. The
+# ---- The world over time (simulated history and the live clock) -------------------------
+# Documents carry BC's numbers (`no`) and SystemIds (`id`). Timestamps are ISO UTC text with
+# seconds; business dates are ISO dates. Amounts are in the document's currency ('' = LCY),
+# excluding VAT. `channel` is how a document reached us: 'phone', 'email', 'edi', 'sales_rep'
+# or 'web'.
+
+# Quote status: 'Open' (awaiting the customer), 'Accepted' (became order `order_no`),
+# 'Expired'.
+SALES_QUOTES = _table(
+    "sales_quotes",
+    f"""
+    no TEXT NOT NULL
+    id TEXT NOT NULL
+    customer_no TEXT NOT NULL
+    contact_no TEXT NOT NULL
+    document_date TEXT NOT NULL
+    valid_until TEXT NOT NULL
+    status TEXT NOT NULL
+    order_no TEXT NOT NULL
+    channel TEXT NOT NULL
+    currency_code TEXT NOT NULL
+    amount REAL NOT NULL
+    {LAST_MODIFIED}
+    """,
+    ("no",),
+    indexes=(("sales_quotes_customer", "customer_no"),),
+)
+
+DOCUMENT_LINE = """
+    document_no TEXT NOT NULL
+    line_no INTEGER NOT NULL
+    item_no TEXT NOT NULL
+    unit_of_measure_code TEXT NOT NULL
+    quantity REAL NOT NULL
+    unit_price REAL NOT NULL
+    line_discount_pct REAL NOT NULL
+    line_amount REAL NOT NULL
+"""
+
+SALES_QUOTE_LINES = _table(
+    "sales_quote_lines",
+    f"""{DOCUMENT_LINE}
+    {LAST_MODIFIED}
+    """,
+    ("document_no", "line_no"),
+)
+
+# Order status: 'Pending Approval' (over the credit limit, waits for payments), 'Open',
+# 'Released', 'Partially Shipped', 'Shipped', 'Invoiced'.
+SALES_ORDERS = _table(
+    "sales_orders",
+    f"""
+    no TEXT NOT NULL
+    id TEXT NOT NULL
+    customer_no TEXT NOT NULL
+    contact_no TEXT NOT NULL
+    order_date TEXT NOT NULL
+    requested_delivery_date TEXT NOT NULL
+    status TEXT NOT NULL
+    channel TEXT NOT NULL
+    quote_no TEXT NOT NULL
+    salesperson_code TEXT NOT NULL
+    location_code TEXT NOT NULL
+    currency_code TEXT NOT NULL
+    amount REAL NOT NULL
+    created_at TEXT NOT NULL
+    {LAST_MODIFIED}
+    """,
+    ("no",),
+    indexes=(
+        ("sales_orders_customer", "customer_no, order_date"),
+        ("sales_orders_modified", "last_modified_date_time"),
+    ),
+)
+
+# Each line remembers the price list lines that priced it (blank/0 when the item card did)
+# and whether it came from the account's repeat basket.
+SALES_ORDER_LINES = _table(
+    "sales_order_lines",
+    f"""{DOCUMENT_LINE}
+    qty_per_unit_of_measure REAL NOT NULL
+    quantity_shipped REAL NOT NULL
+    quantity_invoiced REAL NOT NULL
+    price_list_code TEXT NOT NULL
+    price_line_no INTEGER NOT NULL
+    discount_list_code TEXT NOT NULL
+    discount_line_no INTEGER NOT NULL
+    repeat_item INTEGER NOT NULL
+    {LAST_MODIFIED}
+    """,
+    ("document_no", "line_no"),
+    indexes=(("sales_order_lines_item", "item_no"),),
+)
+
+SALES_SHIPMENTS = _table(
+    "sales_shipments",
+    f"""
+    no TEXT NOT NULL
+    id TEXT NOT NULL
+    order_no TEXT NOT NULL
+    customer_no TEXT NOT NULL
+    shipment_date TEXT NOT NULL
+    location_code TEXT NOT NULL
+    {LAST_MODIFIED}
+    """,
+    ("no",),
+    indexes=(("sales_shipments_order", "order_no"),),
+)
+
+# Quantities in the order line's unit; `quantity_base` in the item's base unit.
+SALES_SHIPMENT_LINES = _table(
+    "sales_shipment_lines",
+    f"""
+    document_no TEXT NOT NULL
+    line_no INTEGER NOT NULL
+    order_no TEXT NOT NULL
+    order_line_no INTEGER NOT NULL
+    item_no TEXT NOT NULL
+    unit_of_measure_code TEXT NOT NULL
+    quantity REAL NOT NULL
+    quantity_base REAL NOT NULL
+    {LAST_MODIFIED}
+    """,
+    ("document_no", "line_no"),
+)
+
+# One invoice per shipment. Status 'Open' or 'Paid'; `remaining_amount` is what is unpaid.
+SALES_INVOICES = _table(
+    "sales_invoices",
+    f"""
+    no TEXT NOT NULL
+    id TEXT NOT NULL
+    order_no TEXT NOT NULL
+    shipment_no TEXT NOT NULL
+    customer_no TEXT NOT NULL
+    posting_date TEXT NOT NULL
+    due_date TEXT NOT NULL
+    currency_code TEXT NOT NULL
+    amount REAL NOT NULL
+    remaining_amount REAL NOT NULL
+    status TEXT NOT NULL
+    {LAST_MODIFIED}
+    """,
+    ("no",),
+    indexes=(("sales_invoices_customer", "customer_no, posting_date"),),
+)
+
+SALES_INVOICE_LINES = _table(
+    "sales_invoice_lines",
+    f"""{DOCUMENT_LINE}
+    shipment_no TEXT NOT NULL
+    shipment_line_no INTEGER NOT NULL
+    order_no TEXT NOT NULL
+    order_line_no INTEGER NOT NULL
+    {LAST_MODIFIED}
+    """,
+    ("document_no", "line_no"),
+)
+
+CUSTOMER_PAYMENTS = _table(
+    "customer_payments",
+    f"""
+    no TEXT NOT NULL
+    id TEXT NOT NULL
+    customer_no TEXT NOT NULL
+    invoice_no TEXT NOT NULL
+    posting_date TEXT NOT NULL
+    amount REAL NOT NULL
+    channel TEXT NOT NULL
+    {LAST_MODIFIED}
+    """,
+    ("no",),
+    indexes=(("customer_payments_invoice", "invoice_no"),),
+)
+
+# A return request accepted by customer service becomes a credit memo for the returned
+# quantity of one shipped line; the goods go back into stock.
+SALES_CREDIT_MEMOS = _table(
+    "sales_credit_memos",
+    f"""
+    no TEXT NOT NULL
+    id TEXT NOT NULL
+    customer_no TEXT NOT NULL
+    invoice_no TEXT NOT NULL
+    posting_date TEXT NOT NULL
+    currency_code TEXT NOT NULL
+    amount REAL NOT NULL
+    reason TEXT NOT NULL
+    {LAST_MODIFIED}
+    """,
+    ("no",),
+)
+
+SALES_CREDIT_MEMO_LINES = _table(
+    "sales_credit_memo_lines",
+    f"""{DOCUMENT_LINE}
+    shipment_no TEXT NOT NULL
+    shipment_line_no INTEGER NOT NULL
+    {LAST_MODIFIED}
+    """,
+    ("document_no", "line_no"),
+)
+
+# Offline service contacts: 'order_status', 'invoice_copy', 'return' by 'phone' or 'email'.
+INQUIRIES = _table(
+    "inquiries",
+    f"""
+    no TEXT NOT NULL
+    customer_no TEXT NOT NULL
+    contact_no TEXT NOT NULL
+    type TEXT NOT NULL
+    channel TEXT NOT NULL
+    created_at TEXT NOT NULL
+    order_no TEXT NOT NULL
+    invoice_no TEXT NOT NULL
+    {LAST_MODIFIED}
+    """,
+    ("no",),
+    indexes=(("inquiries_customer", "customer_no, created_at"),),
+)
+
+# Replenishment: status 'Open' until received (then `received_date` is set).
+PURCHASE_ORDERS = _table(
+    "purchase_orders",
+    f"""
+    no TEXT NOT NULL
+    item_no TEXT NOT NULL
+    location_code TEXT NOT NULL
+    quantity REAL NOT NULL
+    order_date TEXT NOT NULL
+    expected_receipt_date TEXT NOT NULL
+    received_date TEXT
+    status TEXT NOT NULL
+    {LAST_MODIFIED}
+    """,
+    ("no",),
+)
+
+# Stock movements in base units, signed: 'Purchase' (+), 'Sale' (-), 'Return' (+).
+ITEM_LEDGER_ENTRIES = _table(
+    "item_ledger_entries",
+    f"""
+    entry_no INTEGER NOT NULL
+    item_no TEXT NOT NULL
+    location_code TEXT NOT NULL
+    posting_date TEXT NOT NULL
+    entry_type TEXT NOT NULL
+    document_no TEXT NOT NULL
+    quantity REAL NOT NULL
+    {LAST_MODIFIED}
+    """,
+    ("entry_no",),
+    indexes=(("item_ledger_item", "item_no, location_code"),),
+)
+
+# Canonical order: reference data, catalog, sales organisation, customers, pricing, history. The
 # content digest and exports walk the tables in this order.
 TABLES: tuple[Table, ...] = (
     CURRENCIES,
@@ -406,6 +671,20 @@ TABLES: tuple[Table, ...] = (
     CAMPAIGNS,
     PRICE_LISTS,
     PRICE_LIST_LINES,
+    SALES_QUOTES,
+    SALES_QUOTE_LINES,
+    SALES_ORDERS,
+    SALES_ORDER_LINES,
+    SALES_SHIPMENTS,
+    SALES_SHIPMENT_LINES,
+    SALES_INVOICES,
+    SALES_INVOICE_LINES,
+    CUSTOMER_PAYMENTS,
+    SALES_CREDIT_MEMOS,
+    SALES_CREDIT_MEMO_LINES,
+    INQUIRIES,
+    PURCHASE_ORDERS,
+    ITEM_LEDGER_ENTRIES,
 )
 TABLES_BY_NAME: dict[str, Table] = {table.name: table for table in TABLES}
 

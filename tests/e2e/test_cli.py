@@ -45,7 +45,7 @@ def test_console_script_runs() -> None:
 
 
 @pytest.mark.parametrize(
-    "command", [[], ["generate"], ["inspect"], ["export"], ["merge"], ["demo"]]
+    "command", [[], ["generate"], ["inspect"], ["export"], ["merge"], ["demo"], ["stats"]]
 )
 def test_help_on_every_command(capsys: pytest.CaptureFixture[str], command: list[str]) -> None:
     code, out, _ = run(capsys, *command, "--help")
@@ -76,7 +76,9 @@ def test_generate_json_then_inspect(capsys: pytest.CaptureFixture[str], tmp_path
 
 
 def test_generate_prints_counts_elapsed_and_digest(capsys, tmp_path: Path) -> None:
-    code, stdout, _ = run(capsys, "generate", "--out", str(tmp_path / "e.sqlite"), "--quiet")
+    code, stdout, _ = run(
+        capsys, "generate", "--out", str(tmp_path / "e.sqlite"), "--quiet", "--history-months", "0"
+    )
     assert code == 0
     assert "price_list_lines" in stdout
     assert "elapsed" in stdout
@@ -97,7 +99,17 @@ def test_shards_merged_by_cli_match_single_run(capsys, small_run, tmp_path: Path
     paths = []
     for i in range(2):
         path = tmp_path / f"shard-{i}.sqlite"
-        code, _, _ = run(capsys, "generate", "--shard", f"{i}/2", "--out", str(path), "--quiet")
+        code, _, _ = run(
+            capsys,
+            "generate",
+            "--shard",
+            f"{i}/2",
+            "--out",
+            str(path),
+            "--quiet",
+            "--history-months",
+            "0",
+        )
         assert code == 0
         paths.append(str(path))
     merged = tmp_path / "all.sqlite"
@@ -246,7 +258,9 @@ def test_generate_refuses_to_overwrite_without_force(capsys, tmp_path: Path) -> 
     code, _, err = run(capsys, "generate", "--out", str(out), "--quiet")
     assert_one_line_error(code, err, "output file exists")
     assert out.read_bytes() == b"precious"
-    code, _, _ = run(capsys, "generate", "--out", str(out), "--quiet", "--force")
+    code, _, _ = run(
+        capsys, "generate", "--out", str(out), "--quiet", "--force", "--history-months", "0"
+    )
     assert code == 0
     assert out.read_bytes().startswith(b"SQLite format 3")
     assert leftovers(tmp_path) == ["erp.sqlite"]
@@ -289,4 +303,42 @@ def test_demo_runs_end_to_end(capsys, tmp_path: Path) -> None:
     assert code == 0
     assert "identical" in stdout
     assert "Price an order line" in stdout
-    assert "20 CSV files" in stdout
+    assert "34 CSV files" in stdout
+    assert "orders per month" in stdout
+
+
+def test_stats_json(capsys, history_run) -> None:
+    code, stdout, _ = run(capsys, "stats", "--db", str(history_run.path), "--json")
+    assert code == 0
+    figures = json.loads(stdout)
+    assert len(figures["orders_per_month"]) == 24
+    assert 0 < figures["stock_out_rate"] < 0.2
+
+
+def test_stats_table(capsys, history_run) -> None:
+    code, stdout, _ = run(capsys, "stats", "--db", str(history_run.path))
+    assert code == 0
+    assert "orders per month" in stdout
+    assert "OUT" not in stdout
+
+
+@pytest.mark.parametrize(
+    ("months", "fragment"),
+    [("-1", "within 0..120"), ("500", "within 0..120"), ("1", "longer than the 1-month history")],
+)
+def test_generate_bad_history_months(capsys, tmp_path: Path, months: str, fragment: str) -> None:
+    out = tmp_path / "out" / "erp.sqlite"
+    code, _, err = run(capsys, "generate", "--out", str(out), "--quiet", "--history-months", months)
+    assert_one_line_error(code, err, fragment)
+    assert leftovers(tmp_path / "out") == []
+
+
+def test_profile_with_inconsistent_history_knobs(capsys, tmp_path: Path) -> None:
+    profile = tmp_path / "bad.toml"
+    profile.write_text(
+        "[history]\nquote_validity_days = 5\nquote_decision_days = { min = 1, max = 9 }\n"
+    )
+    code, _, err = run(
+        capsys, "generate", "--profile", str(profile), "--out", str(tmp_path / "x.sqlite")
+    )
+    assert_one_line_error(code, err, "quote_decision_days.max exceeds quote_validity_days")

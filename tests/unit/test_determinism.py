@@ -15,13 +15,13 @@ from simulator.errors import UserError
 
 
 def test_same_seed_same_digest(small_run, small_profile, tmp_path: Path) -> None:
-    again = generate(small_profile, seed=7, out=tmp_path / "again.sqlite")
+    again = generate(small_profile, seed=7, out=tmp_path / "again.sqlite", history_months=0)
     assert again.digest == small_run.digest
     assert again.counts == small_run.counts
 
 
 def test_other_seed_other_data(small_run, small_profile, tmp_path: Path) -> None:
-    other = generate(small_profile, seed=8, out=tmp_path / "other.sqlite")
+    other = generate(small_profile, seed=8, out=tmp_path / "other.sqlite", history_months=0)
     assert other.digest != small_run.digest
 
 
@@ -58,7 +58,13 @@ def test_union_of_shards_is_the_single_run(
     small_run, small_profile, tmp_path: Path, count: int
 ) -> None:
     shards = [
-        generate(small_profile, seed=7, out=tmp_path / f"s{i}.sqlite", shard=Shard(i, count)).path
+        generate(
+            small_profile,
+            seed=7,
+            out=tmp_path / f"s{i}.sqlite",
+            shard=Shard(i, count),
+            history_months=0,
+        ).path
         for i in range(count)
     ]
     with sqlite3.connect(shards[1]) as conn:
@@ -70,21 +76,29 @@ def test_union_of_shards_is_the_single_run(
 
 
 def test_merge_refuses_a_missing_shard(small_profile, tmp_path: Path) -> None:
-    path = generate(small_profile, seed=7, out=tmp_path / "s0.sqlite", shard=Shard(0, 2)).path
+    path = generate(
+        small_profile, seed=7, out=tmp_path / "s0.sqlite", shard=Shard(0, 2), history_months=0
+    ).path
     with pytest.raises(UserError, match=r"shards must be 0/2 \.\. 1/2 once each; got 0/2"):
         merge_shards([path], tmp_path / "merged.sqlite")
     assert not (tmp_path / "merged.sqlite").exists()
 
 
 def test_merge_refuses_shards_of_different_seeds(small_profile, tmp_path: Path) -> None:
-    a = generate(small_profile, seed=7, out=tmp_path / "a.sqlite", shard=Shard(0, 2)).path
-    b = generate(small_profile, seed=9, out=tmp_path / "b.sqlite", shard=Shard(1, 2)).path
+    a = generate(
+        small_profile, seed=7, out=tmp_path / "a.sqlite", shard=Shard(0, 2), history_months=0
+    ).path
+    b = generate(
+        small_profile, seed=9, out=tmp_path / "b.sqlite", shard=Shard(1, 2), history_months=0
+    ).path
     with pytest.raises(UserError, match="another profile or seed"):
         merge_shards([a, b], tmp_path / "merged.sqlite")
 
 
 def test_merge_refuses_the_same_shard_twice(small_profile, tmp_path: Path) -> None:
-    a = generate(small_profile, seed=7, out=tmp_path / "a.sqlite", shard=Shard(0, 2)).path
+    a = generate(
+        small_profile, seed=7, out=tmp_path / "a.sqlite", shard=Shard(0, 2), history_months=0
+    ).path
     b = tmp_path / "b.sqlite"
     b.write_bytes(a.read_bytes())
     with pytest.raises(UserError, match="once each"):
@@ -116,3 +130,8 @@ def test_failed_generation_leaves_nothing_behind(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError), atomic_database(out, force=False):
         raise RuntimeError("crash mid-run")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_history_needs_the_whole_world(small_profile, tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="generate shards with --history-months 0"):
+        generate(small_profile, seed=7, out=tmp_path / "s.sqlite", shard=Shard(0, 2))

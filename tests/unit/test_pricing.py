@@ -281,12 +281,14 @@ def build_database(conn: sqlite3.Connection) -> None:
             customer_disc_group=discounts,
             allow_line_disc=int(allow),
             salesperson_code="",
+            location_code="MAIN",
             key_account=0,
             segment=segment,
             blocked=blocked,
             annual_volume=0.0,
             order_interval_days=30.0,
             avg_basket_lines=3.0,
+            payment_days_late=0.0,
         )
     for no, starting, ending, segment in CAMPAIGNS:
         insert(

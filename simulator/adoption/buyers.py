@@ -1,0 +1,392 @@
+"""The fast buyer model: every contact of every run in a batch, advanced one week at a time.
+
+State lives in arrays of shape (runs, contacts); contacts are buyers first, then AP clerks.
+Each simulated week, for all contacts at once:
+
+1. invitation waves reach their accounts' contacts;
+2. invited, unregistered contacts register with the week's chance: the awareness hazard
+   (scaled by sales advocacy), plus the invitation itself and any campaign touch;
+   registered ones log in now and then;
+3. training seats go to contacts who sign up (trained contacts are registered);
+4. purchase needs arrive (Poisson at the account's rhythm, split over its buyers); each need
+   of an invited buyer goes online with the logistic utility of the levers, the buyer's
+   trust, habit, training, taste and colleagues' adoption; online orders can fail (outage) or
+   meet wrong data (accuracy, site errors, price incidents), which costs trust; good ones
+   rebuild it; offline orders may be placed in the store by the rep; status questions and
+   returns are answered online or offline;
+5. invoices arrive for AP clerks, who pay and search online once registered;
+6. at a month's last week, regularity is updated and the month's counts recorded.
+
+Randomness: each run has its own generator (spawned from the Monte Carlo seed) and draws, in
+a fixed order, only what its own state asks for, so a run's result does not depend on which
+other runs share its batch. Sparse steps (needs, invoices) touch only the contacts with an
+event that week.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from simulator.adoption.calendar import Schedule, assign_invite_weeks
+from simulator.adoption.levers import ModelInputs
+from simulator.adoption.metrics import COUNTERS, FLOW, SNAPSHOT
+
+FLOW_INDEX = {name: index for index, name in enumerate(FLOW)}
+MAX_POISSON_TERMS = 2000
+
+
+def _popcount_table() -> np.ndarray:
+    table = np.array([bin(value).count("1") for value in range(256)], dtype=np.uint8)
+    table.setflags(write=False)
+    return table
+
+
+POPCOUNT = _popcount_table()  # read-only: bits set in each uint8
+
+
+def popcount8(values: np.ndarray) -> np.ndarray:
+    """Number of set bits of each uint8 (months with an online order in the window)."""
+    return POPCOUNT[values]
+
+
+def poisson_from_uniform(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
+    """Inverse-CDF Poisson counts for uniforms known to exceed P(0) (so every count >= 1)."""
+    k = np.ones(u.shape, dtype=np.int64)
+    term = np.exp(-lam) * lam
+    cdf = np.exp(-lam) + term
+    more = u > cdf
+    j = 1
+    while more.any() and j < MAX_POISSON_TERMS:
+        k += more
+        j += 1
+        term = term * lam / j
+        cdf = cdf + term
+        more = more & (u > cdf)
+    return k
+
+
+def simulate_batch(
+    inputs: ModelInputs, schedule: Schedule, seeds: Sequence[np.random.SeedSequence]
+) -> np.ndarray:
+    """Simulate one run per seed; returns counts of shape (runs, months, counters)."""
+    return _Batch(inputs, schedule, seeds).run()
+
+
+class _Batch:
+    """The state of a batch of runs and one method per step of the week."""
+
+    def __init__(
+        self, inputs: ModelInputs, schedule: Schedule, seeds: Sequence[np.random.SeedSequence]
+    ) -> None:
+        self.inputs = inputs
+        self.schedule = schedule
+        self.params = inputs.params
+        self.gens = [np.random.Generator(np.random.PCG64(seed)) for seed in seeds]
+        runs, contacts, buyers = len(seeds), inputs.contacts, inputs.buyers
+        self.runs, self.contacts, self.buyers = runs, contacts, buyers
+        self.account_week = np.stack(
+            [assign_invite_weeks(gen, inputs.key_account, schedule) for gen in self.gens]
+        )
+        self.taste = np.stack(
+            [gen.standard_normal(buyers, dtype=np.float32) for gen in self.gens]
+        ) * np.float32(self.params.taste_sd)
+        shock = (
+            np.array([gen.standard_normal() for gen in self.gens]) * self.params.run_propensity_sd
+        )
+        self.taste += shock[:, np.newaxis].astype(np.float32)
+        self.invited = np.zeros((runs, contacts), dtype=bool)
+        self.registered = np.zeros((runs, contacts), dtype=bool)
+        self.trained = np.zeros((runs, contacts), dtype=bool)
+        self.active = np.zeros((runs, contacts), dtype=bool)
+        self.touched = np.zeros((runs, contacts), dtype=bool)
+        self.ordered = np.zeros((runs, buyers), dtype=bool)
+        self.ever_regular = np.zeros((runs, buyers), dtype=bool)
+        self.habit = np.zeros((runs, buyers), dtype=bool)
+        self.trust = np.full((runs, buyers), self.params.initial_trust, dtype=np.float64)
+        self.window = np.zeros((runs, buyers), dtype=np.uint8)
+        self.month_need = np.zeros((runs, buyers), dtype=bool)
+        self.month_online = np.zeros((runs, buyers), dtype=bool)
+        self.adopters = np.zeros((runs, inputs.accounts), dtype=np.int64)
+        self.flow = np.zeros((runs, len(FLOW)))
+        self.tally = np.zeros((runs, schedule.months, len(COUNTERS)))
+        self.need_p0 = np.exp(-inputs.need_rate).astype(np.float32)
+        self.invoice_p0 = np.exp(-inputs.invoice_rate).astype(np.float32)
+        self.key_contact = inputs.key_account[inputs.contact_account]
+        self.others = np.maximum(inputs.buyers_per_account - 1, 1).astype(np.float64)
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _uniform(self, width: int) -> np.ndarray:
+        out = np.empty((self.runs, width), dtype=np.float32)
+        for row, gen in enumerate(self.gens):
+            gen.random(dtype=np.float32, out=out[row])
+        return out
+
+    def _binomial(self, bounds: np.ndarray, n: np.ndarray, p: np.ndarray | float) -> np.ndarray:
+        """Binomial(n, p) per subset element, each run drawing from its own generator.
+
+        Most counts are 0 or 1 (one need in a week): those are a uniform compared with p;
+        the rare larger counts get numpy's binomial.
+        """
+        u = self._subset_uniform(bounds)
+        chance = np.broadcast_to(p, n.shape)
+        out = ((u < chance) & (n == 1)).astype(np.int64)
+        many = np.flatnonzero(n >= 2)
+        if many.size:
+            for row, gen in enumerate(self.gens):
+                low, high = np.searchsorted(many, bounds[row : row + 2])
+                if high > low:
+                    picked = many[low:high]
+                    out[picked] = gen.binomial(n[picked], chance[picked])
+        return out
+
+    def _subset_uniform(self, bounds: np.ndarray) -> np.ndarray:
+        out = np.empty(int(bounds[-1]))
+        for row, gen in enumerate(self.gens):
+            low, high = bounds[row], bounds[row + 1]
+            if high > low:
+                out[low:high] = gen.random(high - low)
+        return out
+
+    def _add(self, rows: np.ndarray, counts: dict[str, np.ndarray]) -> None:
+        """Add per-run sums; bincount adds each run's elements in order, on their own, so a
+        run's totals do not depend on the other runs of its batch."""
+        for name, values in counts.items():
+            if values.any():
+                self.flow[:, FLOW_INDEX[name]] += np.bincount(
+                    rows, weights=values, minlength=self.runs
+                )
+
+    def _bounds(self, rows: np.ndarray) -> np.ndarray:
+        return np.searchsorted(rows, np.arange(self.runs + 1))
+
+    # -- the week --------------------------------------------------------------------------
+
+    def run(self) -> np.ndarray:
+        schedule = self.schedule
+        month_end = {int(week): month for month, week in enumerate(schedule.month_end_weeks())}
+        wave_weeks = set(schedule.wave_week)
+        for week in range(schedule.weeks):
+            newly = self._invite(week) if week in wave_weeks else None
+            touched = self._touch(week)
+            self._register(week, newly, touched)
+            if schedule.training_seats[week] > 0:
+                self._train(int(schedule.training_seats[week]))
+            self._needs(week, touched is not None)
+            self._invoices()
+            self.flow[:, FLOW_INDEX["inquiries_baseline"]] += (
+                self.inputs.inquiries_baseline_per_week
+            )
+            if week in month_end:
+                self._close_month(month_end[week], week)
+        return self.tally
+
+    def _invite(self, week: int) -> np.ndarray:
+        newly = (self.account_week == week)[:, self.inputs.contact_account]
+        self.invited |= newly
+        return newly
+
+    def _touch(self, week: int) -> np.ndarray | None:
+        reach = self.schedule.campaign_reach[week]
+        self.touched[:] = False
+        if reach <= 0:
+            return None
+        self.touched = self.invited & (self._uniform(self.contacts) < reach)
+        return self.touched
+
+    def _register(self, week: int, newly: np.ndarray | None, touched: np.ndarray | None) -> None:
+        p = self.params
+        u = self._uniform(self.contacts)
+        hazard = p.awareness_per_week * np.exp(p.advocacy_awareness * self.schedule.advocacy[week])
+        keep = np.float32(np.exp(-hazard))
+        if newly is None and touched is None:
+            chance: np.ndarray | np.float32 = 1 - keep
+        else:
+            stay = np.full((self.runs, self.contacts), keep, dtype=np.float32)
+            if newly is not None:
+                stay[newly] *= np.float32(1.0 - p.invitation_response)
+            if touched is not None:
+                stay[touched] *= np.float32(1.0 - p.campaign_response)
+            chance = 1 - stay
+        candidate = self.invited & ~self.registered
+        new = candidate & (u < chance)
+        login = self.registered & (u < np.float32(p.login_per_week))
+        self.registered |= new
+        self.active |= new | login
+
+    def _train(self, seats: int) -> None:
+        signup = np.float32(self.inputs.training_signup)
+        for row, gen in enumerate(self.gens):
+            u = gen.random(self.contacts, dtype=np.float32)
+            wants = self.invited[row] & ~self.trained[row] & (u < signup)
+            chosen = np.flatnonzero(wants)
+            if len(chosen) > seats:
+                priority = gen.random(len(chosen))
+                chosen = chosen[np.argsort(priority, kind="stable")[:seats]]
+            self.trained[row, chosen] = True
+            self.registered[row, chosen] = True
+            self.active[row, chosen] = True
+
+    def _needs(self, week: int, campaign_week: bool) -> None:
+        inputs, p, schedule = self.inputs, self.params, self.schedule
+        u = self._uniform(self.buyers)
+        flat = np.flatnonzero(u > self.need_p0)
+        if flat.size == 0:
+            return
+        rows, cols = np.divmod(flat, self.buyers)
+        bounds = self._bounds(rows)
+        wide = rows * self.contacts + cols  # index into (runs, contacts) arrays
+        k = poisson_from_uniform(u.reshape(-1)[flat].astype(np.float64), inputs.need_rate[cols])
+        account = inputs.contact_account[cols]
+        invited = self.invited.reshape(-1)[wide]
+        ordered = self.ordered.reshape(-1)[flat]
+        trust = self.trust.reshape(-1)[flat]
+        utility = (
+            inputs.base_utility
+            + self.taste.reshape(-1)[flat]
+            + p.trust_weight * (trust - 1.0)
+            + p.habit_weight * self.habit.reshape(-1)[flat]
+            + p.advocacy_weight * schedule.advocacy[week]
+            + p.training_weight * self.trained.reshape(-1)[wide]
+            - p.first_order_barrier * ~ordered
+            + p.imitation_weight * (self.adopters[rows, account] - ordered) / self.others[account]
+        )
+        if campaign_week:
+            utility = utility + p.campaign_weight * self.touched.reshape(-1)[wide]
+        chance = np.where(invited, 1.0 / (1.0 + np.exp(-utility)), 0.0)
+        attempts = self._binomial(bounds, k, chance)
+        outage = schedule.outage[week]
+        failed = self._binomial(bounds, attempts, outage) if outage > 0 else np.zeros_like(k)
+        ok = attempts - failed
+        wrong = 1.0 - (1.0 - inputs.order_wrong[account]) * (1.0 - inputs.site_bad) * (
+            1.0 - schedule.price_error[week]
+        )
+        bad = self._binomial(bounds, ok, wrong)
+        good = ok - bad
+        offline = k - ok
+        on_behalf = schedule.on_behalf[week]
+        behalf = (
+            self._binomial(bounds, offline, on_behalf * invited)
+            if on_behalf > 0
+            else np.zeros_like(k)
+        )
+
+        # Trust, habit, registration, adoption.
+        tried = attempts > 0
+        if tried.any():
+            trust = trust * (1.0 - p.trust_loss) ** (bad + failed)
+            trust = 1.0 - (1.0 - trust) * (1.0 - p.trust_gain) ** good
+            self.trust.reshape(-1)[flat[tried]] = trust[tried]
+        self.habit.reshape(-1)[flat[invited]] = (2 * ok >= k)[invited]
+        bought = ok > 0
+        self.registered.reshape(-1)[wide[bought]] = True
+        self.active.reshape(-1)[wide[bought]] = True
+        first = bought & ~ordered
+        np.add.at(self.adopters, (rows[first], account[first]), 1)
+        self.ordered.reshape(-1)[flat[bought]] = True
+        self.month_need.reshape(-1)[flat[invited]] = True
+        self.month_online.reshape(-1)[flat[bought]] = True
+        if on_behalf > 0:
+            nudge = self._subset_uniform(bounds) < 1.0 - (1.0 - p.on_behalf_nudge) ** behalf
+            registered = self.registered.reshape(-1)
+            newly = nudge & invited & ~registered[wide]
+            registered[wide[newly]] = True
+            self.active.reshape(-1)[wide[newly]] = True
+
+        # Questions, tracking and searches.
+        registered_now = self.registered.reshape(-1)[wide]
+        tracked = (
+            self._binomial(bounds, k, p.track_online_share * registered_now)
+            if inputs.order_tracking
+            else np.zeros_like(k)
+        )
+        status_offline = self._binomial(bounds, k - tracked, p.status_question_share)
+        returns = self._binomial(bounds, k, p.return_inquiry_share)
+        returns_offline = returns - self._binomial(
+            bounds, returns, p.returns_online_share * registered_now
+        )
+        searches = (
+            self._binomial(bounds, ok, p.order_search_share)
+            if inputs.online_invoices
+            else np.zeros_like(k)
+        )
+        self.active.reshape(-1)[wide[(tracked > 0) | (searches > 0)]] = True
+
+        value = inputs.order_value[account]
+        self._add(
+            rows,
+            {
+                "revenue": k * value,
+                "revenue_online": ok * value,
+                "orders": k,
+                "orders_online": ok,
+                "orders_on_behalf": behalf,
+                "online_attempts_failed": failed,
+                "bad_experiences": bad,
+                "orders_tracked_online": tracked,
+                "status_inquiries_offline": status_offline,
+                "return_inquiries_offline": returns_offline,
+                "invoice_searches": searches,
+            },
+        )
+
+    def _invoices(self) -> None:
+        inputs, p = self.inputs, self.params
+        u = self._uniform(self.contacts)
+        flat = np.flatnonzero(u > self.invoice_p0)
+        if flat.size == 0:
+            return
+        rows, cols = np.divmod(flat, self.contacts)
+        bounds = self._bounds(rows)
+        m = poisson_from_uniform(u.reshape(-1)[flat].astype(np.float64), inputs.invoice_rate[cols])
+        registered = self.registered.reshape(-1)[flat]
+        questions = self._binomial(bounds, m, p.invoice_question_share)
+        if inputs.online_invoices:
+            paid = self._binomial(bounds, m, p.pay_online_share * registered)
+            searches = self._binomial(bounds, m, p.invoice_search_share * registered)
+            resolved = self._binomial(bounds, questions, p.invoice_self_service_share * registered)
+            self.active.reshape(-1)[flat[(paid > 0) | (searches > 0)]] = True
+        else:
+            paid = searches = resolved = np.zeros_like(m)
+        self._add(
+            rows,
+            {
+                "invoices": m,
+                "invoices_paid_online": paid,
+                "invoice_searches": searches,
+                "invoice_inquiries_offline": questions - resolved,
+            },
+        )
+
+    def _close_month(self, month: int, week: int) -> None:
+        inputs = self.inputs
+        full = np.uint8((1 << inputs.regular_window) - 1)
+        shifted = ((self.window << 1) | self.month_online).astype(np.uint8) & full
+        self.window = np.where(self.month_need, shifted, self.window)
+        regular = popcount8(self.window) >= inputs.regular_min
+        lapsed = self.ever_regular & ~regular
+        self.ever_regular |= regular
+        account_invited = self.account_week <= week
+        key = inputs.key_account
+        buyers = self.buyers
+        snapshot = {
+            "buyers_invited": self.invited[:, :buyers].sum(axis=1),
+            "buyers_registered": self.registered[:, :buyers].sum(axis=1),
+            "buyers_ordered": self.ordered.sum(axis=1),
+            "buyers_regular": regular.sum(axis=1),
+            "buyers_lapsed": lapsed.sum(axis=1),
+            "key_accounts_invited": (account_invited & key).sum(axis=1),
+            "key_accounts_ordered": ((self.adopters > 0) & key).sum(axis=1),
+            "contacts_invited": self.invited.sum(axis=1),
+            "contacts_registered": self.registered.sum(axis=1),
+            "key_account_active_contacts": (self.active & self.key_contact).sum(axis=1),
+        }
+        for index, name in enumerate(SNAPSHOT):
+            self.tally[:, month, index] = snapshot[name]
+        self.tally[:, month, len(SNAPSHOT) :] = self.flow
+        self.flow[:] = 0.0
+        self.month_need[:] = False
+        self.month_online[:] = False
+        self.active[:] = False

@@ -1,0 +1,454 @@
+"""The planner's commands: simulate, compare, calibrate, sensitivity, bass.
+
+Thin layers: parse, call the library, print. `register(app)` adds them to the `erpsim` app.
+User errors are UserError (one line, exit code 2 through `simulator.cli.main`); every output
+directory is checked before any work and written atomically.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from collections.abc import Iterator, Mapping
+from concurrent.futures import Executor
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from simulator.adoption.metrics import METRIC_BY_NAME, PRIMARY
+from simulator.errors import UserError
+
+SECONDARY_SHOWN = (
+    "online_order_share",
+    "offline_inquiries_decline",
+    "invoices_paid_online_share",
+    "logins_per_key_account",
+    "cost_to_serve_saved_cumulative",
+)
+
+ScenarioArg = Annotated[Path, typer.Argument(help="Scenario TOML (see scenarios/README.md).")]
+DbOption = Annotated[
+    Path | None, typer.Option("--db", help="erpsim SQLite dataset to read the buyers from.")
+]
+ProfileOption = Annotated[
+    str | None,
+    typer.Option(
+        "--profile", help="Generate this profile (seed 7) instead of --db; default small."
+    ),
+]
+RunsOption = Annotated[int, typer.Option("--runs", help="Monte Carlo runs.")]
+SeedOption = Annotated[int, typer.Option("--seed", help="Seed of every random choice.")]
+WorkersOption = Annotated[
+    int | None, typer.Option("--workers", help="Worker processes (default: every core).")
+]
+ForceOption = Annotated[bool, typer.Option("--force", help="Replace an existing --out.")]
+CxOption = Annotated[
+    Path | None,
+    typer.Option("--cx-from", help="Load-test summary.json whose 'cx' values override levers."),
+]
+ModelOption = Annotated[
+    str, typer.Option("--model", help="fast (vectorised) or reference (one event per need).")
+]
+
+
+def _console() -> Console:
+    return Console(highlight=False)
+
+
+def _percent(value: float) -> str:
+    return f"{value:.1%}"
+
+
+def _value(name: str, value: float) -> str:
+    unit = METRIC_BY_NAME[name].unit
+    if unit == "share":
+        return f"{value:.1%}"
+    if unit == "per account":
+        return f"{value:,.2f}"
+    return f"{value:,.0f}"
+
+
+def _final_table(summary: Mapping[str, Any]) -> Table:
+    table = Table(title=f"{summary['scenario']}: {summary['final_month']}", title_justify="left")
+    for column in ("metric", "p10", "median", "p90"):
+        table.add_column(column, justify="left" if column == "metric" else "right")
+    for name in (*PRIMARY, *SECONDARY_SHOWN):
+        band = summary["final"][name]
+        table.add_row(name, *(_value(name, band[key]) for key in ("p10", "p50", "p90")))
+    return table
+
+
+def _target_line(summary: Mapping[str, Any]) -> str:
+    target = summary.get("target")
+    if not target:
+        return (
+            f"TDA median {_percent(summary['tda_median_final'])} ({summary['tda_band']}); "
+            "no target set"
+        )
+    low, high = target["probability_ci95"]
+    return (
+        f"target {target['metric']} >= {target['value']:.0%} by {target['date']}: probability "
+        f"{target['probability']:.0%} (95 % CI {low:.0%}-{high:.0%}, "
+        f"{target['runs_reaching']}/{summary['runs']} runs) -> {target['verdict']}; "
+        f"TDA median {_percent(summary['tda_median_final'])} ({summary['tda_band']})"
+    )
+
+
+@contextlib.contextmanager
+def _pool(workers: int | None, enabled: bool) -> Iterator[Executor | None]:
+    """One process pool for commands that run many forecasts."""
+    from simulator.adoption.montecarlo import default_workers, make_executor  # noqa: PLC0415
+
+    count = workers or default_workers()
+    if not enabled or count == 1:
+        yield None
+        return
+    with make_executor(count) as pool:
+        yield pool
+
+
+def simulate(
+    scenario: ScenarioArg,
+    db: DbOption = None,
+    profile: ProfileOption = None,
+    runs: RunsOption = 200,
+    seed: SeedOption = 1,
+    out: Annotated[Path | None, typer.Option("--out", help="Output directory.")] = None,
+    force: ForceOption = False,
+    workers: WorkersOption = None,
+    cx_from: CxOption = None,
+    model: ModelOption = "fast",
+) -> None:
+    """Forecast adoption under one scenario: bands per month and the target's probability.
+
+    Example: erpsim simulate scenarios/baseline.toml --profile small --runs 200 --seed 1
+    --out reports/baseline/
+    """
+    from simulator.adoption.cx import read_cx  # noqa: PLC0415
+    from simulator.adoption.forecast import run_forecast  # noqa: PLC0415
+    from simulator.adoption.montecarlo import check_runs, simulator_for  # noqa: PLC0415
+    from simulator.adoption.outputs import (  # noqa: PLC0415
+        atomic_directory,
+        check_output,
+        write_forecast_files,
+    )
+    from simulator.adoption.population import dataset, load_population  # noqa: PLC0415
+    from simulator.adoption.scenario import load_scenario  # noqa: PLC0415
+
+    chosen = load_scenario(scenario)
+    out = out or Path("reports") / scenario.stem
+    check_output(out, force=force)
+    check_runs(runs, workers)
+    simulator_for(model)  # type: ignore[arg-type]
+    cx = read_cx(cx_from) if cx_from else None
+    started = time.perf_counter()
+    with dataset(db, profile) as path:
+        population = load_population(path, chosen.population)
+    forecast = run_forecast(
+        chosen,
+        population,
+        source=str(scenario),
+        runs=runs,
+        seed=seed,
+        workers=workers,
+        model=model,
+        cx=cx,  # type: ignore[arg-type]
+    )
+    summary = forecast.summary()
+    with atomic_directory(out, force=force) as directory:
+        write_forecast_files(directory, forecast, summary=summary)
+    console = _console()
+    console.print(_final_table(summary))
+    console.print(_target_line(summary))
+    console.print(
+        f"{runs} runs in {time.perf_counter() - started:.1f} s; wrote {out}/"
+        "{metrics.csv, summary.json, adoption.png, report.html}"
+    )
+
+
+def compare(
+    scenarios: Annotated[list[Path], typer.Argument(help="Two or more scenario TOML files.")],
+    db: DbOption = None,
+    profile: ProfileOption = None,
+    runs: RunsOption = 200,
+    seed: SeedOption = 1,
+    out: Annotated[Path, typer.Option("--out", help="Output directory.")] = Path("reports/compare"),
+    force: ForceOption = False,
+    workers: WorkersOption = None,
+    cx_from: CxOption = None,
+) -> None:
+    """Forecast several scenarios with the same seeds; one chart and one table.
+
+    Example: erpsim compare scenarios/baseline.toml scenarios/realtime-erp.toml --runs 200
+    --out reports/compare/
+    """
+    from simulator.adoption.compare import check_names, write_comparison  # noqa: PLC0415
+    from simulator.adoption.cx import read_cx  # noqa: PLC0415
+    from simulator.adoption.forecast import run_forecast  # noqa: PLC0415
+    from simulator.adoption.montecarlo import check_runs  # noqa: PLC0415
+    from simulator.adoption.outputs import atomic_directory, check_output  # noqa: PLC0415
+    from simulator.adoption.population import dataset, load_population  # noqa: PLC0415
+    from simulator.adoption.scenario import load_scenario  # noqa: PLC0415
+
+    if len(scenarios) < 2:
+        raise UserError("compare needs at least two scenario files")
+    chosen = [load_scenario(path) for path in scenarios]
+    check_names([item.name for item in chosen])
+    check_output(out, force=force)
+    check_runs(runs, workers)
+    cx = read_cx(cx_from) if cx_from else None
+    forecasts = []
+    with dataset(db, profile) as path, _pool(workers, True) as pool:
+        for item, source in zip(chosen, scenarios, strict=True):
+            population = load_population(path, item.population)
+            forecasts.append(
+                run_forecast(
+                    item,
+                    population,
+                    source=str(source),
+                    runs=runs,
+                    seed=seed,
+                    workers=workers,
+                    cx=cx,
+                    executor=pool,
+                )
+            )
+    with atomic_directory(out, force=force) as directory:
+        write_comparison(directory, forecasts)
+    console = _console()
+    table = Table(title=f"{runs} runs per scenario, seed {seed}", title_justify="left")
+    table.add_column("scenario")
+    for name in PRIMARY:
+        table.add_column(f"{name} median", justify="right")
+    table.add_column("target probability", justify="right")
+    for forecast in forecasts:
+        summary = forecast.summary()
+        target = summary["target"]
+        table.add_row(
+            forecast.scenario.name,
+            *(_percent(summary["final"][name]["p50"]) for name in PRIMARY),
+            f"{target['probability']:.0%} ({target['verdict']})" if target else "-",
+        )
+    console.print(table)
+    console.print(f"wrote {out}/{{metrics.csv, summary.json, comparison.png, report.html}}")
+
+
+def calibrate(
+    scenario: ScenarioArg,
+    history: Annotated[Path, typer.Option("--history", help="Observed monthly history CSV.")],
+    db: DbOption = None,
+    profile: ProfileOption = None,
+    runs: Annotated[int, typer.Option("--runs", help="Runs of the calibrated forecast.")] = 200,
+    fit_runs: Annotated[
+        int, typer.Option("--fit-runs", help="Runs per evaluation while fitting.")
+    ] = 24,
+    max_evaluations: Annotated[
+        int, typer.Option("--max-evaluations", help="Budget of the optimiser.")
+    ] = 120,
+    seed: SeedOption = 1,
+    out: Annotated[Path, typer.Option("--out", help="Output directory.")] = Path(
+        "reports/calibrated"
+    ),
+    force: ForceOption = False,
+    workers: WorkersOption = None,
+) -> None:
+    """Fit the free parameters to an observed history, then forecast with them.
+
+    Example: erpsim calibrate scenarios/baseline.toml --history fixtures/history/pilot.csv
+    --out reports/calibrated/
+    """
+    from simulator.adoption.calibrate import calibrate as fit  # noqa: PLC0415
+    from simulator.adoption.calibration_report import write_calibration  # noqa: PLC0415
+    from simulator.adoption.forecast import run_forecast  # noqa: PLC0415
+    from simulator.adoption.history import read_history  # noqa: PLC0415
+    from simulator.adoption.montecarlo import check_runs  # noqa: PLC0415
+    from simulator.adoption.outputs import atomic_directory, check_output  # noqa: PLC0415
+    from simulator.adoption.population import dataset, load_population  # noqa: PLC0415
+    from simulator.adoption.scenario import load_scenario  # noqa: PLC0415
+
+    chosen = load_scenario(scenario)
+    observed = read_history(history)
+    check_output(out, force=force)
+    check_runs(runs, workers)
+    check_runs(fit_runs, workers)
+    if max_evaluations < 1:
+        raise UserError(f"bad --max-evaluations {max_evaluations}: must be at least 1")
+    with dataset(db, profile) as path:
+        population = load_population(path, chosen.population)
+    with _pool(workers, True) as pool:
+        result = fit(
+            chosen,
+            population,
+            observed,
+            fit_runs=fit_runs,
+            seed=seed,
+            workers=workers,
+            max_evaluations=max_evaluations,
+            executor=pool,
+        )
+        forecast = run_forecast(
+            result.scenario,
+            population,
+            source=str(scenario),
+            runs=runs,
+            seed=seed,
+            workers=workers,
+            executor=pool,
+        )
+    with atomic_directory(out, force=force) as directory:
+        write_calibration(directory, forecast, result)
+    console = _console()
+    table = Table(title=f"calibrated on {history}", title_justify="left")
+    for column in ("parameter", "before", "after"):
+        table.add_column(column, justify="left" if column == "parameter" else "right")
+    for name in result.before:
+        table.add_row(name, f"{result.before[name]:.4g}", f"{result.after[name]:.4g}")
+    console.print(table)
+    console.print(
+        f"fit error (RMSE over TR, TAU, TDA, KAAR): {result.rmse * 100:.2f} pp "
+        f"(before: {result.rmse_before * 100:.2f} pp), {result.evaluations} evaluations"
+    )
+    if result.bass:
+        bass = result.bass
+        console.print(
+            f"Bass baseline on ordered_once: m={bass.m:,.1f} (se {bass.se_m:,.1f}), "
+            f"p={bass.p:.4f} (se {bass.se_p:.4f}), q={bass.q:.4f} (se {bass.se_q:.4f})"
+        )
+    console.print(_target_line(forecast.summary()))
+    console.print(
+        f"wrote {out}/{{metrics.csv, summary.json, calibration.json, parameters.toml, "
+        "adoption.png, report.html}"
+    )
+
+
+def sensitivity(
+    scenario: ScenarioArg,
+    db: DbOption = None,
+    profile: ProfileOption = None,
+    runs: RunsOption = 100,
+    seed: SeedOption = 1,
+    metric: Annotated[
+        str | None, typer.Option("--metric", help="TR, TAU, TDA or KAAR (default: target's).")
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", help="Output directory.")] = Path(
+        "reports/sensitivity"
+    ),
+    force: ForceOption = False,
+    workers: WorkersOption = None,
+) -> None:
+    """Rank levers by their effect on the target metric (tornado chart).
+
+    Example: erpsim sensitivity scenarios/baseline.toml --runs 100 --out reports/sensitivity/
+    """
+    from simulator.adoption.montecarlo import check_runs  # noqa: PLC0415
+    from simulator.adoption.outputs import (  # noqa: PLC0415
+        atomic_directory,
+        check_output,
+        write_json,
+    )
+    from simulator.adoption.population import dataset, load_population  # noqa: PLC0415
+    from simulator.adoption.scenario import load_scenario  # noqa: PLC0415
+    from simulator.adoption.sensitivity import sensitivity as rank  # noqa: PLC0415
+    from simulator.report import charts, pages  # noqa: PLC0415
+
+    if metric is not None and metric not in PRIMARY:
+        raise UserError(f"bad --metric {metric!r}: choose {', '.join(PRIMARY)}")
+    chosen = load_scenario(scenario)
+    check_output(out, force=force)
+    check_runs(runs, workers)
+    with dataset(db, profile) as path:
+        population = load_population(path, chosen.population)
+    with _pool(workers, True) as pool:
+        summary = rank(
+            chosen,
+            population,
+            source=str(scenario),
+            runs=runs,
+            seed=seed,
+            metric=metric,
+            workers=workers,
+            executor=pool,
+        )
+    levers = summary["levers"]
+    png = charts.tornado_chart(
+        [item["lever"] for item in levers],
+        [item["low"] for item in levers],
+        [item["high"] for item in levers],
+        summary["base"],
+        metric=summary["metric"],
+        title=f"{summary['scenario']}: median {summary['metric']} in {summary['month']}",
+    )
+    with atomic_directory(out, force=force) as directory:
+        write_json(directory / "summary.json", summary)
+        (directory / "tornado.png").write_bytes(png)
+        (directory / "report.html").write_text(
+            pages.sensitivity_page(summary, png), encoding="utf-8"
+        )
+    console = _console()
+    table = Table(
+        title=f"median {summary['metric']} in {summary['month']}: base {summary['base']:.1%}",
+        title_justify="left",
+    )
+    for column in ("lever", "unfavourable", "favourable", "swing"):
+        table.add_column(column, justify="right" if column == "swing" else "left")
+    for item in levers:
+        table.add_row(
+            item["lever"],
+            f"{item['unfavourable']}: {item['low']:.1%}",
+            f"{item['favourable']}: {item['high']:.1%}",
+            f"{item['swing'] * 100:+.1f} pp",
+        )
+    console.print(table)
+    console.print(f"wrote {out}/{{summary.json, tornado.png, report.html}}")
+
+
+def bass(
+    history: Annotated[Path, typer.Argument(help="CSV whose rows are consecutive periods.")],
+    column: Annotated[str, typer.Option("--column", help="Column with the adoptions.")],
+    cumulative: Annotated[
+        bool, typer.Option("--cumulative", help="The column holds running totals.")
+    ] = False,
+    form: Annotated[
+        str, typer.Option("--form", help="interval (F(t)-F(t-1)) or instantaneous (f(t)).")
+    ] = "interval",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the estimates as JSON.")] = False,
+) -> None:
+    """Fit the Bass diffusion model (m, p, q) by nonlinear least squares.
+
+    Example: erpsim bass fixtures/history/pilot.csv --column ordered_once --cumulative
+    """
+    from simulator.adoption.bass import FORMS, fit_bass  # noqa: PLC0415
+    from simulator.adoption.history import read_periods  # noqa: PLC0415
+
+    if form not in FORMS:
+        raise UserError(f"bad --form {form!r}: choose interval or instantaneous")
+    adoptions = read_periods(history, column, cumulative=cumulative)
+    fit = fit_bass(adoptions, form)
+    if as_json:
+        typer.echo(json.dumps(fit.as_dict()))
+        return
+    console = _console()
+    table = Table(
+        title=f"Bass fit of {column} in {history} ({fit.periods} periods, {fit.form} form)",
+        title_justify="left",
+    )
+    for name in ("parameter", "estimate", "std. error"):
+        table.add_column(name, justify="left" if name == "parameter" else "right")
+    table.add_row("m (market potential)", f"{fit.m:,.4g}", f"{fit.se_m:,.4g}")
+    table.add_row("p (innovation)", f"{fit.p:.5f}", f"{fit.se_p:.5f}")
+    table.add_row("q (imitation)", f"{fit.q:.5f}", f"{fit.se_q:.5f}")
+    console.print(table)
+    console.print(f"residual standard error {fit.residual_se:.4g}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the adoption commands to ``app`` (the `erpsim` typer app)."""
+    app.command("simulate")(simulate)
+    app.command("compare")(compare)
+    app.command("calibrate")(calibrate)
+    app.command("sensitivity")(sensitivity)
+    app.command("bass")(bass)

@@ -1,0 +1,134 @@
+"""Writing a command's files: all of them into ``--out``, atomically.
+
+Files are written into a temporary directory beside ``--out`` that is renamed to it only when
+everything is written; an error or Ctrl-C leaves nothing behind. An existing ``--out`` is
+refused unless ``--force`` (then it is replaced as a whole). Numbers in CSV files are printed
+with a fixed format so the same seed gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from simulator.adoption.forecast import Forecast
+from simulator.adoption.metrics import PRIMARY
+from simulator.errors import UserError
+from simulator.report import charts, pages
+
+METRIC_COLUMNS = ("month", "metric", "mean", "p10", "p50", "p90", "p50_low", "p50_high")
+
+
+def check_output(out: Path, *, force: bool) -> None:
+    """Refuse an existing output before any work is done."""
+    if out.exists() and not out.is_dir():
+        raise UserError(f"output path is a file: {out}")
+    if out.exists() and not force:
+        raise UserError(f"output directory exists: {out} (use --force to replace it)")
+
+
+@contextlib.contextmanager
+def atomic_directory(out: Path, *, force: bool) -> Iterator[Path]:
+    """A staging directory that becomes ``out`` when the block completes."""
+    check_output(out, force=force)
+    parent = out.parent if str(out.parent) else Path(".")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
+    except OSError as exc:
+        raise UserError(f"cannot write {out}: {exc.strerror or exc}") from exc
+    try:
+        yield staging
+        if out.exists():
+            shutil.rmtree(out)
+        staging.rename(out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def number(value: object) -> object:
+    """Fixed-format floats for CSV files."""
+    return f"{value:.6f}" if isinstance(value, float) else value
+
+
+def write_csv(path: Path, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([number(row[column]) for column in columns])
+
+
+def write_json(path: Path, data: object) -> None:
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def rate_series(forecast: Forecast, names: Sequence[str] = PRIMARY) -> list[charts.Series]:
+    """Median and p10-p90 band of each rate, for the fan chart."""
+    series = []
+    for name in names:
+        bands = forecast.bands[name]
+        series.append(
+            charts.Series(
+                label=name,
+                median=[band.p50 for band in bands],
+                low=[band.p10 for band in bands],
+                high=[band.p90 for band in bands],
+                color=charts.COLORS.get(name),
+            )
+        )
+    return series
+
+
+def target_mark(forecast: Forecast) -> charts.TargetMark | None:
+    target = forecast.scenario.target
+    if target is None:
+        return None
+    return charts.TargetMark(
+        f"target {target.metric} {target.value:.0%} by {target.date}",
+        forecast.schedule.month_of(target.date),
+        target.value,
+    )
+
+
+def fan_png(
+    forecast: Forecast,
+    *,
+    extra: Sequence[charts.Series] = (),
+    points: Sequence[charts.Points] = (),
+    title: str | None = None,
+) -> bytes:
+    return charts.fan_chart(
+        forecast.months,
+        [*rate_series(forecast), *extra],
+        title=title or f"{forecast.scenario.name}: median and p10-p90 of {forecast.runs} runs",
+        target=target_mark(forecast),
+        points=points,
+    )
+
+
+def write_forecast_files(
+    directory: Path,
+    forecast: Forecast,
+    *,
+    summary: Mapping[str, Any] | None = None,
+    png: bytes | None = None,
+    extra_sections: Sequence[str] = (),
+) -> None:
+    """metrics.csv, summary.json, adoption.png and report.html of one forecast."""
+    summary = summary or forecast.summary()
+    png = png or fan_png(forecast)
+    write_csv(directory / "metrics.csv", METRIC_COLUMNS, forecast.metric_rows())
+    write_json(directory / "summary.json", summary)
+    (directory / "adoption.png").write_bytes(png)
+    report = pages.simulate_page(
+        summary, forecast.months, forecast.primary_medians(), png, extra_sections
+    )
+    (directory / "report.html").write_text(report, encoding="utf-8")

@@ -1,0 +1,66 @@
+"""The transactional history: run the world from the snapshot to the dataset's as_of date.
+
+`generate` builds the master data as it stood `months` before as_of (the snapshot), then the
+world simulates those months: every order, shipment, invoice, payment, price change and
+service contact up to as_of is a consequence of the master data and the seed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass
+
+from simulator.config import Profile
+from simulator.erp.world import World
+
+
+def snapshot_date(as_of: dt.date, months: int) -> dt.date:
+    """as_of minus whole months (the day clamped to the shorter month's end)."""
+    index = as_of.year * 12 + as_of.month - 1 - months
+    year, month = divmod(index, 12)
+    month += 1
+    for day in range(as_of.day, 0, -1):
+        try:
+            return dt.date(year, month, day)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def month_ends(start: dt.date, end: dt.date) -> list[dt.date]:
+    """First days of the months after `start` up to `end` (inclusive of `end` itself)."""
+    points = []
+    year, month = start.year, start.month
+    while True:
+        month += 1
+        if month > 12:
+            year, month = year + 1, 1
+        point = dt.date(year, month, 1)
+        if point >= end:
+            break
+        points.append(point)
+    return [*points, end]
+
+
+@dataclass(frozen=True)
+class HistorySummary:
+    months: int
+    events: int
+    seconds: float
+
+    @property
+    def events_per_second(self) -> float:
+        return self.events / self.seconds if self.seconds else 0.0
+
+
+def run_history(conn, profile: Profile, *, seed: int, months: int, progress=None) -> HistorySummary:
+    """Simulate `months` of history on an open database whose master data is at the snapshot."""
+    started = time.perf_counter()
+    start = snapshot_date(profile.as_of, months)
+    world = World(conn, profile, seed=seed, start=dt.datetime.combine(start, dt.time()))
+    for point in month_ends(start, profile.as_of):
+        world.advance(point)
+        if progress is not None:
+            progress.advance("history", 1)
+    return HistorySummary(months, world.events, time.perf_counter() - started)

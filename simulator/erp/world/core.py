@@ -1,0 +1,454 @@
+"""The ERP world over time: one SimPy environment, the state it acts on, and `advance`.
+
+Meaningful events only: each account's next order is one timeout; warehouse, invoicing,
+collections and customer service are daily runs (as real back offices work), and prices
+change on calendar dates. Work scheduled for later (quote decisions, payments, returns,
+inquiries, purchase receipts) sits in heaps those runs drain, so the whole state is data.
+
+Randomness: each account draws from its own stream (orders, quotes, payments, returns), each
+back-office process from its own; events never share a time (fixed distinct hours for the
+daily runs, continuous times for orders), so the run is deterministic for a seed and
+`advance(t1); advance(t2)` equals `advance(t2)`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+import sqlite3
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import simpy
+
+from simulator.config import HistoryProfile, Profile
+from simulator.erp.customers import basket_weights
+from simulator.erp.rng import guids, stream
+from simulator.erp.world.clock import Clock
+from simulator.erp.world.documents import (
+    Counters,
+    CreditMemo,
+    Inquiry,
+    Invoice,
+    Order,
+    Payment,
+    PurchaseOrder,
+    Quote,
+    Shipment,
+)
+from simulator.erp.world.pricebook import PriceBook
+
+# Hours of the daily runs: distinct, so no two events ever share a time.
+RATES_HOUR = 0.05
+PRICES_HOUR = 0.1
+RECEIVING_HOUR = 7.0
+COLLECTIONS_HOUR = 9.0
+SALES_OFFICE_HOUR = 11.0
+SERVICE_HOUR = 12.5
+WAREHOUSE_HOUR = 16.0
+INVOICING_HOUR = 18.0
+WORKDAYS = frozenset(range(5))
+# Days a document stays in memory after it was created: longer than any later reference
+# (status calls within 5 days, invoice copies within 40, returns within 30 of shipping).
+MEMORY_DAYS = 70.0
+GUID_BATCH = 4096
+EVERY_DAY = frozenset(range(7))
+
+
+@dataclass(slots=True)
+class Account:
+    """What the world needs to know about one customer account (static during a run)."""
+
+    pos: int
+    no: str
+    currency: str
+    due_days: int
+    discount_days: int
+    credit_limit: float
+    segment: str
+    key_account: bool
+    blocked: str
+    salesperson: str
+    location: int
+    interval: float
+    basket: float
+    line_value: float  # average order-line value, local currency
+    days_late: float
+    buyers: list[str]
+    ap_clerks: list[str]
+    basket_items: np.ndarray  # catalog positions of the repeat basket, most frequent first
+    basket_units: list[str]
+    basket_qty: np.ndarray
+    basket_weights: np.ndarray  # cumulative, for choosing basket lines
+    subfamilies: list[str]
+    channels: list[str]
+    channel_weights: np.ndarray  # cumulative
+    web_from: float | None  # pilot accounts order on the web from this time on
+
+
+@dataclass
+class Outbox:
+    """Everything changed since the last write, by kind, newest version of each document."""
+
+    quotes: dict[str, Quote] = field(default_factory=dict)
+    orders: dict[str, Order] = field(default_factory=dict)
+    shipments: list[Shipment] = field(default_factory=list)
+    invoices: dict[str, Invoice] = field(default_factory=dict)
+    payments: list[Payment] = field(default_factory=list)
+    credit_memos: list[CreditMemo] = field(default_factory=list)
+    inquiries: list[Inquiry] = field(default_factory=list)
+    purchase_orders: dict[str, PurchaseOrder] = field(default_factory=dict)
+    ledger: list[tuple] = field(default_factory=list)
+    stock: dict[tuple[int, int], str] = field(default_factory=dict)  # -> when it changed
+    items: dict[int, str] = field(default_factory=dict)  # list price changed -> when
+    price_lines: list[tuple] = field(default_factory=list)
+    # (new ending date, price list code, line no, when)
+    ended_lines: list[tuple[str, str, int, str]] = field(default_factory=list)
+    price_lists: list[tuple] = field(default_factory=list)
+    campaigns: list[tuple] = field(default_factory=list)
+    rates: list[tuple] = field(default_factory=list)
+
+
+class World:
+    """A live ERP: load it from a database, `advance` it, and it writes what changed."""
+
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        profile: Profile,
+        *,
+        seed: int,
+        start: dt.datetime,
+    ) -> None:
+        self.conn = conn
+        self.profile = profile
+        self.cfg: HistoryProfile = profile.history
+        self.seed = seed
+        self.clock = Clock(start)
+        self.env = simpy.Environment()
+        self.prices = PriceBook(conn)
+        self.counters = Counters()
+        self.out = Outbox()
+        self.events = 0
+        self._stamp_at, self._stamp = -1.0, ""
+        self._guids: list[str] = []
+        self.next_campaign_at = 0.0
+        self.agreement_accounts: list[str] = []
+        self._load_catalog()
+        self._load_accounts()
+        self.rng_warehouse = stream(seed, "world:warehouse")
+        self.rng_prices = stream(seed, "world:prices")
+        self.rng_ids = stream(seed, "world:ids")
+        # Work scheduled for later: (time, sequence, payload); sequence keeps order stable.
+        self.quote_decisions: list[tuple[float, int, str]] = []
+        self.payments_due: list[tuple[float, int, str]] = []
+        self.service_due: list[tuple[float, int, str, str]] = []  # (t, seq, kind, ref)
+        self.receipts_due: list[tuple[float, int, str]] = []
+        self.open_quotes: dict[str, Quote] = {}
+        self.quote_lines: dict[str, list[Any]] = {}  # priced lines, reused by the order
+        self.open_orders: dict[str, Order] = {}  # not yet fully shipped, in order of entry
+        self.shipped_today: list[Shipment] = []
+        self.open_invoices: dict[str, Invoice] = {}
+        self.purchase_orders: dict[str, PurchaseOrder] = {}
+        # Recent documents stay in memory while service may still refer to them.
+        self.shipments: dict[str, Shipment] = {}
+        self.recent_orders: dict[str, Order] = {}
+        self.recent_invoices: dict[str, Invoice] = {}
+        self.exposure = np.zeros(len(self.accounts))  # open orders + unpaid invoices (LCY-ish)
+        self.first_short_lines = 0
+        self.lines_tried = 0
+        self._sequence = 0
+        self._start_processes()
+
+    # --- loading -----------------------------------------------------------------------
+    def _load_catalog(self) -> None:
+        conn = self.conn
+        rows = conn.execute(
+            "SELECT i.no, i.base_unit_of_measure, i.blocked, i.popularity, c.parent_code"
+            " FROM items i JOIN item_categories c ON c.code = i.item_category_code ORDER BY i.no"
+        ).fetchall()
+        self.item_no = [r[0] for r in rows]
+        self.item_pos = {no: i for i, no in enumerate(self.item_no)}
+        self.item_base_unit = [r[1] for r in rows]
+        blocked = np.array([r[2] for r in rows], dtype=bool)
+        popularity = np.array([r[3] for r in rows], dtype=float)
+        self.item_blocked = blocked
+        self.popularity = popularity
+        self.item_family = np.array(
+            [self.prices.items[r[0]].item_disc_group for r in rows], dtype=object
+        )
+        subfamily = [r[4] for r in rows]
+        self.subfamily_items: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        by_sub: dict[str, list[int]] = defaultdict(list)
+        for i, sub in enumerate(subfamily):
+            if not blocked[i]:
+                by_sub[sub].append(i)
+        for sub, members in by_sub.items():
+            idx = np.array(members)
+            self.subfamily_items[sub] = (idx, np.cumsum(popularity[idx]))
+        self.location_codes = [r[0] for r in conn.execute("SELECT code FROM locations")]
+        location_order = {code: i for i, code in enumerate(self.location_codes)}
+        self.location_pos = location_order
+        shape = (len(self.item_no), len(self.location_codes))
+        self.inventory = np.zeros(shape)
+        self.reorder_point = np.zeros(shape)
+        self.maximum = np.zeros(shape)
+        self.lead_time = np.zeros(shape)
+        for item, loc, inventory, reorder, maximum, lead in conn.execute(
+            "SELECT item_no, location_code, inventory, reorder_point, maximum_inventory,"
+            " lead_time_days FROM item_stock"
+        ):
+            i, j = self.item_pos[item], location_order[loc]
+            self.inventory[i, j] = inventory
+            self.reorder_point[i, j] = reorder
+            self.maximum[i, j] = maximum
+            self.lead_time[i, j] = lead
+        self.on_order = np.zeros(shape)
+        self.backlog = np.zeros(shape)  # released, unshipped demand in base units
+        self.ledger_next = (
+            1
+            + (
+                conn.execute(
+                    "SELECT coalesce(max(entry_no), 0) FROM item_ledger_entries"
+                ).fetchone()[0]
+            )
+        )
+
+    def _load_accounts(self) -> None:
+        conn = self.conn
+        terms: dict[str, tuple[int, int]] = {}
+        for code, due, disc in conn.execute(
+            "SELECT code, due_days, discount_days FROM payment_terms"
+        ):
+            terms[code] = (due, disc)
+        contacts: dict[str, tuple[list[str], list[str]]] = defaultdict(lambda: ([], []))
+        for no, customer, role in conn.execute(
+            "SELECT no, customer_no, role FROM contacts ORDER BY no"
+        ):
+            contacts[customer][0 if role == "buyer" else 1].append(no)
+        baskets: dict[str, list[tuple[int, str, float]]] = defaultdict(list)
+        for customer, item, unit, qty in conn.execute(
+            "SELECT customer_no, item_no, unit_of_measure_code, typical_quantity"
+            " FROM customer_preferred_items ORDER BY customer_no, rank"
+        ):
+            baskets[customer].append((self.item_pos[item], unit, qty))
+        assortment: dict[str, list[str]] = defaultdict(list)
+        for customer, category in conn.execute(
+            "SELECT customer_no, item_category_code FROM customer_assortment ORDER BY 1, 2"
+        ):
+            assortment[customer].append(category)
+        cfg = self.cfg
+        channels = list(cfg.channel_mix)
+        self.accounts: list[Account] = []
+        pilot_rng = stream(self.seed, "world:web-pilot")
+        horizon = self.clock.time_of(self.profile.as_of)
+        web_from = horizon - cfg.web_pilot_months * 30.4
+        for pos, row in enumerate(
+            conn.execute(
+                "SELECT no, currency_code, payment_terms_code, credit_limit, segment, key_account,"
+                " blocked, salesperson_code, location_code, order_interval_days, avg_basket_lines,"
+                " payment_days_late, annual_volume FROM customers ORDER BY no"
+            )
+        ):
+            (
+                no,
+                currency,
+                term,
+                limit,
+                segment,
+                key,
+                blocked,
+                rep,
+                location,
+                interval,
+                basket,
+                late,
+                volume,
+            ) = row
+            buyers, clerks = contacts[no]
+            lines = baskets[no]
+            weights = basket_weights(len(lines))
+            mix = np.array([cfg.channel_mix[c] for c in channels])
+            if key and "edi" in channels:
+                mix = mix * (1 - cfg.key_account_edi_share) / mix.sum()
+                mix[channels.index("edi")] += cfg.key_account_edi_share
+            in_pilot = pilot_rng.random() < cfg.web_pilot_share
+            self.accounts.append(
+                Account(
+                    pos=pos,
+                    no=no,
+                    currency=currency,
+                    due_days=terms[term][0],
+                    discount_days=terms[term][1],
+                    credit_limit=limit,
+                    segment=segment,
+                    key_account=bool(key),
+                    blocked=blocked,
+                    salesperson=rep,
+                    location=self.location_pos.get(location, 0),
+                    interval=interval,
+                    basket=basket,
+                    line_value=volume / (365.0 / interval * basket),
+                    days_late=late,
+                    buyers=buyers or clerks,
+                    ap_clerks=clerks or buyers,
+                    basket_items=np.array([b[0] for b in lines], dtype=int),
+                    basket_units=[b[1] for b in lines],
+                    basket_qty=np.array([b[2] for b in lines]),
+                    basket_weights=np.cumsum(weights) if len(lines) else weights,
+                    subfamilies=assortment[no],
+                    channels=channels,
+                    channel_weights=np.cumsum(mix / mix.sum()),
+                    web_from=web_from if in_pilot and cfg.web_pilot_order_share > 0 else None,
+                )
+            )
+        self.account_pos = {a.no: a.pos for a in self.accounts}
+        self.account_rngs = [stream(self.seed, "world:account", a.pos) for a in self.accounts]
+        self.next_order_at = np.full(len(self.accounts), np.inf)
+
+    # --- processes ---------------------------------------------------------------------
+    def _start_processes(self) -> None:
+        from simulator.erp.world import (  # noqa: PLC0415 - behaviour modules import core
+            demand,
+            fulfilment,
+            prices,
+            receivables,
+            service,
+        )
+
+        for account in self.accounts:
+            if account.blocked != "All" and len(account.basket_items):
+                self.next_order_at[account.pos] = demand.first_order_time(self, account)
+                self.env.process(self._account_process(account, demand.place))
+        self._daily(RATES_HOUR, EVERY_DAY, prices.monthly_rates)
+        self._daily(PRICES_HOUR, EVERY_DAY, prices.price_calendar)
+        self._daily(RECEIVING_HOUR, WORKDAYS, fulfilment.receive)
+        self._daily(COLLECTIONS_HOUR, WORKDAYS, receivables.collect)
+        self._daily(SALES_OFFICE_HOUR, WORKDAYS, demand.decide_quotes)
+        self._daily(SERVICE_HOUR, EVERY_DAY, service.handle)
+        self._daily(WAREHOUSE_HOUR, WORKDAYS, fulfilment.warehouse_run)
+        self._daily(INVOICING_HOUR, WORKDAYS, receivables.invoice_shipments)
+        prices.schedule(self)
+
+    def _account_process(self, account: Account, place: Any) -> Any:
+        while True:
+            yield self.env.timeout(max(0.0, self.next_order_at[account.pos] - self.env.now))
+            self.events += 1
+            place(self, account)
+
+    def _daily(self, hour: float, days: frozenset[int], run: Any) -> None:
+        def process() -> Any:
+            t = self.clock.next_at_hour(self.env.now, hour)
+            while True:
+                yield self.env.timeout(t - self.env.now)
+                if self.clock.weekday(t) in days:
+                    self.events += 1
+                    run(self)
+                t += 1.0
+
+        self.env.process(process())
+
+    # --- helpers the behaviour modules share ---------------------------------------------
+    @property
+    def now(self) -> float:
+        return self.env.now
+
+    @property
+    def stamp(self) -> str:
+        """`now` as a lastModifiedDateTime (computed once per simulated instant)."""
+        if self._stamp_at != self.env.now:
+            self._stamp_at = self.env.now
+            self._stamp = self.clock.stamp(self.env.now)
+        return self._stamp
+
+    @property
+    def today(self) -> dt.date:
+        return self.clock.date(self.env.now)
+
+    def number(self, series: str, width: int = 7) -> str:
+        return f"{series}{self.counters.next(series):0{width}d}"
+
+    def guid(self) -> str:
+        """A new SystemId, from the world's own stream (drawn in batches: cheaper)."""
+        if not self._guids:
+            self._guids = guids(self.rng_ids, GUID_BATCH)
+            self._guids.reverse()
+        return self._guids.pop()
+
+    def schedule(self, heap: list, when: float, *payload: Any) -> None:
+        self._sequence += 1
+        heapq.heappush(heap, (when, self._sequence, *payload))
+
+    def due(self, heap: list, until: float) -> list[tuple]:
+        taken = []
+        while heap and heap[0][0] <= until:
+            taken.append(heapq.heappop(heap))
+        return taken
+
+    def to_lcy(self, amount: float, currency: str) -> float:
+        if not currency:
+            return amount
+        rate = self.prices.exchange_rate(currency, self.today)
+        return amount / rate if rate else amount
+
+    def touch(self, bucket: dict[str, Any], key: str, document: Any) -> None:
+        """Mark a document changed now: it is written at the next flush."""
+        document.last_modified = self.stamp
+        bucket[key] = document
+
+    def touch_order(self, order: Order) -> None:
+        self.touch(self.out.orders, order.no, order)
+
+    def ledger(self, item: int, location: int, entry_type: str, document: str, qty: float) -> None:
+        self.inventory[item, location] += qty
+        self.out.ledger.append(
+            (
+                self.ledger_next,
+                self.item_no[item],
+                self.location_codes[location],
+                self.clock.iso_date(self.now),
+                entry_type,
+                document,
+                qty,
+                self.stamp,
+            )
+        )
+        self.ledger_next += 1
+        self.out.stock[item, location] = self.stamp
+
+    # --- running -----------------------------------------------------------------------
+    def advance(self, until: dt.datetime | dt.date) -> None:
+        """Run the world up to `until` (calendar time) and write what changed."""
+        target = self.clock.time_of(until)
+        if target < self.env.now:
+            raise ValueError(f"cannot go back in time to {until}")
+        if target > self.env.now:
+            self.env.run(until=target)
+        self.flush()
+
+    def flush(self) -> None:
+        from simulator.erp.world.writer import write_changes  # noqa: PLC0415
+
+        write_changes(self)
+        self.out = Outbox()
+        self.prices.written()
+        self._forget_old_documents()
+
+    def _forget_old_documents(self) -> None:
+        """Drop documents no process can refer to any more (they are in the database)."""
+        horizon = self.now - MEMORY_DAYS
+        for documents in (self.recent_orders, self.shipments, self.recent_invoices):
+            while documents:
+                key, document = next(iter(documents.items()))
+                if _document_time(self, document) >= horizon:
+                    break
+                del documents[key]
+
+
+def _document_time(world: World, document: Any) -> float:
+    if isinstance(document, Order):
+        return document.entered
+    day = document.shipment_date if isinstance(document, Shipment) else document.posting_date
+    return world.clock.time_of(dt.date.fromisoformat(day))

@@ -1,0 +1,140 @@
+"""Fulfilment and replenishment: the warehouse's daily run and the goods-receiving run.
+
+Orders are released after a credit check, shipped first-come first-served from the account's
+warehouse in whole units of the ordered unit, partially when stock is short (the rest waits
+as a backorder). After shipping, every touched item x location is checked against its reorder
+point and topped up to its maximum (plus the backlog) with a purchase order whose receipt
+comes after the item's lead time.
+"""
+
+from __future__ import annotations
+
+import math
+
+from simulator.erp.world.core import World
+from simulator.erp.world.documents import Order, PurchaseOrder, Shipment, ShipmentLine
+
+CREDIT_HOLD_DAYS = 30.0  # a credit manager releases a held order after this long
+
+
+def receive(world: World) -> None:
+    """Post purchase receipts that have arrived."""
+    for _, _, po_no in world.due(world.receipts_due, world.now):
+        po = world.purchase_orders.pop(po_no)
+        world.ledger(po.item, po.location, "Purchase", po.no, po.quantity)
+        world.on_order[po.item, po.location] -= po.quantity
+        po.status, po.received_date = "Received", world.today.isoformat()
+        world.touch(world.out.purchase_orders, po.no, po)
+
+
+def warehouse_run(world: World) -> None:
+    touched: set[tuple[int, int]] = set()
+    for order in list(world.open_orders.values()):
+        if order.status == "Pending Approval":
+            _credit_review(world, order)
+        if order.status == "Open":
+            order.status = "Released"
+            for line in order.lines:
+                world.backlog[line.item, order.location] += line.open_quantity * line.qty_per_unit
+            world.touch_order(order)
+        if order.status in ("Released", "Partially Shipped"):
+            _ship(world, order, touched)
+    for item, location in sorted(touched):
+        _replenish(world, item, location)
+
+
+def _credit_review(world: World, order: Order) -> None:
+    account = world.accounts[order.customer]
+    held_days = world.now - order.entered
+    if world.exposure[account.pos] <= account.credit_limit or held_days >= CREDIT_HOLD_DAYS:
+        order.status = "Open"
+        world.touch_order(order)
+
+
+def _ship(world: World, order: Order, touched: set[tuple[int, int]]) -> None:
+    location = order.location
+    shipped: list[ShipmentLine] = []
+    short = False
+    for line in order.lines:
+        wanted = line.open_quantity
+        if wanted <= 0:
+            continue
+        available_units = math.floor(
+            world.inventory[line.item, location] / line.qty_per_unit + 1e-9
+        )
+        quantity = min(wanted, max(0, available_units))
+        if line.short_at_first_run is None:
+            line.short_at_first_run = quantity < wanted
+            world.lines_tried += 1
+            world.first_short_lines += quantity < wanted
+        short |= quantity < wanted
+        if quantity > 0:
+            shipped.append(ShipmentLine(len(shipped) * 10000 + 10000, line, quantity))
+        touched.add((line.item, location))
+    if shipped:
+        shipment = Shipment(
+            world.number("SS"), world.guid(), order, world.today.isoformat(), shipped
+        )
+        for ship_line in shipped:
+            line = ship_line.order_line
+            line.shipped += ship_line.quantity
+            base = ship_line.quantity_base
+            world.backlog[line.item, location] -= base
+            world.ledger(line.item, location, "Sale", shipment.no, -base)
+        world.shipments[shipment.no] = shipment
+        world.shipped_today.append(shipment)
+        world.out.shipments.append(shipment)
+        shipment.last_modified = world.stamp
+        _schedule_returns(world, shipment)
+    if all(line.open_quantity <= 0 for line in order.lines):
+        order.status = "Shipped"
+        del world.open_orders[order.no]
+    elif shipped:
+        order.status = "Partially Shipped"
+    if shipped or short:
+        world.touch_order(order)
+    if short and not order.status_inquiry_logged:
+        order.status_inquiry_logged = True
+        rng = world.account_rngs[order.customer]
+        if rng.random() < world.cfg.backorder_inquiry_rate:
+            world.schedule(
+                world.service_due, world.now + rng.uniform(1.0, 3.0), "order_status", order.no
+            )
+
+
+def _schedule_returns(world: World, shipment: Shipment) -> None:
+    cfg = world.cfg
+    rng = world.account_rngs[shipment.order.customer]
+    for line in shipment.lines:
+        if rng.random() < cfg.return_rate:
+            when = world.now + rng.uniform(cfg.return_days.min, cfg.return_days.max)
+            world.schedule(world.service_due, when, "return", f"{shipment.no}:{line.line_no}")
+
+
+def _replenish(world: World, item: int, location: int) -> None:
+    position = world.inventory[item, location] + world.on_order[item, location]
+    position -= world.backlog[item, location]
+    if position > world.reorder_point[item, location]:
+        return
+    quantity = math.ceil(world.maximum[item, location] - position)
+    if quantity <= 0:
+        return
+    lead = world.lead_time[item, location] * world.rng_warehouse.lognormal(
+        0.0, world.cfg.lead_time_sigma
+    )
+    arrival = world.now + max(1.0, lead)
+    po = PurchaseOrder(
+        no=world.number("PO"),
+        item=item,
+        item_no=world.item_no[item],
+        location=location,
+        location_code=world.location_codes[location],
+        quantity=float(quantity),
+        order_date=world.today.isoformat(),
+        expected_receipt_date=world.clock.iso_date(arrival),
+        receipt_at=arrival,
+    )
+    world.on_order[item, location] += quantity
+    world.purchase_orders[po.no] = po
+    world.touch(world.out.purchase_orders, po.no, po)
+    world.schedule(world.receipts_due, arrival, po.no)

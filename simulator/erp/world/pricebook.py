@@ -1,0 +1,277 @@
+"""The world's view of prices: the pricing engine's `PriceData`, fast enough to price
+millions of simulated order lines.
+
+The pricing *rules* stay in `simulator.erp.pricing.resolve_price`; this class only answers
+its lookups. Customers, items, units, campaigns and exchange rates live in memory. Price list
+lines are cached in the shapes the lookups need: per item its list-price lines (all
+customers, price groups), per customer its agreement lines by item, per item discount group
+its discount lines, per campaign and item its lines. Caches are bounded (least recently
+loaded dropped first) and kept exact: the world's own changes (new lines, ending dates on old
+ones) are applied to cached lists and, until written, laid over what comes from SQLite.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import functools
+import sqlite3
+from collections import OrderedDict, defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from simulator.erp.pricing import CustomerTerms, ItemTerms, PriceLine, SqlitePriceData
+from simulator.erp.schema import (
+    ASSET_ITEM,
+    ASSET_ITEM_DISC_GROUP,
+    SOURCE_ALL_CUSTOMERS,
+    SOURCE_CAMPAIGN,
+    SOURCE_CUSTOMER,
+    SOURCE_DISC_GROUP,
+    SOURCE_PRICE_GROUP,
+)
+
+ITEM_CACHE = 80_000  # items whose list-price lines stay in memory
+CUSTOMER_CACHE = 3_000  # accounts whose agreement lines stay in memory
+
+
+@dataclasses.dataclass(slots=True)
+class Campaign:
+    no: str
+    starting: dt.date
+    ending: dt.date
+    target_segment: str
+
+
+@functools.lru_cache(maxsize=8192)
+def _date(text: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(text) if text else None
+
+
+def _line(row: tuple[Any, ...]) -> PriceLine:
+    return PriceLine(*row[:9], _date(row[9]), _date(row[10]), *row[11:14], bool(row[14]), row[15])
+
+
+def _key(line: PriceLine) -> tuple[str, int]:
+    return (line.price_list_code, line.line_no)
+
+
+class PriceBook(SqlitePriceData):
+    """`PriceData` for the simulated world (see the module docstring)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        super().__init__(conn)
+        self.customers: dict[str, CustomerTerms] = {
+            row[0]: CustomerTerms(row[0], row[1], row[2], row[3], bool(row[4]), row[5], row[6])
+            for row in conn.execute(self._CUSTOMER_SQL.replace(" WHERE no = ?", ""))
+        }
+        self.items: dict[str, ItemTerms] = {
+            row[0]: ItemTerms(row[0], row[1], row[2], row[3], bool(row[4]))
+            for row in conn.execute(self._ITEM_SQL.replace(" WHERE no = ?", ""))
+        }
+        self.units: dict[tuple[str, str], float] = {
+            (item, code): qty
+            for item, code, qty in conn.execute(
+                "SELECT item_no, code, qty_per_unit_of_measure FROM item_units_of_measure"
+            )
+        }
+        self.campaigns: list[Campaign] = [
+            Campaign(no, dt.date.fromisoformat(start), dt.date.fromisoformat(end), segment)
+            for no, start, end, segment in conn.execute(
+                "SELECT no, starting_date, ending_date, target_segment FROM campaigns ORDER BY no"
+            )
+        ]
+        self.rates: dict[str, list[tuple[dt.date, float]]] = defaultdict(list)
+        for code, start, amount, relational in conn.execute(
+            "SELECT currency_code, starting_date, exchange_rate_amount,"
+            " relational_exch_rate_amount FROM currency_exchange_rates"
+            " ORDER BY currency_code, starting_date"
+        ):
+            self.rates[code].append((dt.date.fromisoformat(start), amount / relational))
+        self.next_line_no: dict[str, int] = dict(
+            conn.execute(
+                "SELECT price_list_code, max(line_no) + 1 FROM price_list_lines"
+                " GROUP BY price_list_code"
+            )
+        )
+        # Changes not yet in the database, laid over every read from it: new lines indexed
+        # by item and by source, and ending dates set on stored lines.
+        self._pending_by_item: dict[str, dict[tuple[str, int], PriceLine]] = defaultdict(dict)
+        self._pending_by_source: dict[tuple[str, str], dict[tuple[str, int], PriceLine]] = (
+            defaultdict(dict)
+        )
+        self.ending_overrides: dict[tuple[str, int], dt.date] = {}
+        self.campaign_lines: dict[tuple[str, str], list[PriceLine]] = defaultdict(list)
+        self.group_lines: dict[str, list[PriceLine]] = defaultdict(list)
+        for line in self._read(self._LINES_SQL + "asset_type = ?", (ASSET_ITEM_DISC_GROUP,)):
+            self.group_lines[line.asset_no].append(line)
+        for line in self._read(
+            self._LINES_SQL + "source_type = ? AND asset_type = ?", (SOURCE_CAMPAIGN, ASSET_ITEM)
+        ):
+            self.campaign_lines[(line.source_no, line.asset_no)].append(line)
+        self._item_lines: OrderedDict[str, list[PriceLine]] = OrderedDict()
+        self._customer_lines: OrderedDict[str, dict[str, list[PriceLine]]] = OrderedDict()
+
+    # --- PriceData ---------------------------------------------------------------------
+    def customer(self, no: str) -> CustomerTerms | None:
+        return self.customers.get(no)
+
+    def item(self, no: str) -> ItemTerms | None:
+        return self.items.get(no)
+
+    def qty_per_unit(self, item_no: str, unit_code: str) -> float | None:
+        return self.units.get((item_no, unit_code))
+
+    def active_campaigns(self, segment: str, on: dt.date) -> list[str]:
+        return [
+            c.no
+            for c in self.campaigns
+            if c.starting <= on <= c.ending and c.target_segment in ("", segment)
+        ]
+
+    def exchange_rate(self, currency_code: str, on: dt.date) -> float | None:
+        found = None
+        for start, rate in self.rates.get(currency_code, ()):
+            if start > on:
+                break
+            found = rate
+        return found
+
+    def candidate_lines(
+        self,
+        *,
+        item_no: str,
+        item_disc_group: str,
+        customer_no: str,
+        price_group: str,
+        disc_group: str,
+        campaign_nos: Sequence[str],
+    ) -> list[PriceLine]:
+        lines = [
+            ln
+            for ln in self.item_lines(item_no)
+            if ln.source_type == SOURCE_ALL_CUSTOMERS
+            or (price_group and ln.source_no == price_group)
+        ]
+        lines += self.agreement(customer_no).get(item_no, ())
+        if item_disc_group:
+            lines += [
+                ln
+                for ln in self.group_lines.get(item_disc_group, ())
+                if ln.source_type == SOURCE_ALL_CUSTOMERS
+                or (
+                    ln.source_type == SOURCE_DISC_GROUP
+                    and ln.source_no == disc_group
+                    and disc_group
+                )
+                or (ln.source_type == SOURCE_CUSTOMER and ln.source_no == customer_no)
+            ]
+        for no in campaign_nos:
+            lines += self.campaign_lines.get((no, item_no), ())
+        lines.sort(key=_key)
+        return lines
+
+    # --- cached views ------------------------------------------------------------------
+    def item_lines(self, item_no: str) -> list[PriceLine]:
+        """The item's list-price lines: all customers and price groups."""
+        lines = self._item_lines.get(item_no)
+        if lines is None:
+            lines = self._read(
+                self._LINES_SQL + "asset_no = ? AND asset_type = ? AND source_type IN (?, ?)",
+                (item_no, ASSET_ITEM, SOURCE_ALL_CUSTOMERS, SOURCE_PRICE_GROUP),
+            )
+            lines += [
+                ln
+                for ln in self._pending_by_item.get(item_no, {}).values()
+                if ln.asset_type == ASSET_ITEM
+                and ln.source_type in (SOURCE_ALL_CUSTOMERS, SOURCE_PRICE_GROUP)
+            ]
+            self._item_lines[item_no] = lines
+            if len(self._item_lines) > ITEM_CACHE:
+                self._item_lines.popitem(last=False)
+        return lines
+
+    def agreement(self, customer_no: str) -> dict[str, list[PriceLine]]:
+        """The account's own item lines, by item."""
+        by_item = self._customer_lines.get(customer_no)
+        if by_item is None:
+            by_item = defaultdict(list)
+            stored = self._read(
+                self._LINES_SQL + "source_type = ? AND source_no = ? AND asset_type = ?",
+                (SOURCE_CUSTOMER, customer_no, ASSET_ITEM),
+            )
+            fresh = [
+                ln
+                for ln in self._pending_by_source.get((SOURCE_CUSTOMER, customer_no), {}).values()
+                if ln.asset_type == ASSET_ITEM
+            ]
+            for line in stored + fresh:
+                by_item[line.asset_no].append(line)
+            self._customer_lines[customer_no] = by_item
+            if len(self._customer_lines) > CUSTOMER_CACHE:
+                self._customer_lines.popitem(last=False)
+        return by_item
+
+    # --- the world's changes -----------------------------------------------------------
+    def add_line(self, line: PriceLine) -> None:
+        """A new item price list line (not yet in the database)."""
+        self._pending_by_item[line.asset_no][_key(line)] = line
+        self._pending_by_source[(line.source_type, line.source_no)][_key(line)] = line
+        for cached in self._views(line):
+            cached.append(line)
+
+    def end_line(self, line: PriceLine, ending: dt.date) -> PriceLine:
+        """Set a line's ending date; returns the changed line."""
+        changed = dataclasses.replace(line, ending_date=ending)
+        key = _key(line)
+        self.ending_overrides[key] = ending
+        for index in (
+            self._pending_by_item.get(line.asset_no),
+            self._pending_by_source.get((line.source_type, line.source_no)),
+        ):
+            if index is not None and key in index:
+                index[key] = changed
+        for cached in self._views(line):
+            for i, existing in enumerate(cached):
+                if _key(existing) == key:
+                    cached[i] = changed
+        return changed
+
+    def take_line_no(self, list_code: str) -> int:
+        line_no = self.next_line_no.get(list_code, 1)
+        self.next_line_no[list_code] = line_no + 1
+        return line_no
+
+    def written(self) -> None:
+        """The pending changes are in the database now."""
+        self._pending_by_item.clear()
+        self._pending_by_source.clear()
+        self.ending_overrides.clear()
+
+    def _views(self, line: PriceLine) -> list[list[PriceLine]]:
+        """The cached lists a line belongs to."""
+        views = []
+        if line.source_type == SOURCE_CAMPAIGN:
+            views.append(self.campaign_lines[(line.source_no, line.asset_no)])
+        elif line.asset_type == ASSET_ITEM_DISC_GROUP:
+            views.append(self.group_lines[line.asset_no])
+        elif line.source_type == SOURCE_CUSTOMER:
+            by_item = self._customer_lines.get(line.source_no)
+            if by_item is not None:
+                views.append(by_item[line.asset_no])
+        else:
+            cached = self._item_lines.get(line.asset_no)
+            if cached is not None:
+                views.append(cached)
+        return views
+
+    def _read(self, sql: str, params: Sequence[object]) -> list[PriceLine]:
+        lines = [_line(row) for row in self._rows(sql, params)]
+        if not self.ending_overrides:
+            return lines
+        return [
+            dataclasses.replace(ln, ending_date=self.ending_overrides[key])
+            if (key := _key(ln)) in self.ending_overrides
+            else ln
+            for ln in lines
+        ]

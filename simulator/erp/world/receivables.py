@@ -1,0 +1,99 @@
+"""Receivables: one invoice per shipment, paid around its due date by the account's habit.
+
+Invoices are posted in the evening run for the day's shipments, due after the payment terms'
+days. Accounts with a cash-discount term often pay inside the discount period; the others pay
+at the due date plus their usual lateness (some early, most a little late, a few very late).
+Unpaid invoices and open orders make up an account's exposure, which the credit check reads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from simulator.erp.world.clock import HOUR
+from simulator.erp.world.core import COLLECTIONS_HOUR, World
+from simulator.erp.world.documents import DocLine, Invoice, Payment
+
+
+def invoice_shipments(world: World) -> None:
+    for shipment in world.shipped_today:
+        order = shipment.order
+        account = world.accounts[order.customer]
+        lines = []
+        for ship_line in shipment.lines:
+            line = ship_line.order_line
+            amount = round(ship_line.quantity * line.net_unit_price, 2)
+            lines.append(
+                DocLine(
+                    ship_line.line_no,
+                    line.item_no,
+                    line.unit,
+                    ship_line.quantity,
+                    line.unit_price,
+                    line.discount_pct,
+                    amount,
+                )
+            )
+            line.invoiced += ship_line.quantity
+        amount = round(sum(ln.amount for ln in lines), 2)
+        today = world.today
+        invoice = Invoice(
+            no=world.number("SI"),
+            id=world.guid(),
+            shipment=shipment,
+            posting_date=today.isoformat(),
+            due_date=(today + dt.timedelta(days=account.due_days)).isoformat(),
+            lines=lines,
+            amount=amount,
+            remaining=amount,
+            posted_at=world.stamp,
+        )
+        shipment.invoice_no = invoice.no
+        if all(ln.invoiced >= ln.quantity for ln in order.lines):
+            order.status = "Invoiced"
+            world.touch_order(order)
+        invoice.pay_at = _payment_time(world, account.pos, today)
+        world.open_invoices[invoice.no] = invoice
+        world.recent_invoices[invoice.no] = invoice
+        world.touch(world.out.invoices, invoice.no, invoice)
+        world.schedule(world.payments_due, invoice.pay_at, invoice.no)
+        rng = world.account_rngs[account.pos]
+        if rng.random() < world.cfg.invoice_copy_rate:
+            world.schedule(
+                world.service_due, world.now + rng.uniform(3.0, 40.0), "invoice_copy", invoice.no
+            )
+    world.shipped_today = []
+
+
+def _payment_time(world: World, pos: int, posted: dt.date) -> float:
+    account = world.accounts[pos]
+    rng = world.account_rngs[pos]
+    cfg = world.cfg
+    posted_at = world.clock.time_of(posted)
+    if account.discount_days and rng.random() < cfg.early_payment_share:
+        days = rng.uniform(1.0, account.discount_days)
+    else:
+        days = account.due_days + rng.normal(account.days_late, cfg.payment_days_sigma)
+    # Payments post in the morning collections run of the day they arrive.
+    return posted_at + max(1.0, round(days)) + (COLLECTIONS_HOUR - 1.0) * HOUR
+
+
+def collect(world: World) -> None:
+    """Post the payments that arrived: each settles its invoice in full."""
+    for _, _, invoice_no in world.due(world.payments_due, world.now):
+        invoice = world.open_invoices.pop(invoice_no)
+        order = invoice.shipment.order
+        payment = Payment(
+            no=world.number("PAY"),
+            id=world.guid(),
+            customer_no=order.customer_no,
+            invoice_no=invoice.no,
+            posting_date=world.today.isoformat(),
+            amount=round(invoice.remaining, 2),
+            channel="bank_transfer",
+            last_modified=world.stamp,
+        )
+        world.exposure[order.customer] -= world.to_lcy(invoice.remaining, order.currency)
+        invoice.remaining, invoice.status = 0.0, "Paid"
+        world.touch(world.out.invoices, invoice.no, invoice)
+        world.out.payments.append(payment)

@@ -1,0 +1,188 @@
+"""Charts as PNG bytes: fan chart, scenario comparison, tornado.
+
+Figures are built with matplotlib's object API on an Agg canvas (no pyplot): nothing global
+is touched, nothing has to be closed, and it works without a display. PNG metadata carries no
+version or date, so the same data gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import PercentFormatter
+
+COLORS = {"TR": "#4C72B0", "TAU": "#55A868", "TDA": "#C44E52", "KAAR": "#8172B2"}
+PALETTE = ("#4C72B0", "#C44E52", "#55A868", "#8172B2", "#CCB974", "#64B5CD", "#8C8C8C")
+DPI = 100
+
+
+@dataclass(frozen=True)
+class Series:
+    """A line (median) with an optional band (p10-p90), on month indexes."""
+
+    label: str
+    median: Sequence[float]
+    low: Sequence[float] | None = None
+    high: Sequence[float] | None = None
+    color: str | None = None
+    style: str = "-"
+    offset: int = 0  # month index of the first value
+
+
+@dataclass(frozen=True)
+class Points:
+    """Observed values (e.g. a pilot's history) drawn as markers."""
+
+    label: str
+    month_index: Sequence[int]
+    values: Sequence[float]
+    color: str | None = None
+
+
+@dataclass(frozen=True)
+class TargetMark:
+    """The SMART target: a star at (month, value) and a dotted line up to it."""
+
+    label: str
+    month_index: int
+    value: float
+
+
+def _png(figure: Figure) -> bytes:
+    FigureCanvasAgg(figure)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def _month_axis(axes: object, months: Sequence[str]) -> None:
+    step = max(1, len(months) // 12)
+    ticks = list(range(0, len(months), step))
+    axes.set_xticks(ticks)  # type: ignore[attr-defined]
+    axes.set_xticklabels([months[i] for i in ticks], rotation=45, ha="right", fontsize=8)  # type: ignore[attr-defined]
+    axes.set_xlim(-0.5, len(months) - 0.5)  # type: ignore[attr-defined]
+
+
+def _draw(axes: object, series: Series) -> None:
+    x = list(range(series.offset, series.offset + len(series.median)))
+    if series.low is not None and series.high is not None:
+        axes.fill_between(x, series.low, series.high, color=series.color, alpha=0.18, linewidth=0)  # type: ignore[attr-defined]
+    axes.plot(x, series.median, series.style, color=series.color, label=series.label, linewidth=2)  # type: ignore[attr-defined]
+
+
+def fan_chart(
+    months: Sequence[str],
+    series: Sequence[Series],
+    *,
+    title: str,
+    target: TargetMark | None = None,
+    points: Sequence[Points] = (),
+) -> bytes:
+    """Medians with p10-p90 bands of the adoption rates, the target and observed points."""
+    figure = Figure(figsize=(9, 5.2))
+    axes = figure.add_subplot()
+    for item in series:
+        _draw(axes, item)
+    for item in points:
+        axes.plot(
+            item.month_index,
+            item.values,
+            "o",
+            color=item.color,
+            label=item.label,
+            markersize=5,
+            markeredgecolor="white",
+        )
+    if target is not None:
+        axes.plot(
+            [target.month_index],
+            [target.value],
+            marker="*",
+            markersize=16,
+            color="black",
+            linestyle="none",
+            label=target.label,
+        )
+        axes.axhline(target.value, color="black", linestyle=":", linewidth=1)
+        axes.axvline(target.month_index, color="black", linestyle=":", linewidth=1)
+    axes.set_ylim(0, 1)
+    axes.yaxis.set_major_formatter(PercentFormatter(1.0))
+    axes.grid(True, alpha=0.3)
+    _month_axis(axes, months)
+    axes.set_title(title, fontsize=11)
+    axes.legend(loc="upper left", fontsize=8, ncol=2)
+    figure.tight_layout()
+    return _png(figure)
+
+
+def comparison_chart(
+    months: Sequence[str],
+    panels: dict[str, Sequence[Series]],
+    *,
+    title: str,
+    targets: dict[str, TargetMark] | None = None,
+) -> bytes:
+    """One panel per metric (up to four), each with every scenario's median and band."""
+    figure = Figure(figsize=(11, 7.5))
+    names = list(panels)
+    for index, name in enumerate(names):
+        axes = figure.add_subplot(2, 2, index + 1)
+        for item in panels[name]:
+            _draw(axes, item)
+        mark = (targets or {}).get(name)
+        if mark is not None:
+            axes.plot(
+                [mark.month_index],
+                [mark.value],
+                marker="*",
+                markersize=14,
+                color="black",
+                linestyle="none",
+                label=mark.label,
+            )
+        axes.set_ylim(0, 1)
+        axes.yaxis.set_major_formatter(PercentFormatter(1.0))
+        axes.grid(True, alpha=0.3)
+        _month_axis(axes, months)
+        axes.set_title(name, fontsize=10)
+        if index == 0:
+            axes.legend(loc="upper left", fontsize=7)
+    figure.suptitle(title, fontsize=11)
+    figure.tight_layout()
+    return _png(figure)
+
+
+def tornado_chart(
+    levers: Sequence[str],
+    low: Sequence[float],
+    high: Sequence[float],
+    base: float,
+    *,
+    metric: str,
+    title: str,
+) -> bytes:
+    """Horizontal bars from the base value to each lever's unfavourable / favourable value,
+    the widest on top."""
+    figure = Figure(figsize=(9, 0.5 * len(levers) + 1.6))
+    axes = figure.add_subplot()
+    y = list(range(len(levers)))[::-1]
+    axes.barh(y, [v - base for v in low], left=base, color="#C44E52", label="unfavourable")
+    axes.barh(y, [v - base for v in high], left=base, color="#55A868", label="favourable")
+    axes.axvline(base, color="black", linewidth=1)
+    axes.set_yticks(y)
+    axes.set_yticklabels(levers, fontsize=9)
+    axes.xaxis.set_major_formatter(PercentFormatter(1.0))
+    axes.set_xlabel(f"median {metric}")
+    axes.grid(True, axis="x", alpha=0.3)
+    axes.set_title(title, fontsize=11)
+    axes.legend(loc="lower right", fontsize=8)
+    figure.tight_layout()
+    return _png(figure)
+
+
+def color_of(index: int) -> str:
+    return PALETTE[index % len(PALETTE)]
