@@ -10,25 +10,21 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from concurrent.futures import Executor
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from simulator.adoption.metrics import METRIC_BY_NAME, PRIMARY
+from simulator.adoption.display import console as _console
+from simulator.adoption.display import final_table as _final_table
+from simulator.adoption.display import percent as _percent
+from simulator.adoption.display import probability as _probability
+from simulator.adoption.display import target_line as _target_line
+from simulator.adoption.metrics import PRIMARY
 from simulator.errors import UserError
-
-SECONDARY_SHOWN = (
-    "online_order_share",
-    "offline_inquiries_decline",
-    "invoices_paid_online_share",
-    "logins_per_key_account",
-    "cost_to_serve_saved_cumulative",
-)
 
 ScenarioArg = Annotated[Path, typer.Argument(help="Scenario TOML (see scenarios/README.md).")]
 DbOption = Annotated[
@@ -53,49 +49,6 @@ CxOption = Annotated[
 ModelOption = Annotated[
     str, typer.Option("--model", help="fast (vectorised) or reference (one event per need).")
 ]
-
-
-def _console() -> Console:
-    return Console(highlight=False)
-
-
-def _percent(value: float) -> str:
-    return f"{value:.1%}"
-
-
-def _value(name: str, value: float) -> str:
-    unit = METRIC_BY_NAME[name].unit
-    if unit == "share":
-        return f"{value:.1%}"
-    if unit == "per account":
-        return f"{value:,.2f}"
-    return f"{value:,.0f}"
-
-
-def _final_table(summary: Mapping[str, Any]) -> Table:
-    table = Table(title=f"{summary['scenario']}: {summary['final_month']}", title_justify="left")
-    for column in ("metric", "p10", "median", "p90"):
-        table.add_column(column, justify="left" if column == "metric" else "right")
-    for name in (*PRIMARY, *SECONDARY_SHOWN):
-        band = summary["final"][name]
-        table.add_row(name, *(_value(name, band[key]) for key in ("p10", "p50", "p90")))
-    return table
-
-
-def _target_line(summary: Mapping[str, Any]) -> str:
-    target = summary.get("target")
-    if not target:
-        return (
-            f"TDA median {_percent(summary['tda_median_final'])} ({summary['tda_band']}); "
-            "no target set"
-        )
-    low, high = target["probability_ci95"]
-    return (
-        f"target {target['metric']} >= {target['value']:.0%} by {target['date']}: probability "
-        f"{target['probability']:.0%} (95 % CI {low:.0%}-{high:.0%}, "
-        f"{target['runs_reaching']}/{summary['runs']} runs) -> {target['verdict']}; "
-        f"TDA median {_percent(summary['tda_median_final'])} ({summary['tda_band']})"
-    )
 
 
 @contextlib.contextmanager
@@ -231,7 +184,7 @@ def compare(
         table.add_row(
             forecast.scenario.name,
             *(_percent(summary["final"][name]["p50"]) for name in PRIMARY),
-            f"{target['probability']:.0%} ({target['verdict']})" if target else "-",
+            f"{_probability(target['probability'])} ({target['verdict']})" if target else "-",
         )
     console.print(table)
     console.print(f"wrote {out}/{{metrics.csv, summary.json, comparison.png, report.html}}")

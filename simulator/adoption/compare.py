@@ -41,8 +41,18 @@ def union_months(forecasts: Sequence[Forecast]) -> list[str]:
 
 def comparison_png(forecasts: Sequence[Forecast], months: Sequence[str]) -> bytes:
     panels: dict[str, list[charts.Series]] = {name: [] for name in PRIMARY}
+    targets: list[tuple[str, charts.TargetMark]] = []
     for index, forecast in enumerate(forecasts):
         offset = months.index(forecast.months[0])
+        target = forecast.scenario.target
+        if target is not None:
+            mark = charts.TargetMark(
+                f"{forecast.scenario.name} target",
+                offset + forecast.schedule.month_of(target.date),
+                target.value,
+                charts.color_of(index),
+            )
+            targets.append((target.metric, mark))
         for name in PRIMARY:
             bands = forecast.bands[name]
             panels[name].append(
@@ -56,7 +66,12 @@ def comparison_png(forecasts: Sequence[Forecast], months: Sequence[str]) -> byte
                 )
             )
     return charts.comparison_chart(
-        months, panels, title=f"Scenarios compared: median and p10-p90 of {forecasts[0].runs} runs"
+        months,
+        panels,
+        title=(
+            f"Scenarios compared: median and p10-p90 of {forecasts[0].runs} runs (stars: targets)"
+        ),
+        targets=targets,
     )
 
 

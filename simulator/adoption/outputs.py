@@ -41,6 +41,7 @@ def atomic_directory(out: Path, *, force: bool) -> Iterator[Path]:
     try:
         parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
+        staging.chmod(0o755)  # mkdtemp makes it private; the result is an ordinary directory
     except OSError as exc:
         raise UserError(f"cannot write {out}: {exc.strerror or exc}") from exc
     try:
@@ -95,6 +96,7 @@ def target_mark(forecast: Forecast) -> charts.TargetMark | None:
         f"target {target.metric} {target.value:.0%} by {target.date}",
         forecast.schedule.month_of(target.date),
         target.value,
+        charts.COLORS.get(target.metric, "black"),
     )
 
 

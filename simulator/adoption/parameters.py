@@ -309,8 +309,7 @@ PARAMETER_DOCS: tuple[ParameterDoc, ...] = (
         "stock_change_visibility",
         "share",
         ASSUMPTION,
-        "share of stock movements that change what a buyer sees (available or not, "
-        "delivery date)",
+        "share of stock movements that change what a buyer sees (available or not, delivery date)",
     ),
     ParameterDoc(
         "stock_changes_per_item_month",

@@ -700,6 +700,6 @@ def create_schema_sql(*, with_indexes: bool = True) -> str:
     return ";\n".join(statements) + ";\n"
 
 
-def index_sql() -> str:
+def index_sql(tables: tuple[Table, ...] = TABLES) -> str:
     """Secondary indexes, created after a bulk load (cheaper than maintaining them per row)."""
-    return "".join(f"{index};\n" for table in TABLES for index in table.indexes)
+    return "".join(f"{index};\n" for table in tables for index in table.indexes)

@@ -50,6 +50,7 @@ class TargetMark:
     label: str
     month_index: int
     value: float
+    color: str = "black"
 
 
 def _png(figure: Figure) -> bytes:
@@ -102,8 +103,9 @@ def fan_chart(
             [target.month_index],
             [target.value],
             marker="*",
-            markersize=16,
-            color="black",
+            markersize=18,
+            markeredgecolor="black",
+            color=target.color,
             linestyle="none",
             label=target.label,
         )
@@ -124,26 +126,26 @@ def comparison_chart(
     panels: dict[str, Sequence[Series]],
     *,
     title: str,
-    targets: dict[str, TargetMark] | None = None,
+    targets: Sequence[tuple[str, TargetMark]] = (),
 ) -> bytes:
-    """One panel per metric (up to four), each with every scenario's median and band."""
+    """One panel per metric (up to four), each with every scenario's median and band, and
+    each scenario's target (a star in its colour) on its metric's panel."""
     figure = Figure(figsize=(11, 7.5))
-    names = list(panels)
-    for index, name in enumerate(names):
+    for index, (name, series) in enumerate(panels.items()):
         axes = figure.add_subplot(2, 2, index + 1)
-        for item in panels[name]:
+        for item in series:
             _draw(axes, item)
-        mark = (targets or {}).get(name)
-        if mark is not None:
-            axes.plot(
-                [mark.month_index],
-                [mark.value],
-                marker="*",
-                markersize=14,
-                color="black",
-                linestyle="none",
-                label=mark.label,
-            )
+        for metric, mark in targets:
+            if metric == name:
+                axes.plot(
+                    [mark.month_index],
+                    [mark.value],
+                    marker="*",
+                    markersize=14,
+                    markeredgecolor="black",
+                    color=mark.color,
+                    linestyle="none",
+                )
         axes.set_ylim(0, 1)
         axes.yaxis.set_major_formatter(PercentFormatter(1.0))
         axes.grid(True, alpha=0.3)

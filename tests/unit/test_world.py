@@ -12,7 +12,7 @@ import pytest
 from simulator.erp.database import content_digest
 from simulator.erp.generate import generate
 from simulator.erp.history import month_ends, snapshot_date
-from simulator.erp.pricing import PriceRequest, SqlitePriceData, resolve_price
+from simulator.erp.pricing import PriceRequest, PricingError, SqlitePriceData, resolve_price
 from simulator.erp.schema import TABLES
 from simulator.erp.stats import EXPECTED, compute_stats
 from simulator.erp.world import World
@@ -416,3 +416,75 @@ def test_snapshot_and_month_points() -> None:
         dt.date(2026, 4, 1),
         dt.date(2026, 4, 10),
     ]
+
+
+def live_world(small_profile, tmp_path: Path) -> tuple[sqlite3.Connection, World]:
+    path = tmp_path / "live.sqlite"
+    generate(small_profile, seed=7, out=path, history_months=0)
+    conn = sqlite3.connect(path)
+    return conn, World(conn, small_profile, seed=5, start=dt.datetime(2026, 10, 1))
+
+
+def test_an_order_from_outside_flows_through_the_lifecycle(small_profile, tmp_path) -> None:
+    conn, world = live_world(small_profile, tmp_path)
+    world.advance(dt.datetime(2026, 10, 5, 9, 0))
+    customer, item = conn.execute(
+        "SELECT p.customer_no, p.item_no FROM customer_preferred_items p JOIN customers c"
+        " ON c.no = p.customer_no WHERE c.blocked = '' ORDER BY p.customer_no LIMIT 1"
+    ).fetchone()
+    order = world.enter_order(customer, [(item, "", 2.0)], channel="web")
+    assert order.status in ("Open", "Pending Approval")
+    expected = resolve_price(
+        SqlitePriceData(conn), PriceRequest(customer, item, 2.0, dt.date(2026, 10, 5))
+    )
+    assert order.lines[0].unit_price == expected.unit_price
+    world.advance(dt.datetime(2026, 12, 31))
+    status, channel = conn.execute(
+        "SELECT status, channel FROM sales_orders WHERE no = ?", (order.no,)
+    ).fetchone()
+    assert (status, channel) == ("Invoiced", "web")
+    assert (
+        conn.execute(
+            "SELECT count(*) FROM sales_invoices WHERE order_no = ?", (order.no,)
+        ).fetchone()[0]
+        >= 1
+    )
+    conn.close()
+
+
+def test_orders_from_outside_are_refused_like_an_erp_would(small_profile, tmp_path) -> None:
+    conn, world = live_world(small_profile, tmp_path)
+    customer = conn.execute("SELECT no FROM customers WHERE blocked = '' LIMIT 1").fetchone()[0]
+    blocked = conn.execute("SELECT no FROM customers WHERE blocked = 'All' LIMIT 1").fetchone()[0]
+    item = conn.execute("SELECT no FROM items WHERE blocked = 0 LIMIT 1").fetchone()[0]
+    cases = {
+        "customer_not_found": ("C999999", item, "", 1.0),
+        "customer_blocked": (blocked, item, "", 1.0),
+        "item_not_found": (customer, "9999999", "", 1.0),
+        "unit_not_defined": (customer, item, "BARREL", 1.0),
+        "invalid_quantity": (customer, item, "", 0.0),
+    }
+    for code, (who, what, unit, qty) in cases.items():
+        with pytest.raises(PricingError) as caught:
+            world.enter_order(who, [(what, unit, qty)])
+        assert caught.value.code == code
+    assert world.open_orders == {}
+    conn.close()
+
+
+def test_quote_from_outside_becomes_an_order_at_its_prices(small_profile, tmp_path) -> None:
+    conn, world = live_world(small_profile, tmp_path)
+    customer = conn.execute("SELECT no FROM customers WHERE blocked = '' LIMIT 1").fetchone()[0]
+    item = conn.execute("SELECT no FROM items WHERE blocked = 0 LIMIT 1").fetchone()[0]
+    quote = world.enter_quote(customer, [(item, "", 3.0)])
+    world.advance(dt.datetime(2026, 10, 3))
+    order = world.accept_quote(quote.no)
+    assert order.quote_no == quote.no
+    assert order.lines[0].unit_price == quote.lines[0].unit_price
+    world.advance(dt.datetime(2026, 10, 4))
+    assert conn.execute(
+        "SELECT status, order_no FROM sales_quotes WHERE no = ?", (quote.no,)
+    ).fetchone() == ("Accepted", order.no)
+    with pytest.raises(KeyError):
+        world.accept_quote(quote.no)
+    conn.close()

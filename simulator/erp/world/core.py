@@ -13,10 +13,13 @@ daily runs, continuous times for orders), so the run is deterministic for a seed
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
 import heapq
 import sqlite3
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -418,15 +421,66 @@ class World:
         self.ledger_next += 1
         self.out.stock[item, location] = self.stamp
 
+    # --- documents from outside (the mock ERP API, the web store) ------------------------
+    def enter_order(
+        self,
+        customer_no: str,
+        lines: list[tuple[str, str, float]],
+        *,
+        contact_no: str = "",
+        channel: str = "web",
+    ) -> Order:
+        """An order placed now from outside the simulation: (item no, unit ('' = base),
+        quantity) lines priced by the engine at today's date, credit-checked, then released,
+        shipped, invoiced and paid by the same processes as every simulated order.
+        Raises `PricingError` for what an ERP would refuse."""
+        from simulator.erp.world.demand import enter_external_order  # noqa: PLC0415
+
+        return enter_external_order(self, customer_no, lines, contact_no=contact_no,
+                                    channel=channel)
+
+    def enter_quote(
+        self,
+        customer_no: str,
+        lines: list[tuple[str, str, float]],
+        *,
+        contact_no: str = "",
+        channel: str = "web",
+    ) -> Quote:
+        """A quote requested now from outside; it stays open until `accept_quote`."""
+        from simulator.erp.world.demand import enter_external_quote  # noqa: PLC0415
+
+        return enter_external_quote(self, customer_no, lines, contact_no=contact_no,
+                                    channel=channel)
+
+    def accept_quote(self, quote_no: str) -> Order:
+        from simulator.erp.world.demand import accept_quote  # noqa: PLC0415
+
+        return accept_quote(self, quote_no)
+
+    def release_order(self, order_no: str) -> Order:
+        """BC's Release action: an open order is released now instead of at the next
+        warehouse run (an order on credit hold stays held)."""
+        order = self.open_orders.get(order_no)
+        if order is None:
+            raise KeyError(f"no open order {order_no!r}")
+        if order.status == "Open":
+            order.status = "Released"
+            for line in order.lines:
+                self.backlog[line.item, order.location] += line.open_quantity * line.qty_per_unit
+            self.touch_order(order)
+        return order
+
     # --- running -----------------------------------------------------------------------
     def advance(self, until: dt.datetime | dt.date) -> None:
         """Run the world up to `until` (calendar time) and write what changed."""
         target = self.clock.time_of(until)
         if target < self.env.now:
             raise ValueError(f"cannot go back in time to {until}")
-        if target > self.env.now:
-            self.env.run(until=target)
-        self.flush()
+        with _without_cyclic_gc():
+            if target > self.env.now:
+                self.env.run(until=target)
+            self.flush()
 
     def flush(self) -> None:
         from simulator.erp.world.writer import write_changes  # noqa: PLC0415
@@ -445,6 +499,20 @@ class World:
                 if _document_time(self, document) >= horizon:
                     break
                 del documents[key]
+
+
+@contextlib.contextmanager
+def _without_cyclic_gc() -> Iterator[None]:
+    """The world holds millions of small acyclic objects; the cyclic collector would scan
+    them all again and again (half the run time at `medium`). Reference counting frees
+    them anyway, so pause it while the world runs and restore it after."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _document_time(world: World, document: Any) -> float:

@@ -1,0 +1,68 @@
+"""Terminal output of the adoption commands (and of the demo): short tables, one-line verdicts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from simulator.adoption.metrics import METRIC_BY_NAME, PRIMARY
+
+SECONDARY_SHOWN = (
+    "online_order_share",
+    "offline_inquiries_decline",
+    "invoices_paid_online_share",
+    "logins_per_key_account",
+    "cost_to_serve_saved_cumulative",
+)
+
+
+def console() -> Console:
+    """stdout; 120 columns when it is not a terminal (pipes, CI logs), so tables fit."""
+    out = Console(highlight=False, soft_wrap=True)
+    return out if out.is_terminal else Console(highlight=False, soft_wrap=True, width=120)
+
+
+def percent(value: float) -> str:
+    return f"{value:.1%}"
+
+
+def probability(value: float) -> str:
+    """0 % and 100 % only when no run / every run reaches it."""
+    return f"{value:.0%}" if value in (0.0, 1.0) or 0.01 <= value <= 0.99 else f"{value:.1%}"
+
+
+def value(name: str, number: float) -> str:
+    unit = METRIC_BY_NAME[name].unit
+    if unit == "share":
+        return f"{number:.1%}"
+    if unit == "per account":
+        return f"{number:,.2f}"
+    return f"{number:,.0f}"
+
+
+def final_table(summary: Mapping[str, Any]) -> Table:
+    """The four rates and a few secondary signals in the horizon's last month."""
+    table = Table(title=f"{summary['scenario']}: {summary['final_month']}", title_justify="left")
+    for column in ("metric", "p10", "median", "p90"):
+        table.add_column(column, justify="left" if column == "metric" else "right")
+    for name in (*PRIMARY, *SECONDARY_SHOWN):
+        band = summary["final"][name]
+        table.add_row(name, *(value(name, band[key]) for key in ("p10", "p50", "p90")))
+    return table
+
+
+def target_line(summary: Mapping[str, Any]) -> str:
+    """The SMART target's probability and verdict, and the seed guide's band of TDA."""
+    tda = f"TDA median {percent(summary['tda_median_final'])} ({summary['tda_band']})"
+    target = summary.get("target")
+    if not target:
+        return f"{tda}; no target set"
+    low, high = target["probability_ci95"]
+    return (
+        f"target {target['metric']} >= {target['value']:.0%} by {target['date']}: probability "
+        f"{probability(target['probability'])} (95 % CI {probability(low)}-{probability(high)}, "
+        f"{target['runs_reaching']}/{summary['runs']} runs) -> {target['verdict']}; {tda}"
+    )
