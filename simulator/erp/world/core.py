@@ -209,6 +209,9 @@ class World:
             self.maximum[i, j] = maximum
             self.lead_time[i, j] = lead
         self.on_order = np.zeros(shape)
+        # Backordered orders by the (item, location) they wait for; stock that came in.
+        self.waiting: dict[tuple[int, int], set[str]] = {}
+        self.restocked: set[tuple[int, int]] = set()
         self.backlog = np.zeros(shape)  # released, unshipped demand in base units
         self.ledger_next = (
             1
@@ -420,6 +423,8 @@ class World:
         )
         self.ledger_next += 1
         self.out.stock[item, location] = self.stamp
+        if qty > 0:
+            self.restocked.add((item, location))
 
     # --- documents from outside (the mock ERP API, the web store) ------------------------
     def enter_order(
@@ -487,7 +492,7 @@ class World:
 
         write_changes(self)
         self.out = Outbox()
-        self.prices.written()
+        self.prices.written(self.today)
         self._forget_old_documents()
 
     def _forget_old_documents(self) -> None:

@@ -124,6 +124,7 @@ class Order:
     last_modified: str = ""
     status_inquiry_logged: bool = False
     entered: float = 0.0  # simulation time the order was entered
+    needs_attempt: bool = True  # the warehouse should try to ship it at its next run
 
     @property
     def amount(self) -> float:

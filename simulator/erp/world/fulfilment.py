@@ -28,6 +28,14 @@ def receive(world: World) -> None:
 
 
 def warehouse_run(world: World) -> None:
+    """Release, then ship first come first served. A backordered order is tried again only
+    once stock of an item it waits for has come in (receipts, returns)."""
+    for key in sorted(world.restocked):
+        for order_no in world.waiting.pop(key, ()):
+            order = world.open_orders.get(order_no)
+            if order is not None:
+                order.needs_attempt = True
+    world.restocked.clear()
     touched: set[tuple[int, int]] = set()
     for order in list(world.open_orders.values()):
         if order.status == "Pending Approval":
@@ -37,7 +45,7 @@ def warehouse_run(world: World) -> None:
             for line in order.lines:
                 world.backlog[line.item, order.location] += line.open_quantity * line.qty_per_unit
             world.touch_order(order)
-        if order.status in ("Released", "Partially Shipped"):
+        if order.needs_attempt and order.status in ("Released", "Partially Shipped"):
             _ship(world, order, touched)
     for item, location in sorted(touched):
         _replenish(world, item, location)
@@ -55,6 +63,7 @@ def _ship(world: World, order: Order, touched: set[tuple[int, int]]) -> None:
     location = order.location
     shipped: list[ShipmentLine] = []
     short = False
+    order.needs_attempt = False
     for line in order.lines:
         wanted = line.open_quantity
         if wanted <= 0:
@@ -67,7 +76,9 @@ def _ship(world: World, order: Order, touched: set[tuple[int, int]]) -> None:
             line.short_at_first_run = quantity < wanted
             world.lines_tried += 1
             world.first_short_lines += quantity < wanted
-        short |= quantity < wanted
+        if quantity < wanted:
+            short = True
+            world.waiting.setdefault((line.item, location), set()).add(order.no)
         if quantity > 0:
             shipped.append(ShipmentLine(len(shipped) * 10000 + 10000, line, quantity))
         touched.add((line.item, location))

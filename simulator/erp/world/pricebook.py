@@ -102,9 +102,10 @@ class PriceBook(SqlitePriceData):
         )
         self.ending_overrides: dict[tuple[str, int], dt.date] = {}
         self.campaign_lines: dict[tuple[str, str], list[PriceLine]] = defaultdict(list)
-        self.group_lines: dict[str, list[PriceLine]] = defaultdict(list)
+        # Discount lines on item discount groups, by (group, source type, source no).
+        self.group_lines: dict[tuple[str, str, str], list[PriceLine]] = defaultdict(list)
         for line in self._read(self._LINES_SQL + "asset_type = ?", (ASSET_ITEM_DISC_GROUP,)):
-            self.group_lines[line.asset_no].append(line)
+            self.group_lines[(line.asset_no, line.source_type, line.source_no)].append(line)
         for line in self._read(
             self._LINES_SQL + "source_type = ? AND asset_type = ?", (SOURCE_CAMPAIGN, ASSET_ITEM)
         ):
@@ -155,17 +156,11 @@ class PriceBook(SqlitePriceData):
         ]
         lines += self.agreement(customer_no).get(item_no, ())
         if item_disc_group:
-            lines += [
-                ln
-                for ln in self.group_lines.get(item_disc_group, ())
-                if ln.source_type == SOURCE_ALL_CUSTOMERS
-                or (
-                    ln.source_type == SOURCE_DISC_GROUP
-                    and ln.source_no == disc_group
-                    and disc_group
-                )
-                or (ln.source_type == SOURCE_CUSTOMER and ln.source_no == customer_no)
-            ]
+            groups = self.group_lines
+            lines += groups.get((item_disc_group, SOURCE_ALL_CUSTOMERS, ""), ())
+            lines += groups.get((item_disc_group, SOURCE_CUSTOMER, customer_no), ())
+            if disc_group:
+                lines += groups.get((item_disc_group, SOURCE_DISC_GROUP, disc_group), ())
         for no in campaign_nos:
             lines += self.campaign_lines.get((no, item_no), ())
         lines.sort(key=_key)
@@ -242,11 +237,25 @@ class PriceBook(SqlitePriceData):
         self.next_line_no[list_code] = line_no + 1
         return line_no
 
-    def written(self) -> None:
-        """The pending changes are in the database now."""
+    def written(self, today: dt.date) -> None:
+        """The pending changes are in the database now. The world only prices from today
+        on, so cached lines that ended before today can go (the database keeps them)."""
         self._pending_by_item.clear()
         self._pending_by_source.clear()
         self.ending_overrides.clear()
+
+        def current(lines: list[PriceLine]) -> list[PriceLine]:
+            return [ln for ln in lines if ln.ending_date is None or ln.ending_date >= today]
+
+        for item, lines in self._item_lines.items():
+            self._item_lines[item] = current(lines)
+        for by_item in self._customer_lines.values():
+            for item, lines in by_item.items():
+                by_item[item] = current(lines)
+        for key, lines in self.campaign_lines.items():
+            self.campaign_lines[key] = current(lines)
+        for key, lines in self.group_lines.items():
+            self.group_lines[key] = current(lines)
 
     def _views(self, line: PriceLine) -> list[list[PriceLine]]:
         """The cached lists a line belongs to."""
@@ -254,7 +263,7 @@ class PriceBook(SqlitePriceData):
         if line.source_type == SOURCE_CAMPAIGN:
             views.append(self.campaign_lines[(line.source_no, line.asset_no)])
         elif line.asset_type == ASSET_ITEM_DISC_GROUP:
-            views.append(self.group_lines[line.asset_no])
+            views.append(self.group_lines[(line.asset_no, line.source_type, line.source_no)])
         elif line.source_type == SOURCE_CUSTOMER:
             by_item = self._customer_lines.get(line.source_no)
             if by_item is not None:
