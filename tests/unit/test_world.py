@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 import sqlite3
 from pathlib import Path
@@ -488,3 +489,71 @@ def test_quote_from_outside_becomes_an_order_at_its_prices(small_profile, tmp_pa
     with pytest.raises(KeyError):
         world.accept_quote(quote.no)
     conn.close()
+
+
+def test_a_world_resumes_its_open_documents(history_run, tmp_path: Path) -> None:
+    """The mock ERP starts on a dataset with history: what was in flight carries on, and
+    new documents are numbered after the existing ones."""
+    path = tmp_path / "resumed.sqlite"
+    shutil.copy(history_run.path, path)
+    with sqlite3.connect(path) as conn:
+        last_order = conn.execute("SELECT max(no) FROM sales_orders").fetchone()[0]
+        open_orders = [
+            no
+            for (no,) in conn.execute(
+                "SELECT no FROM sales_orders WHERE status NOT IN ('Shipped', 'Invoiced')"
+            )
+        ]
+        unpaid = [
+            no for (no,) in conn.execute("SELECT no FROM sales_invoices WHERE status = 'Open'")
+        ]
+        assert open_orders
+        assert unpaid
+        world = World.open(conn)
+        assert world.now == world.clock.time_of(dt.date(2026, 10, 1))
+        world.advance(dt.datetime(2027, 2, 1))
+        statuses = dict(
+            conn.execute(
+                "SELECT no, status FROM sales_orders WHERE no IN"
+                f" ({','.join('?' * len(open_orders))})",
+                open_orders,
+            )
+        )
+        assert set(statuses.values()) <= {"Invoiced", "Shipped"}
+        paid = conn.execute(
+            f"SELECT count(*) FROM sales_invoices WHERE status = 'Paid'"
+            f" AND no IN ({','.join('?' * len(unpaid))})",
+            unpaid,
+        ).fetchone()[0]
+        assert paid >= 0.95 * len(unpaid)
+        first_new = conn.execute(
+            "SELECT min(no) FROM sales_orders WHERE created_at >= '2026-10-01'"
+        ).fetchone()[0]
+        assert first_new > last_order
+        assert (
+            json.loads(
+                conn.execute("SELECT value FROM erpsim_meta WHERE key = 'world_now'").fetchone()[0]
+            )
+            == "2027-02-01T00:00:00Z"
+        )
+    with sqlite3.connect(path) as conn:  # and once more, from where it stopped
+        world = World.open(conn)
+        assert world.clock.at(world.now) == dt.datetime(2027, 2, 1)
+        world.advance(dt.datetime(2027, 2, 15, 12, 0))
+        assert (
+            conn.execute(
+                "SELECT count(*) FROM sales_orders WHERE created_at > '2027-02-01'"
+            ).fetchone()[0]
+            > 50
+        )
+
+
+def test_resumed_worlds_are_deterministic(history_run, tmp_path: Path) -> None:
+    digests = []
+    for name in ("a", "b"):
+        path = tmp_path / f"{name}.sqlite"
+        shutil.copy(history_run.path, path)
+        with sqlite3.connect(path) as conn:
+            World.open(conn).advance(dt.datetime(2026, 10, 20, 13, 30))
+            digests.append(content_digest(conn))
+    assert digests[0] == digests[1]

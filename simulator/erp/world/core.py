@@ -17,6 +17,7 @@ import contextlib
 import datetime as dt
 import gc
 import heapq
+import json
 import sqlite3
 from collections import defaultdict
 from collections.abc import Iterator
@@ -42,6 +43,7 @@ from simulator.erp.world.documents import (
     Shipment,
 )
 from simulator.erp.world.pricebook import PriceBook
+from simulator.erp.world.resume import resume
 
 # Hours of the daily runs: distinct, so no two events ever share a time.
 RATES_HOUR = 0.05
@@ -129,8 +131,12 @@ class World:
         self.profile = profile
         self.cfg: HistoryProfile = profile.history
         self.seed = seed
-        self.clock = Clock(start)
-        self.env = simpy.Environment()
+        # SimPy time counts days from the start day's midnight (daily runs fall on the hour).
+        self.clock = Clock(dt.datetime.combine(start.date(), dt.time()))
+        # Streams are keyed by the start day too: a world resumed later does not replay the
+        # random draws of the one that wrote the history.
+        self.epoch = start.toordinal()
+        self.env = simpy.Environment(initial_time=self.clock.time_of(start))
         self.prices = PriceBook(conn)
         self.counters = Counters()
         self.out = Outbox()
@@ -141,9 +147,9 @@ class World:
         self.agreement_accounts: list[str] = []
         self._load_catalog()
         self._load_accounts()
-        self.rng_warehouse = stream(seed, "world:warehouse")
-        self.rng_prices = stream(seed, "world:prices")
-        self.rng_ids = stream(seed, "world:ids")
+        self.rng_warehouse = stream(seed, "world:warehouse", self.epoch)
+        self.rng_prices = stream(seed, "world:prices", self.epoch)
+        self.rng_ids = stream(seed, "world:ids", self.epoch)
         # Work scheduled for later: (time, sequence, payload); sequence keeps order stable.
         self.quote_decisions: list[tuple[float, int, str]] = []
         self.payments_due: list[tuple[float, int, str]] = []
@@ -163,6 +169,7 @@ class World:
         self.first_short_lines = 0
         self.lines_tried = 0
         self._sequence = 0
+        resume(self)
         self._start_processes()
 
     # --- loading -----------------------------------------------------------------------
@@ -248,7 +255,7 @@ class World:
         cfg = self.cfg
         channels = list(cfg.channel_mix)
         self.accounts: list[Account] = []
-        pilot_rng = stream(self.seed, "world:web-pilot")
+        pilot_rng = stream(self.seed, "world:web-pilot", self.epoch)
         horizon = self.clock.time_of(self.profile.as_of)
         web_from = horizon - cfg.web_pilot_months * 30.4
         for pos, row in enumerate(
@@ -311,7 +318,9 @@ class World:
                 )
             )
         self.account_pos = {a.no: a.pos for a in self.accounts}
-        self.account_rngs = [stream(self.seed, "world:account", a.pos) for a in self.accounts]
+        self.account_rngs = [
+            stream(self.seed, "world:account", a.pos, self.epoch) for a in self.accounts
+        ]
         self.next_order_at = np.full(len(self.accounts), np.inf)
 
     # --- processes ---------------------------------------------------------------------
@@ -426,6 +435,23 @@ class World:
         if qty > 0:
             self.restocked.add((item, location))
 
+    @classmethod
+    def open(cls, conn: sqlite3.Connection, *, seed: int | None = None) -> World:
+        """The world of an erpsim database, resumed where it stopped: at the last instant a
+        world wrote (`world_now`), else the dataset's as_of date; the dataset's profile and
+        (unless given) seed."""
+        from simulator.config import profile_from_dict  # noqa: PLC0415
+        from simulator.erp.database import read_meta  # noqa: PLC0415
+
+        meta = read_meta(conn)
+        profile = profile_from_dict(meta["profile_settings"], source="the database")
+        profile = profile.model_copy(update={"as_of": dt.date.fromisoformat(meta["as_of"])})
+        if "world_now" in meta:
+            start = dt.datetime.fromisoformat(meta["world_now"].rstrip("Z"))
+        else:
+            start = dt.datetime.combine(profile.as_of, dt.time())
+        return cls(conn, profile, seed=meta["seed"] if seed is None else seed, start=start)
+
     # --- documents from outside (the mock ERP API, the web store) ------------------------
     def enter_order(
         self,
@@ -441,8 +467,9 @@ class World:
         Raises `PricingError` for what an ERP would refuse."""
         from simulator.erp.world.demand import enter_external_order  # noqa: PLC0415
 
-        return enter_external_order(self, customer_no, lines, contact_no=contact_no,
-                                    channel=channel)
+        return enter_external_order(
+            self, customer_no, lines, contact_no=contact_no, channel=channel
+        )
 
     def enter_quote(
         self,
@@ -455,8 +482,9 @@ class World:
         """A quote requested now from outside; it stays open until `accept_quote`."""
         from simulator.erp.world.demand import enter_external_quote  # noqa: PLC0415
 
-        return enter_external_quote(self, customer_no, lines, contact_no=contact_no,
-                                    channel=channel)
+        return enter_external_quote(
+            self, customer_no, lines, contact_no=contact_no, channel=channel
+        )
 
     def accept_quote(self, quote_no: str) -> Order:
         from simulator.erp.world.demand import accept_quote  # noqa: PLC0415
@@ -491,6 +519,11 @@ class World:
         from simulator.erp.world.writer import write_changes  # noqa: PLC0415
 
         write_changes(self)
+        self.conn.execute(
+            "INSERT OR REPLACE INTO erpsim_meta (key, value) VALUES ('world_now', ?)",
+            (json.dumps(self.clock.stamp(self.env.now)),),
+        )
+        self.conn.commit()
         self.out = Outbox()
         self.prices.written(self.today)
         self._forget_old_documents()

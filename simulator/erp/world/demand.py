@@ -263,12 +263,20 @@ def price_external_lines(
     (unknown or blocked customer or item, unit not defined, quantity not positive)."""
     priced = []
     for item_no, unit, quantity in lines:
-        result = resolve_price(world.prices, PriceRequest(
-            account.no, item_no, quantity, world.today, unit))
+        result = resolve_price(
+            world.prices, PriceRequest(account.no, item_no, quantity, world.today, unit)
+        )
         item = world.item_pos[item_no]
         basket = set(account.basket_items.tolist())
-        priced.append((item, result.unit_of_measure_code if unit else world.item_base_unit[item],
-                       quantity, item in basket, result))
+        priced.append(
+            (
+                item,
+                result.unit_of_measure_code if unit else world.item_base_unit[item],
+                quantity,
+                item in basket,
+                result,
+            )
+        )
     return priced
 
 
@@ -282,8 +290,7 @@ def enter_external_order(
 ) -> Order:
     account = _external_account(world, customer_no)
     priced = price_external_lines(world, account, lines)
-    return new_order(world, account, contact_no or account.buyers[0], channel, priced,
-                     quote_no="")
+    return new_order(world, account, contact_no or account.buyers[0], channel, priced, quote_no="")
 
 
 def enter_external_quote(
@@ -299,13 +306,26 @@ def enter_external_quote(
     priced = price_external_lines(world, account, lines)
     today = world.today
     quote = Quote(
-        no=world.number("SQ"), id=world.guid(), customer_no=account.no,
-        contact_no=contact_no or account.buyers[0], document_date=today.isoformat(),
+        no=world.number("SQ"),
+        id=world.guid(),
+        customer_no=account.no,
+        contact_no=contact_no or account.buyers[0],
+        document_date=today.isoformat(),
         valid_until=(today + dt.timedelta(days=world.cfg.quote_validity_days)).isoformat(),
-        channel=channel, currency=account.currency,
-        lines=[DocLine(n * 10000, world.item_no[item], unit, qty, res.unit_price,
-                       res.line_discount_pct, res.line_amount)
-               for n, (item, unit, qty, _, res) in enumerate(priced, start=1)],
+        channel=channel,
+        currency=account.currency,
+        lines=[
+            DocLine(
+                n * 10000,
+                world.item_no[item],
+                unit,
+                qty,
+                res.unit_price,
+                res.line_discount_pct,
+                res.line_amount,
+            )
+            for n, (item, unit, qty, _, res) in enumerate(priced, start=1)
+        ],
     )
     world.quote_lines[quote.no] = priced
     world.open_quotes[quote.no] = quote
@@ -322,8 +342,14 @@ def accept_quote(world: World, quote_no: str) -> Order:
         raise ValueError(f"quote {quote_no} expired on {quote.valid_until}")
     del world.open_quotes[quote_no]
     account = world.accounts[world.account_pos[quote.customer_no]]
-    order = new_order(world, account, quote.contact_no, quote.channel,
-                      world.quote_lines.pop(quote_no), quote_no=quote.no)
+    order = new_order(
+        world,
+        account,
+        quote.contact_no,
+        quote.channel,
+        world.quote_lines.pop(quote_no),
+        quote_no=quote.no,
+    )
     quote.status, quote.order_no = "Accepted", order.no
     world.touch(world.out.quotes, quote.no, quote)
     return order

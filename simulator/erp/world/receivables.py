@@ -52,17 +52,23 @@ def invoice_shipments(world: World) -> None:
         if all(ln.invoiced >= ln.quantity for ln in order.lines):
             order.status = "Invoiced"
             world.touch_order(order)
-        invoice.pay_at = _payment_time(world, account.pos, today)
         world.open_invoices[invoice.no] = invoice
         world.recent_invoices[invoice.no] = invoice
         world.touch(world.out.invoices, invoice.no, invoice)
-        world.schedule(world.payments_due, invoice.pay_at, invoice.no)
+        schedule_payment(world, invoice, today)
         rng = world.account_rngs[account.pos]
         if rng.random() < world.cfg.invoice_copy_rate:
             world.schedule(
                 world.service_due, world.now + rng.uniform(3.0, 40.0), "invoice_copy", invoice.no
             )
     world.shipped_today = []
+
+
+def schedule_payment(world: World, invoice: Invoice, posted: dt.date) -> None:
+    """Decide when the customer pays (never in the past) and queue it for collections."""
+    pos = invoice.shipment.order.customer
+    invoice.pay_at = max(_payment_time(world, pos, posted), world.now + 2 * HOUR)
+    world.schedule(world.payments_due, invoice.pay_at, invoice.no)
 
 
 def _payment_time(world: World, pos: int, posted: dt.date) -> float:
