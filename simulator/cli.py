@@ -142,7 +142,9 @@ def inspect(
         print(json.dumps(info, indent=2))
     else:
         stdout.print(counts_table(info["counts"], f"{db}"))
-        for key in ("profile", "seed", "shard", "as_of", "erpsim_version", "digest"):
+        keys = ("profile", "seed", "shard", "as_of", "history_months", "world_now",
+                "erpsim_version", "digest")
+        for key in keys:
             stdout.print(f"{key:<15} {info[key]}")
         if verify:
             stdout.print(f"{'verified':<15} {info['verified']}")

@@ -157,6 +157,8 @@ def describe(path: str | Path, *, verify: bool = False) -> dict[str, Any]:
             "seed": meta.get("seed"),
             "shard": meta.get("shard"),
             "as_of": meta.get("as_of"),
+            "history_months": meta.get("history_months", 0),
+            "world_now": meta.get("world_now"),
             "erpsim_version": meta.get("erpsim_version"),
             "digest": meta.get("digest"),
         }
