@@ -43,31 +43,50 @@ def child(profile_name: str, master: Path, months: int) -> None:
     conn = sqlite3.connect(work)
     _configure_for_bulk_load(conn)
     # The world needs the price list indexes, the history tables get theirs afterwards.
-    before = {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-              for t in ("sales_order_lines", "price_list_lines")}
+    before = {
+        t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+        for t in ("sales_order_lines", "price_list_lines")
+    }
     wall, cpu = time.perf_counter(), time.process_time()
     summary = run_history(conn, profile, seed=7, months=months)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     conn.commit()
     after = {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in before}
-    written = sum(conn.execute(f"SELECT count(*) FROM {name}").fetchone()[0] for name in (
-        "sales_quotes", "sales_quote_lines", "sales_orders", "sales_order_lines",
-        "sales_shipments", "sales_shipment_lines", "sales_invoices", "sales_invoice_lines",
-        "customer_payments", "sales_credit_memos", "inquiries", "purchase_orders",
-        "item_ledger_entries"))
+    written = sum(
+        conn.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
+        for name in (
+            "sales_quotes",
+            "sales_quote_lines",
+            "sales_orders",
+            "sales_order_lines",
+            "sales_shipments",
+            "sales_shipment_lines",
+            "sales_invoices",
+            "sales_invoice_lines",
+            "customer_payments",
+            "sales_credit_memos",
+            "inquiries",
+            "purchase_orders",
+            "item_ledger_entries",
+        )
+    )
     conn.close()
     work.unlink()
-    print(json.dumps({
-        "profile": profile_name,
-        "months": months,
-        "wall_s": wall,
-        "cpu_s": cpu,
-        "events": summary.events,
-        "order_lines": after["sales_order_lines"] - before["sales_order_lines"],
-        "new_price_lines": after["price_list_lines"] - before["price_list_lines"],
-        "rows_written": written,
-        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-    }))
+    print(
+        json.dumps(
+            {
+                "profile": profile_name,
+                "months": months,
+                "wall_s": wall,
+                "cpu_s": cpu,
+                "events": summary.events,
+                "order_lines": after["sales_order_lines"] - before["sales_order_lines"],
+                "new_price_lines": after["price_list_lines"] - before["price_list_lines"],
+                "rows_written": written,
+                "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            }
+        )
+    )
 
 
 def master_data(profile_name: str, months: int, cache: Path) -> Path:
@@ -81,8 +100,11 @@ def master_data(profile_name: str, months: int, cache: Path) -> Path:
     if not path.exists():
         profile = load_profile(profile_name)
         snapshot = profile.model_copy(
-            update={"as_of": snapshot_date(profile.as_of, months),
-                    "history": profile.history.model_copy(update={"months": 0})})
+            update={
+                "as_of": snapshot_date(profile.as_of, months),
+                "history": profile.history.model_copy(update={"months": 0}),
+            }
+        )
         print(f"building {profile_name} master data at {snapshot.as_of} ...", flush=True)
         generate(snapshot, seed=7, out=path, history_months=0)
         with sqlite3.connect(path) as conn:
@@ -105,29 +127,39 @@ def main() -> None:
     for name in args.profiles.split(","):
         master = master_data(name, args.months, args.cache)
         out = subprocess.run(
-            [sys.executable, __file__, "--months", str(args.months), "--child", name,
-             str(master)], capture_output=True, text=True, check=True,
+            [sys.executable, __file__, "--months", str(args.months), "--child", name, str(master)],
+            capture_output=True,
+            text=True,
+            check=True,
         )
         results.append(json.loads(out.stdout.strip().splitlines()[-1]))
     print(f"\n$ python bench/world.py --profiles {args.profiles} --months {args.months}")
-    print(f"{'profile':8} {'wall s':>8} {'cpu s':>8} {'events':>10} {'events/s':>10} "
-          f"{'order lines':>12} {'lines/s':>9} {'rows written':>13} {'RSS MiB':>8}")
+    print(
+        f"{'profile':8} {'wall s':>8} {'cpu s':>8} {'events':>10} {'events/s':>10} "
+        f"{'order lines':>12} {'lines/s':>9} {'rows written':>13} {'RSS MiB':>8}"
+    )
     for r in results:
-        print(f"{r['profile']:8} {r['wall_s']:8.1f} {r['cpu_s']:8.1f} {r['events']:10,} "
-              f"{r['events'] / r['wall_s']:10,.0f} {r['order_lines']:12,} "
-              f"{r['order_lines'] / r['wall_s']:9,.0f} {r['rows_written']:13,} "
-              f"{r['peak_rss_mib']:8,.0f}")
+        print(
+            f"{r['profile']:8} {r['wall_s']:8.1f} {r['cpu_s']:8.1f} {r['events']:10,} "
+            f"{r['events'] / r['wall_s']:10,.0f} {r['order_lines']:12,} "
+            f"{r['order_lines'] / r['wall_s']:9,.0f} {r['rows_written']:13,} "
+            f"{r['peak_rss_mib']:8,.0f}"
+        )
     if len(results) > 1:
         first, last = results[0], results[-1]
         work = last["order_lines"] / first["order_lines"]
-        print(f"linearity: {last['profile']} has {work:.1f}x the order lines of "
-              f"{first['profile']} and took {last['cpu_s'] / first['cpu_s']:.1f}x the CPU time")
+        print(
+            f"linearity: {last['profile']} has {work:.1f}x the order lines of "
+            f"{first['profile']} and took {last['cpu_s'] / first['cpu_s']:.1f}x the CPU time"
+        )
     for r in results:
         if r["profile"] == "large":
             verdict = "PASS" if r["wall_s"] <= TARGET_SECONDS else "MISS"
             rss = "PASS" if r["peak_rss_mib"] <= TARGET_RSS_MIB else "MISS"
-            print(f"target large <= {TARGET_SECONDS:.0f} s: {r['wall_s']:.0f} s {verdict}; "
-                  f"peak RSS <= {TARGET_RSS_MIB:.0f} MiB: {r['peak_rss_mib']:.0f} MiB {rss}")
+            print(
+                f"target large <= {TARGET_SECONDS:.0f} s: {r['wall_s']:.0f} s {verdict}; "
+                f"peak RSS <= {TARGET_RSS_MIB:.0f} MiB: {r['peak_rss_mib']:.0f} MiB {rss}"
+            )
 
 
 if __name__ == "__main__":

@@ -67,9 +67,10 @@ def generate(
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
-    """Generate an ERP dataset into SQLite: master data (catalog, customers, contacts,
-    prices, stock) and its simulated history (quotes, orders, shipments, invoices, payments,
-    price changes, service inquiries).
+    """Generate an ERP dataset (master data and its simulated history) into SQLite.
+
+    Master data: catalog, customers, contacts, price lists, stock. History: quotes, orders,
+    shipments, invoices, payments, price changes and service inquiries.
 
     Example: erpsim generate --profile small --seed 7 --out data/erp.sqlite
     """
@@ -108,9 +109,10 @@ def stats(
     db: Annotated[Path, typer.Option(help="An erpsim database.")] = Path("data/erp.sqlite"),
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
-    """Show whether the world looks like a real distributor: orders per month, revenue
-    concentration, basket size, repeat lines, stock-outs, payment punctuality, inquiries,
-    price changes, each against its expected range.
+    """Check the history looks like a real distributor's (figures vs expected ranges).
+
+    Orders per month, revenue concentration, basket size, repeat lines, stock-outs, payment
+    punctuality, inquiries and price changes, each against its expected range.
 
     Example: erpsim stats --db data/erp.sqlite
     """
@@ -206,6 +208,16 @@ def demo(
     from simulator.demo import run_demo
 
     run_demo(workdir, stdout, stderr)
+
+
+def _register_products() -> None:
+    """The other jobs' commands, each a thin layer over its own package."""
+    from simulator.adoption.cli import register as register_adoption
+
+    register_adoption(app)
+
+
+_register_products()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from simulator.adoption.demo import demo_section as adoption_demo
 from simulator.config import load_profile
 from simulator.console import counts_table
 from simulator.erp.export import export_database
@@ -64,7 +65,10 @@ def run_demo(workdir: Path, out: Console, err: Console) -> None:
         f"{merged.digest[:16]}…  -> {verdict}"
     )
 
-    out.rule("5. Export for your connector tests")
+    out.rule("5. Forecast web-store adoption on this population (baseline scenario)")
+    adoption_demo(db, workdir, out)
+
+    out.rule("6. Export for your connector tests")
     files = export_database(db, "csv", workdir / "csv", force=True)
     out.print(f"{len(files)} CSV files, {sum(f.rows for f in files):,} rows in {workdir / 'csv'}")
     out.print("\nNext: erpsim generate --profile medium --out data/medium.sqlite")

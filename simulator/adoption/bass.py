@@ -116,12 +116,7 @@ def fit_bass(adoptions: np.ndarray, form: str = "interval") -> BassFit:
         return (bass_adoptions(t, x[0] * scale, x[1], x[2], form) - y) / scale  # type: ignore[arg-type]
 
     starts = [(m / scale, p, q) for m, p, q in filter(None, [_ols_start(y)])]
-    starts += [
-        (factor, p, q)
-        for factor in (1.2, 2.0, 5.0)
-        for p in (0.005, 0.03, 0.1)
-        for q in (0.1, 0.4, 1.0)
-    ]
+    starts += [(factor, p, q) for factor in (1.5, 4.0) for p in (0.01, 0.05) for q in (0.1, 0.5)]
     best = None
     for start in starts:
         result = least_squares(

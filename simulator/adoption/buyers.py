@@ -5,8 +5,8 @@ Each simulated week, for all contacts at once:
 
 1. invitation waves reach their accounts' contacts;
 2. invited, unregistered contacts register with the week's chance: the awareness hazard
-   (scaled by sales advocacy), plus the invitation itself and any campaign touch;
-   registered ones log in now and then;
+   (scaled by sales advocacy), plus the invitation itself and any campaign touch (a touched
+   contact stays informed about what the store offers); registered ones log in now and then;
 3. training seats go to contacts who sign up (trained contacts are registered);
 4. purchase needs arrive (Poisson at the account's rhythm, split over its buyers); each need
    of an invited buyer goes online with the logistic utility of the levers, the buyer's
@@ -26,6 +26,7 @@ event that week.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from types import MappingProxyType
 
 import numpy as np
 
@@ -33,7 +34,9 @@ from simulator.adoption.calendar import Schedule, assign_invite_weeks
 from simulator.adoption.levers import ModelInputs
 from simulator.adoption.metrics import COUNTERS, FLOW, SNAPSHOT
 
-FLOW_INDEX = {name: index for index, name in enumerate(FLOW)}
+FLOW_INDEX = MappingProxyType({name: index for index, name in enumerate(FLOW)})
+NEED_DRAWS = 10  # uniforms per buyer with a need in a week (one per decision)
+INVOICE_DRAWS = 4  # uniforms per contact with an invoice in a week
 MAX_POISSON_TERMS = 2000
 
 
@@ -52,18 +55,26 @@ def popcount8(values: np.ndarray) -> np.ndarray:
 
 
 def poisson_from_uniform(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
-    """Inverse-CDF Poisson counts for uniforms known to exceed P(0) (so every count >= 1)."""
+    """Inverse-CDF Poisson counts for uniforms known to exceed P(0) (so every count >= 1).
+
+    Most counts are 1, so after the first step only the few larger ones are carried on.
+    """
     k = np.ones(u.shape, dtype=np.int64)
-    term = np.exp(-lam) * lam
-    cdf = np.exp(-lam) + term
-    more = u > cdf
+    p0 = np.exp(-lam)
+    term = p0 * lam
+    more = np.flatnonzero(u > p0 + term)
+    if more.size == 0:
+        return k
+    u, lam, term = u[more], lam[more], term[more]
+    cdf = p0[more] + term
     j = 1
-    while more.any() and j < MAX_POISSON_TERMS:
-        k += more
+    while more.size and j < MAX_POISSON_TERMS:
+        k[more] += 1
         j += 1
         term = term * lam / j
         cdf = cdf + term
-        more = more & (u > cdf)
+        keep = u > cdf
+        more, u, lam, term, cdf = more[keep], u[keep], lam[keep], term[keep], cdf[keep]
     return k
 
 
@@ -100,7 +111,7 @@ class _Batch:
         self.registered = np.zeros((runs, contacts), dtype=bool)
         self.trained = np.zeros((runs, contacts), dtype=bool)
         self.active = np.zeros((runs, contacts), dtype=bool)
-        self.touched = np.zeros((runs, contacts), dtype=bool)
+        self.informed = np.zeros((runs, contacts), dtype=bool)  # reached by a campaign
         self.ordered = np.zeros((runs, buyers), dtype=bool)
         self.ever_regular = np.zeros((runs, buyers), dtype=bool)
         self.habit = np.zeros((runs, buyers), dtype=bool)
@@ -112,7 +123,9 @@ class _Batch:
         self.flow = np.zeros((runs, len(FLOW)))
         self.tally = np.zeros((runs, schedule.months, len(COUNTERS)))
         self.need_p0 = np.exp(-inputs.need_rate).astype(np.float32)
-        self.invoice_p0 = np.exp(-inputs.invoice_rate).astype(np.float32)
+        handlers = np.flatnonzero(inputs.invoice_rate > 0)
+        self.invoice_from = int(handlers[0]) if handlers.size else contacts
+        self.invoice_p0 = np.exp(-inputs.invoice_rate[self.invoice_from :]).astype(np.float32)
         self.key_contact = inputs.key_account[inputs.contact_account]
         self.others = np.maximum(inputs.buyers_per_account - 1, 1).astype(np.float64)
 
@@ -124,17 +137,27 @@ class _Batch:
             gen.random(dtype=np.float32, out=out[row])
         return out
 
-    def _binomial(self, bounds: np.ndarray, n: np.ndarray, p: np.ndarray | float) -> np.ndarray:
+    def _subset_uniforms(self, bounds: np.ndarray, columns: int) -> np.ndarray:
+        """``columns`` uniforms per subset element, one generator call per run."""
+        out = np.empty((int(bounds[-1]), columns), dtype=np.float32)
+        for row, gen in enumerate(self.gens):
+            low, high = bounds[row], bounds[row + 1]
+            if high > low:
+                gen.random(dtype=np.float32, out=out[low:high])
+        return out
+
+    def _binomial(
+        self, bounds: np.ndarray, n: np.ndarray, p: np.ndarray | float, u: np.ndarray
+    ) -> np.ndarray:
         """Binomial(n, p) per subset element, each run drawing from its own generator.
 
-        Most counts are 0 or 1 (one need in a week): those are a uniform compared with p;
-        the rare larger counts get numpy's binomial.
+        Most counts are 0 or 1 (one need in a week): those are the uniform ``u`` compared
+        with p; the rare larger counts get numpy's binomial from their run's generator.
         """
-        u = self._subset_uniform(bounds)
-        chance = np.broadcast_to(p, n.shape)
-        out = ((u < chance) & (n == 1)).astype(np.int64)
+        out = ((u < p) & (n == 1)).astype(np.int64)
         many = np.flatnonzero(n >= 2)
         if many.size:
+            chance = np.broadcast_to(p, n.shape)
             for row, gen in enumerate(self.gens):
                 low, high = np.searchsorted(many, bounds[row : row + 2])
                 if high > low:
@@ -142,22 +165,15 @@ class _Batch:
                     out[picked] = gen.binomial(n[picked], chance[picked])
         return out
 
-    def _subset_uniform(self, bounds: np.ndarray) -> np.ndarray:
-        out = np.empty(int(bounds[-1]))
-        for row, gen in enumerate(self.gens):
-            low, high = bounds[row], bounds[row + 1]
-            if high > low:
-                out[low:high] = gen.random(high - low)
-        return out
-
-    def _add(self, rows: np.ndarray, counts: dict[str, np.ndarray]) -> None:
-        """Add per-run sums; bincount adds each run's elements in order, on their own, so a
-        run's totals do not depend on the other runs of its batch."""
+    def _add(self, bounds: np.ndarray, counts: dict[str, np.ndarray]) -> None:
+        """Add per-run sums of subset values. Elements are sorted by run, so each run's sum
+        is a contiguous segment summed on its own: a run's totals do not depend on the other
+        runs of its batch."""
+        present = bounds[1:] > bounds[:-1]
+        starts = bounds[:-1][present]
         for name, values in counts.items():
             if values.any():
-                self.flow[:, FLOW_INDEX[name]] += np.bincount(
-                    rows, weights=values, minlength=self.runs
-                )
+                self.flow[present, FLOW_INDEX[name]] += np.add.reduceat(values, starts)
 
     def _bounds(self, rows: np.ndarray) -> np.ndarray:
         return np.searchsorted(rows, np.arange(self.runs + 1))
@@ -172,9 +188,11 @@ class _Batch:
             newly = self._invite(week) if week in wave_weeks else None
             touched = self._touch(week)
             self._register(week, newly, touched)
+            if touched is not None:
+                self.informed |= touched
             if schedule.training_seats[week] > 0:
                 self._train(int(schedule.training_seats[week]))
-            self._needs(week, touched is not None)
+            self._needs(week)
             self._invoices()
             self.flow[:, FLOW_INDEX["inquiries_baseline"]] += (
                 self.inputs.inquiries_baseline_per_week
@@ -190,11 +208,9 @@ class _Batch:
 
     def _touch(self, week: int) -> np.ndarray | None:
         reach = self.schedule.campaign_reach[week]
-        self.touched[:] = False
         if reach <= 0:
             return None
-        self.touched = self.invited & (self._uniform(self.contacts) < reach)
-        return self.touched
+        return self.invited & (self._uniform(self.contacts) < reach)
 
     def _register(self, week: int, newly: np.ndarray | None, touched: np.ndarray | None) -> None:
         p = self.params
@@ -229,7 +245,7 @@ class _Batch:
             self.registered[row, chosen] = True
             self.active[row, chosen] = True
 
-    def _needs(self, week: int, campaign_week: bool) -> None:
+    def _needs(self, week: int) -> None:
         inputs, p, schedule = self.inputs, self.params, self.schedule
         u = self._uniform(self.buyers)
         flat = np.flatnonzero(u > self.need_p0)
@@ -252,23 +268,25 @@ class _Batch:
             + p.training_weight * self.trained.reshape(-1)[wide]
             - p.first_order_barrier * ~ordered
             + p.imitation_weight * (self.adopters[rows, account] - ordered) / self.others[account]
+            + p.campaign_weight * self.informed.reshape(-1)[wide]
         )
-        if campaign_week:
-            utility = utility + p.campaign_weight * self.touched.reshape(-1)[wide]
         chance = np.where(invited, 1.0 / (1.0 + np.exp(-utility)), 0.0)
-        attempts = self._binomial(bounds, k, chance)
+        u = self._subset_uniforms(bounds, NEED_DRAWS)
+        attempts = self._binomial(bounds, k, chance, u[:, 0])
         outage = schedule.outage[week]
-        failed = self._binomial(bounds, attempts, outage) if outage > 0 else np.zeros_like(k)
+        failed = (
+            self._binomial(bounds, attempts, outage, u[:, 1]) if outage > 0 else np.zeros_like(k)
+        )
         ok = attempts - failed
         wrong = 1.0 - (1.0 - inputs.order_wrong[account]) * (1.0 - inputs.site_bad) * (
             1.0 - schedule.price_error[week]
         )
-        bad = self._binomial(bounds, ok, wrong)
+        bad = self._binomial(bounds, ok, wrong, u[:, 2])
         good = ok - bad
         offline = k - ok
         on_behalf = schedule.on_behalf[week]
         behalf = (
-            self._binomial(bounds, offline, on_behalf * invited)
+            self._binomial(bounds, offline, on_behalf * invited, u[:, 3])
             if on_behalf > 0
             else np.zeros_like(k)
         )
@@ -289,7 +307,7 @@ class _Batch:
         self.month_need.reshape(-1)[flat[invited]] = True
         self.month_online.reshape(-1)[flat[bought]] = True
         if on_behalf > 0:
-            nudge = self._subset_uniform(bounds) < 1.0 - (1.0 - p.on_behalf_nudge) ** behalf
+            nudge = u[:, 4] < 1.0 - (1.0 - p.on_behalf_nudge) ** behalf
             registered = self.registered.reshape(-1)
             newly = nudge & invited & ~registered[wide]
             registered[wide[newly]] = True
@@ -298,17 +316,17 @@ class _Batch:
         # Questions, tracking and searches.
         registered_now = self.registered.reshape(-1)[wide]
         tracked = (
-            self._binomial(bounds, k, p.track_online_share * registered_now)
+            self._binomial(bounds, k, p.track_online_share * registered_now, u[:, 5])
             if inputs.order_tracking
             else np.zeros_like(k)
         )
-        status_offline = self._binomial(bounds, k - tracked, p.status_question_share)
-        returns = self._binomial(bounds, k, p.return_inquiry_share)
+        status_offline = self._binomial(bounds, k - tracked, p.status_question_share, u[:, 6])
+        returns = self._binomial(bounds, k, p.return_inquiry_share, u[:, 7])
         returns_offline = returns - self._binomial(
-            bounds, returns, p.returns_online_share * registered_now
+            bounds, returns, p.returns_online_share * registered_now, u[:, 8]
         )
         searches = (
-            self._binomial(bounds, ok, p.order_search_share)
+            self._binomial(bounds, ok, p.order_search_share, u[:, 9])
             if inputs.online_invoices
             else np.zeros_like(k)
         )
@@ -316,7 +334,7 @@ class _Batch:
 
         value = inputs.order_value[account]
         self._add(
-            rows,
+            bounds,
             {
                 "revenue": k * value,
                 "revenue_online": ok * value,
@@ -333,25 +351,34 @@ class _Batch:
         )
 
     def _invoices(self) -> None:
+        """Invoices for the contacts from ``invoice_from`` on (the AP clerks, usually)."""
         inputs, p = self.inputs, self.params
-        u = self._uniform(self.contacts)
-        flat = np.flatnonzero(u > self.invoice_p0)
-        if flat.size == 0:
+        offset, width = self.invoice_from, self.contacts - self.invoice_from
+        if width == 0:
             return
-        rows, cols = np.divmod(flat, self.contacts)
+        u = self._uniform(width)
+        local = np.flatnonzero(u > self.invoice_p0)
+        if local.size == 0:
+            return
+        rows, local_cols = np.divmod(local, width)
+        cols = local_cols + offset
+        flat = rows * self.contacts + cols
         bounds = self._bounds(rows)
-        m = poisson_from_uniform(u.reshape(-1)[flat].astype(np.float64), inputs.invoice_rate[cols])
+        m = poisson_from_uniform(u.reshape(-1)[local].astype(np.float64), inputs.invoice_rate[cols])
         registered = self.registered.reshape(-1)[flat]
-        questions = self._binomial(bounds, m, p.invoice_question_share)
+        u = self._subset_uniforms(bounds, INVOICE_DRAWS)
+        questions = self._binomial(bounds, m, p.invoice_question_share, u[:, 0])
         if inputs.online_invoices:
-            paid = self._binomial(bounds, m, p.pay_online_share * registered)
-            searches = self._binomial(bounds, m, p.invoice_search_share * registered)
-            resolved = self._binomial(bounds, questions, p.invoice_self_service_share * registered)
+            paid = self._binomial(bounds, m, p.pay_online_share * registered, u[:, 1])
+            searches = self._binomial(bounds, m, p.invoice_search_share * registered, u[:, 2])
+            resolved = self._binomial(
+                bounds, questions, p.invoice_self_service_share * registered, u[:, 3]
+            )
             self.active.reshape(-1)[flat[(paid > 0) | (searches > 0)]] = True
         else:
             paid = searches = resolved = np.zeros_like(m)
         self._add(
-            rows,
+            bounds,
             {
                 "invoices": m,
                 "invoices_paid_online": paid,

@@ -13,18 +13,17 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import Executor
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
-from simulator.adoption.display import console as _console
-from simulator.adoption.display import final_table as _final_table
-from simulator.adoption.display import percent as _percent
-from simulator.adoption.display import probability as _probability
-from simulator.adoption.display import target_line as _target_line
-from simulator.adoption.metrics import PRIMARY
 from simulator.errors import UserError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
+PRIMARY = ("TR", "TAU", "TDA", "KAAR")  # the seed guide's rates (metrics.PRIMARY, lazily)
 
 ScenarioArg = Annotated[Path, typer.Argument(help="Scenario TOML (see scenarios/README.md).")]
 DbOption = Annotated[
@@ -51,6 +50,22 @@ ModelOption = Annotated[
 ]
 
 
+def _console() -> Console:
+    from simulator.adoption.display import console  # noqa: PLC0415
+
+    return console()
+
+
+def _table(title: str) -> Table:
+    from rich.table import Table  # noqa: PLC0415
+
+    return Table(title=title, title_justify="left")
+
+
+def _percent(value: float) -> str:
+    return f"{value:.1%}"
+
+
 @contextlib.contextmanager
 def _pool(workers: int | None, enabled: bool) -> Iterator[Executor | None]:
     """One process pool for commands that run many forecasts."""
@@ -70,7 +85,10 @@ def simulate(
     profile: ProfileOption = None,
     runs: RunsOption = 200,
     seed: SeedOption = 1,
-    out: Annotated[Path | None, typer.Option("--out", help="Output directory.")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Output directory (default: reports/<scenario file name>)."),
+    ] = None,
     force: ForceOption = False,
     workers: WorkersOption = None,
     cx_from: CxOption = None,
@@ -78,9 +96,9 @@ def simulate(
 ) -> None:
     """Forecast adoption under one scenario: bands per month and the target's probability.
 
-    Example: erpsim simulate scenarios/baseline.toml --profile small --runs 200 --seed 1
-    --out reports/baseline/
+    Example: erpsim simulate scenarios/baseline.toml --db data/erp.sqlite --out reports/baseline
     """
+    from simulator.adoption import display  # noqa: PLC0415
     from simulator.adoption.cx import read_cx  # noqa: PLC0415
     from simulator.adoption.forecast import run_forecast  # noqa: PLC0415
     from simulator.adoption.montecarlo import check_runs, simulator_for  # noqa: PLC0415
@@ -99,8 +117,8 @@ def simulate(
     simulator_for(model)  # type: ignore[arg-type]
     cx = read_cx(cx_from) if cx_from else None
     started = time.perf_counter()
-    with dataset(db, profile) as path:
-        population = load_population(path, chosen.population)
+    with dataset(db, profile) as data:
+        population = load_population(data.path, chosen.population, label=data.label)
     forecast = run_forecast(
         chosen,
         population,
@@ -115,8 +133,8 @@ def simulate(
     with atomic_directory(out, force=force) as directory:
         write_forecast_files(directory, forecast, summary=summary)
     console = _console()
-    console.print(_final_table(summary))
-    console.print(_target_line(summary))
+    console.print(display.final_table(summary))
+    console.print(display.target_line(summary))
     console.print(
         f"{runs} runs in {time.perf_counter() - started:.1f} s; wrote {out}/"
         "{metrics.csv, summary.json, adoption.png, report.html}"
@@ -137,8 +155,8 @@ def compare(
     """Forecast several scenarios with the same seeds; one chart and one table.
 
     Example: erpsim compare scenarios/baseline.toml scenarios/realtime-erp.toml --runs 200
-    --out reports/compare/
     """
+    from simulator.adoption import display  # noqa: PLC0415
     from simulator.adoption.compare import check_names, write_comparison  # noqa: PLC0415
     from simulator.adoption.cx import read_cx  # noqa: PLC0415
     from simulator.adoption.forecast import run_forecast  # noqa: PLC0415
@@ -155,9 +173,9 @@ def compare(
     check_runs(runs, workers)
     cx = read_cx(cx_from) if cx_from else None
     forecasts = []
-    with dataset(db, profile) as path, _pool(workers, True) as pool:
+    with dataset(db, profile) as data, _pool(workers, True) as pool:
         for item, source in zip(chosen, scenarios, strict=True):
-            population = load_population(path, item.population)
+            population = load_population(data.path, item.population, label=data.label)
             forecasts.append(
                 run_forecast(
                     item,
@@ -173,7 +191,7 @@ def compare(
     with atomic_directory(out, force=force) as directory:
         write_comparison(directory, forecasts)
     console = _console()
-    table = Table(title=f"{runs} runs per scenario, seed {seed}", title_justify="left")
+    table = _table(f"{runs} runs per scenario, seed {seed}")
     table.add_column("scenario")
     for name in PRIMARY:
         table.add_column(f"{name} median", justify="right")
@@ -184,7 +202,9 @@ def compare(
         table.add_row(
             forecast.scenario.name,
             *(_percent(summary["final"][name]["p50"]) for name in PRIMARY),
-            f"{_probability(target['probability'])} ({target['verdict']})" if target else "-",
+            f"{display.probability(target['probability'])} ({target['verdict']})"
+            if target
+            else "-",
         )
     console.print(table)
     console.print(f"wrote {out}/{{metrics.csv, summary.json, comparison.png, report.html}}")
@@ -212,8 +232,8 @@ def calibrate(
     """Fit the free parameters to an observed history, then forecast with them.
 
     Example: erpsim calibrate scenarios/baseline.toml --history fixtures/history/pilot.csv
-    --out reports/calibrated/
     """
+    from simulator.adoption import display  # noqa: PLC0415
     from simulator.adoption.calibrate import calibrate as fit  # noqa: PLC0415
     from simulator.adoption.calibration_report import write_calibration  # noqa: PLC0415
     from simulator.adoption.forecast import run_forecast  # noqa: PLC0415
@@ -230,8 +250,8 @@ def calibrate(
     check_runs(fit_runs, workers)
     if max_evaluations < 1:
         raise UserError(f"bad --max-evaluations {max_evaluations}: must be at least 1")
-    with dataset(db, profile) as path:
-        population = load_population(path, chosen.population)
+    with dataset(db, profile) as data:
+        population = load_population(data.path, chosen.population, label=data.label)
     with _pool(workers, True) as pool:
         result = fit(
             chosen,
@@ -255,7 +275,7 @@ def calibrate(
     with atomic_directory(out, force=force) as directory:
         write_calibration(directory, forecast, result)
     console = _console()
-    table = Table(title=f"calibrated on {history}", title_justify="left")
+    table = _table(f"calibrated on {history}")
     for column in ("parameter", "before", "after"):
         table.add_column(column, justify="left" if column == "parameter" else "right")
     for name in result.before:
@@ -271,7 +291,7 @@ def calibrate(
             f"Bass baseline on ordered_once: m={bass.m:,.1f} (se {bass.se_m:,.1f}), "
             f"p={bass.p:.4f} (se {bass.se_p:.4f}), q={bass.q:.4f} (se {bass.se_q:.4f})"
         )
-    console.print(_target_line(forecast.summary()))
+    console.print(display.target_line(forecast.summary()))
     console.print(
         f"wrote {out}/{{metrics.csv, summary.json, calibration.json, parameters.toml, "
         "adoption.png, report.html}"
@@ -295,7 +315,7 @@ def sensitivity(
 ) -> None:
     """Rank levers by their effect on the target metric (tornado chart).
 
-    Example: erpsim sensitivity scenarios/baseline.toml --runs 100 --out reports/sensitivity/
+    Example: erpsim sensitivity scenarios/baseline.toml --runs 100 --out reports/sensitivity
     """
     from simulator.adoption.montecarlo import check_runs  # noqa: PLC0415
     from simulator.adoption.outputs import (  # noqa: PLC0415
@@ -313,8 +333,8 @@ def sensitivity(
     chosen = load_scenario(scenario)
     check_output(out, force=force)
     check_runs(runs, workers)
-    with dataset(db, profile) as path:
-        population = load_population(path, chosen.population)
+    with dataset(db, profile) as data:
+        population = load_population(data.path, chosen.population, label=data.label)
     with _pool(workers, True) as pool:
         summary = rank(
             chosen,
@@ -342,10 +362,7 @@ def sensitivity(
             pages.sensitivity_page(summary, png), encoding="utf-8"
         )
     console = _console()
-    table = Table(
-        title=f"median {summary['metric']} in {summary['month']}: base {summary['base']:.1%}",
-        title_justify="left",
-    )
+    table = _table(f"median {summary['metric']} in {summary['month']}: base {summary['base']:.1%}")
     for column in ("lever", "unfavourable", "favourable", "swing"):
         table.add_column(column, justify="right" if column == "swing" else "left")
     for item in levers:
@@ -385,10 +402,7 @@ def bass(
         typer.echo(json.dumps(fit.as_dict()))
         return
     console = _console()
-    table = Table(
-        title=f"Bass fit of {column} in {history} ({fit.periods} periods, {fit.form} form)",
-        title_justify="left",
-    )
+    table = _table(f"Bass fit of {column} in {history} ({fit.periods} periods, {fit.form} form)")
     for name in ("parameter", "estimate", "std. error"):
         table.add_column(name, justify="left" if name == "parameter" else "right")
     table.add_row("m (market potential)", f"{fit.m:,.4g}", f"{fit.se_m:,.4g}")

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import numpy as np
 
@@ -52,7 +53,7 @@ FLOW = (
     "inquiries_baseline",
 )
 COUNTERS = SNAPSHOT + FLOW
-COUNTER_INDEX = {name: index for index, name in enumerate(COUNTERS)}
+COUNTER_INDEX = MappingProxyType({name: index for index, name in enumerate(COUNTERS)})
 PRIMARY = ("TR", "TAU", "TDA", "KAAR")
 BAND_LOW, BAND_HIGH = 0.40, 0.70  # the seed guide's self-assessment bands of TDA
 
@@ -152,7 +153,7 @@ METRICS: tuple[Metric, ...] = (
     Metric("key_accounts_ordered", "key accounts with an online order", "count",
            lambda c, _: c["key_accounts_ordered"].copy()),
 )  # fmt: skip
-METRIC_BY_NAME = {metric.name: metric for metric in METRICS}
+METRIC_BY_NAME = MappingProxyType({metric.name: metric for metric in METRICS})
 
 
 def compute_metrics(tally: np.ndarray, context: MetricContext) -> dict[str, np.ndarray]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from itertools import repeat
@@ -60,8 +61,16 @@ def batch_runs(contacts: int, model: Model) -> int:
 
 
 def make_executor(workers: int) -> ProcessPoolExecutor:
-    """A process pool; ``fork`` on Linux (cheap start, nothing to re-import)."""
-    context = multiprocessing.get_context("fork") if sys.platform == "linux" else None
+    """A process pool. ``fork`` on Linux while this process has a single thread (cheap start,
+    nothing to re-import); otherwise ``forkserver`` where available (forking a threaded
+    process is unsafe), else the platform's default."""
+    methods = multiprocessing.get_all_start_methods()
+    if sys.platform == "linux" and threading.active_count() == 1 and "fork" in methods:
+        context = multiprocessing.get_context("fork")
+    elif "forkserver" in methods:
+        context = multiprocessing.get_context("forkserver")
+    else:
+        context = None
     return ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
 

@@ -1,10 +1,11 @@
 """Every default behavioural parameter of the adoption model, in one place, with its source.
 
 A planner must be able to defend each number in a steering meeting, so each parameter below
-carries where its value comes from: a figure of the seed guide (seeds/000_dd16fc6f55d26da4.txt,
-Sana Commerce's "Guía indispensable para la adopción del comercio electrónico B2B"), a public
-benchmark, or an assumption labelled as such. Assumptions are the ones calibration exists for:
-`erpsim calibrate` fits the free ones (``FREE_PARAMETERS``) to an observed pilot history.
+carries where its value comes from: a figure of the seed guide
+(shared/seeds/000_dd16fc6f55d26da4.txt, Sana Commerce's "Guía indispensable para la adopción
+del comercio electrónico B2B"), a public benchmark, or an assumption labelled as such.
+Assumptions are the ones calibration exists for: `erpsim calibrate` fits the free ones
+(``FREE_PARAMETERS``) to an observed pilot history.
 
 Time unit: one simulated week. Probabilities are per event (per invitation, per order, per
 invoice) unless the name says "per_week". Weights are log-odds added to the utility of
@@ -259,9 +260,11 @@ PARAMETER_DOCS: tuple[ParameterDoc, ...] = (
     ),
     ParameterDoc(
         "campaign_weight",
-        "log-odds in a touched week",
-        ASSUMPTION,
-        "a reminder tips a few registered buyers to the web that week",
+        "log-odds once a campaign has reached the buyer",
+        SEED_GUIDE,
+        "cause 5: without communication a new platform confuses buyers used to traditional "
+        "channels; a buyer a campaign has reached knows what the store offers. Magnitude an "
+        "assumption",
     ),
     ParameterDoc(
         "latency_weight",

@@ -115,11 +115,14 @@ class Population:
         }
 
 
-def load_population(db: str | Path, chosen: PopulationFilter) -> Population:
-    """Read the accounts that can buy online, their contacts and rhythms from a dataset."""
+def load_population(
+    db: str | Path, chosen: PopulationFilter, *, label: str | None = None
+) -> Population:
+    """Read the accounts that can buy online, their contacts and rhythms from a dataset
+    (``label`` names it in reports; default: its path)."""
     conn = open_database(db)
     try:
-        return _read(conn, str(db), chosen)
+        return _read(conn, label or str(db), chosen)
     except sqlite3.DatabaseError as exc:
         raise UserError(f"{db}: cannot read the population ({exc})") from exc
     finally:
@@ -368,8 +371,17 @@ def sample_population(population: Population, share: float, *, seed: int) -> Pop
     )
 
 
+@dataclass(frozen=True)
+class Dataset:
+    """A dataset file and how reports name it (a temporary file is named by its profile, so
+    the same seed gives the same summary.json)."""
+
+    path: Path
+    label: str
+
+
 @contextlib.contextmanager
-def dataset(db: Path | None, profile: str | None) -> Iterator[Path]:
+def dataset(db: Path | None, profile: str | None) -> Iterator[Dataset]:
     """The dataset a command reads: ``--db``, or ``--profile`` generated into a temporary
     directory (seed 7, as `erpsim generate`'s default), or the ``small`` profile."""
     if db is not None and profile is not None:
@@ -377,7 +389,7 @@ def dataset(db: Path | None, profile: str | None) -> Iterator[Path]:
     if db is not None:
         if not db.is_file():
             raise UserError(f"database not found: {db}")
-        yield db
+        yield Dataset(db, str(db))
         return
     from simulator.config import load_profile  # noqa: PLC0415 - only when generating
     from simulator.erp.generate import generate  # noqa: PLC0415
@@ -386,4 +398,4 @@ def dataset(db: Path | None, profile: str | None) -> Iterator[Path]:
     with tempfile.TemporaryDirectory(prefix="erpsim-adoption-") as tmp:
         path = Path(tmp) / "erp.sqlite"
         generate(chosen, seed=PROFILE_SEED, out=path)
-        yield path
+        yield Dataset(path, f"profile {chosen.name} (generated with seed {PROFILE_SEED})")

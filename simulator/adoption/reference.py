@@ -5,9 +5,10 @@ way: every buyer is a SimPy process that sleeps until its next need (exponential
 account's rhythm) and then chooses a channel with scalar arithmetic, updating its trust and
 habit at once; every invoice handler is a process too. Weekly steps that are not needs
 (invitations, campaign touches, awareness registrations, training seats, logins) run in one
-weekly process, one contact at a time. It is slow (about a thousand times the fast model's
-cost per contact-week) and exists to guard the fast path: on the ``small`` dataset both must
-give the same monthly medians within Monte Carlo error (tests/unit/adoption).
+weekly process, one contact at a time. It is slow (tens of times the fast model's cost per
+contact-week, more as the rhythm quickens; bench/adoption.py measures the ratio) and exists
+to guard the fast path: on the ``small`` dataset both must give the same monthly medians
+within Monte Carlo error (tests/unit/adoption/test_reference.py).
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ class _Run:
         self.trained = [False] * contacts
         self.active = [False] * contacts
         self.touched = [False] * contacts
+        self.informed = [False] * contacts
         self.ordered = [False] * buyers
         self.ever_regular = [False] * buyers
         self.habit = [False] * buyers
@@ -107,6 +109,7 @@ class _Run:
             self.touched[contact] = bool(
                 reach > 0 and self.invited[contact] and rng.random() < reach
             )
+            self.informed[contact] = self.informed[contact] or self.touched[contact]
         hazard = p.awareness_per_week * math.exp(p.advocacy_awareness * schedule.advocacy[week])
         for contact in range(self.inputs.contacts):
             if self.invited[contact] and not self.registered[contact]:
@@ -197,7 +200,7 @@ class _Run:
                 + p.training_weight * self.trained[buyer]
                 - p.first_order_barrier * (not ordered)
                 + p.imitation_weight * (self.adopters[account] - ordered) / others
-                + p.campaign_weight * self.touched[buyer]
+                + p.campaign_weight * self.informed[buyer]
             )
             if rng.random() < 1.0 / (1.0 + math.exp(-utility)):
                 ok = self._order_online(buyer, account, week, value)

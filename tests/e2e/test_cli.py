@@ -45,7 +45,21 @@ def test_console_script_runs() -> None:
 
 
 @pytest.mark.parametrize(
-    "command", [[], ["generate"], ["inspect"], ["export"], ["merge"], ["demo"], ["stats"]]
+    "command",
+    [
+        [],
+        ["generate"],
+        ["inspect"],
+        ["export"],
+        ["merge"],
+        ["demo"],
+        ["stats"],
+        ["simulate"],
+        ["compare"],
+        ["calibrate"],
+        ["sensitivity"],
+        ["bass"],
+    ],
 )
 def test_help_on_every_command(capsys: pytest.CaptureFixture[str], command: list[str]) -> None:
     code, out, _ = run(capsys, *command, "--help")
@@ -304,6 +318,8 @@ def test_demo_runs_end_to_end(capsys, tmp_path: Path) -> None:
     assert "identical" in stdout
     assert "Price an order line" in stdout
     assert "34 CSV files" in stdout
+    assert "Forecast web-store adoption" in stdout
+    assert (tmp_path / "demo" / "adoption-baseline" / "report.html").exists()
     assert "orders per month" in stdout
 
 
