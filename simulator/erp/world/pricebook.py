@@ -32,7 +32,7 @@ from simulator.erp.schema import (
 )
 
 ITEM_CACHE = 80_000  # items whose list-price lines stay in memory
-CUSTOMER_CACHE = 3_000  # accounts whose agreement lines stay in memory
+AGREEMENT_CACHE = 400_000  # (account, item) pairs whose agreement lines stay in memory
 
 
 @dataclasses.dataclass(slots=True)
@@ -111,7 +111,7 @@ class PriceBook(SqlitePriceData):
         ):
             self.campaign_lines[(line.source_no, line.asset_no)].append(line)
         self._item_lines: OrderedDict[str, list[PriceLine]] = OrderedDict()
-        self._customer_lines: OrderedDict[str, dict[str, list[PriceLine]]] = OrderedDict()
+        self._agreement_lines: OrderedDict[tuple[str, str], list[PriceLine]] = OrderedDict()
 
     # --- PriceData ---------------------------------------------------------------------
     def customer(self, no: str) -> CustomerTerms | None:
@@ -154,7 +154,7 @@ class PriceBook(SqlitePriceData):
             if ln.source_type == SOURCE_ALL_CUSTOMERS
             or (price_group and ln.source_no == price_group)
         ]
-        lines += self.agreement(customer_no).get(item_no, ())
+        lines += self.agreement_lines(customer_no, item_no)
         if item_disc_group:
             groups = self.group_lines
             lines += groups.get((item_disc_group, SOURCE_ALL_CUSTOMERS, ""), ())
@@ -186,25 +186,40 @@ class PriceBook(SqlitePriceData):
                 self._item_lines.popitem(last=False)
         return lines
 
-    def agreement(self, customer_no: str) -> dict[str, list[PriceLine]]:
-        """The account's own item lines, by item."""
-        by_item = self._customer_lines.get(customer_no)
-        if by_item is None:
-            by_item = defaultdict(list)
-            stored = self._read(
-                self._LINES_SQL + "source_type = ? AND source_no = ? AND asset_type = ?",
-                (SOURCE_CUSTOMER, customer_no, ASSET_ITEM),
+    def agreement_lines(self, customer_no: str, item_no: str) -> list[PriceLine]:
+        """The account's own lines for one item (an indexed point query when not cached)."""
+        key = (customer_no, item_no)
+        lines = self._agreement_lines.get(key)
+        if lines is None:
+            lines = self._read(
+                self._LINES_SQL + "asset_no = ? AND asset_type = ? AND source_type = ?"
+                " AND source_no = ?",
+                (item_no, ASSET_ITEM, SOURCE_CUSTOMER, customer_no),
             )
-            fresh = [
+            lines += [
                 ln
-                for ln in self._pending_by_source.get((SOURCE_CUSTOMER, customer_no), {}).values()
-                if ln.asset_type == ASSET_ITEM
+                for ln in self._pending_by_item.get(item_no, {}).values()
+                if ln.source_type == SOURCE_CUSTOMER and ln.source_no == customer_no
             ]
-            for line in stored + fresh:
-                by_item[line.asset_no].append(line)
-            self._customer_lines[customer_no] = by_item
-            if len(self._customer_lines) > CUSTOMER_CACHE:
-                self._customer_lines.popitem(last=False)
+            self._agreement_lines[key] = lines
+            if len(self._agreement_lines) > AGREEMENT_CACHE:
+                self._agreement_lines.popitem(last=False)
+        return lines
+
+    def agreement(self, customer_no: str) -> dict[str, list[PriceLine]]:
+        """All the account's own item lines, by item (for renegotiations; not cached)."""
+        by_item: dict[str, list[PriceLine]] = defaultdict(list)
+        stored = self._read(
+            self._LINES_SQL + "source_type = ? AND source_no = ? AND asset_type = ?",
+            (SOURCE_CUSTOMER, customer_no, ASSET_ITEM),
+        )
+        fresh = [
+            ln
+            for ln in self._pending_by_source.get((SOURCE_CUSTOMER, customer_no), {}).values()
+            if ln.asset_type == ASSET_ITEM
+        ]
+        for line in stored + fresh:
+            by_item[line.asset_no].append(line)
         return by_item
 
     # --- the world's changes -----------------------------------------------------------
@@ -249,9 +264,8 @@ class PriceBook(SqlitePriceData):
 
         for item, lines in self._item_lines.items():
             self._item_lines[item] = current(lines)
-        for by_item in self._customer_lines.values():
-            for item, lines in by_item.items():
-                by_item[item] = current(lines)
+        for key, lines in self._agreement_lines.items():
+            self._agreement_lines[key] = current(lines)
         for key, lines in self.campaign_lines.items():
             self.campaign_lines[key] = current(lines)
         for key, lines in self.group_lines.items():
@@ -265,9 +279,9 @@ class PriceBook(SqlitePriceData):
         elif line.asset_type == ASSET_ITEM_DISC_GROUP:
             views.append(self.group_lines[(line.asset_no, line.source_type, line.source_no)])
         elif line.source_type == SOURCE_CUSTOMER:
-            by_item = self._customer_lines.get(line.source_no)
-            if by_item is not None:
-                views.append(by_item[line.asset_no])
+            cached = self._agreement_lines.get((line.source_no, line.asset_no))
+            if cached is not None:
+                views.append(cached)
         else:
             cached = self._item_lines.get(line.asset_no)
             if cached is not None:
