@@ -25,6 +25,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/generate.py
+	$(BIN)/python bench/world.py
+	$(BIN)/python bench/adoption.py
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python bench/erp_server.py
 
 clean:
 	rm -rf $(VENV) data reports .pytest_cache

@@ -213,8 +213,10 @@ def demo(
 def _register_products() -> None:
     """The other jobs' commands, each a thin layer over its own package."""
     from simulator.adoption.cli import register as register_adoption
+    from simulator.erp_server.cli import serve_app
 
     register_adoption(app)
+    app.add_typer(serve_app, name="serve")
 
 
 _register_products()

@@ -23,6 +23,7 @@ from simulator.erp.generate import Shard, generate
 from simulator.erp.merge import merge_shards
 from simulator.erp.pricing import LineRef, PriceRequest, SqlitePriceData, resolve_price
 from simulator.erp.stats import compute_stats, render_stats
+from simulator.erp_server.cli import demo_section as erp_api_demo
 
 DEMO_SEED = 7
 
@@ -68,7 +69,10 @@ def run_demo(workdir: Path, out: Console, err: Console) -> None:
     out.rule("5. Forecast web-store adoption on this population (baseline scenario)")
     adoption_demo(db, workdir, out)
 
-    out.rule("6. Export for your connector tests")
+    out.rule("6. The mock ERP API (Business Central shaped, OData v4)")
+    erp_api_demo(db, out)
+
+    out.rule("7. Export for your connector tests")
     files = export_database(db, "csv", workdir / "csv", force=True)
     out.print(f"{len(files)} CSV files, {sum(f.rows for f in files):,} rows in {workdir / 'csv'}")
     out.print("\nNext: erpsim generate --profile medium --out data/medium.sqlite")

@@ -59,6 +59,7 @@ def test_console_script_runs() -> None:
         ["calibrate"],
         ["sensitivity"],
         ["bass"],
+        ["serve", "erp"],
     ],
 )
 def test_help_on_every_command(capsys: pytest.CaptureFixture[str], command: list[str]) -> None:
@@ -319,6 +320,7 @@ def test_demo_runs_end_to_end(capsys, tmp_path: Path) -> None:
     assert "Price an order line" in stdout
     assert "34 CSV files" in stdout
     assert "Forecast web-store adoption" in stdout
+    assert "the same order" in stdout
     assert (tmp_path / "demo" / "adoption-baseline" / "report.html").exists()
     assert "orders per month" in stdout
 

@@ -111,6 +111,7 @@ class PriceBook(SqlitePriceData):
         ):
             self.campaign_lines[(line.source_no, line.asset_no)].append(line)
         self._item_lines: OrderedDict[str, list[PriceLine]] = OrderedDict()
+        self._pruned_on: dt.date | None = None
         self._agreement_lines: OrderedDict[tuple[str, str], list[PriceLine]] = OrderedDict()
 
     # --- PriceData ---------------------------------------------------------------------
@@ -258,6 +259,9 @@ class PriceBook(SqlitePriceData):
         self._pending_by_item.clear()
         self._pending_by_source.clear()
         self.ending_overrides.clear()
+        if today == self._pruned_on:  # a live world flushes often; once a day is enough
+            return
+        self._pruned_on = today
 
         def current(lines: list[PriceLine]) -> list[PriceLine]:
             return [ln for ln in lines if ln.ending_date is None or ln.ending_date >= today]

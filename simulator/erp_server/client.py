@@ -1,0 +1,336 @@
+"""`ErpClient`: a small client for the mock ERP API (and, by design, for a BC-shaped one).
+
+It needs only `requests` and the standard library, so it can be copied into a connector.
+What it does for you:
+
+- every call carries the API key and retries with exponential backoff on 429 and 5xx and on
+  connection errors, honouring ``Retry-After``; a POST is retried only when it carries an
+  ``Idempotency-Key`` (every create here does), so a retry never makes a duplicate;
+- `iter` follows ``@odata.nextLink`` to the end of a collection;
+- `DeltaSync` reads what changed since its watermark (``lastModifiedDateTime``), without
+  losing rows that change within the same second as the last one it saw;
+- errors are `ErpApiError` with the OData error code and message.
+
+Example::
+
+    with ErpClient("http://127.0.0.1:8100", api_key="KEY") as erp:
+        for item in erp.iter("items", filter="blocked eq false", select="number,unitPrice"):
+            ...
+        price = erp.calculate_price("C000001", "1000001", 10)
+        order = erp.create_order("C000001", [("1000001", "", 10)])
+"""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import requests
+
+__all__ = ["DeltaSync", "ErpApiError", "ErpClient"]
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+
+
+class ErpApiError(Exception):
+    """An error answer of the API (after retries): HTTP status, OData code and message."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+class ErpClient:
+    """A session against one ERP API root (``http://host:port``)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        api_key: str,
+        company_id: str | None = None,
+        timeout: float = 30.0,
+        max_attempts: int = 6,
+        backoff: float = 0.2,
+        max_backoff: float = 10.0,
+        sleep: Callable[[float], None] = time.sleep,
+        session: requests.Session | None = None,
+    ) -> None:
+        root = base_url.rstrip("/")
+        if not root.endswith("/api/v2.0"):
+            root += "/api/v2.0"
+        self.root = root + (f"/companies({company_id})" if company_id else "")
+        self.timeout = timeout
+        self.max_attempts = max_attempts
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.sleep = sleep
+        self.retries = 0  # how many retries this client made (for tests and logs)
+        self.session = session or requests.Session()
+        self.session.headers.update(
+            {"Authorization": f"Bearer {api_key}", "Accept": "application/json"}
+        )
+        self._jitter = random.Random()
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> ErpClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- transport -------------------------------------------------------------------------
+    def request(
+        self,
+        method: str,
+        path_or_url: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> requests.Response:
+        """One call with retries; returns the successful response, raises ErpApiError."""
+        url = path_or_url if "://" in path_or_url else f"{self.root}/{path_or_url.lstrip('/')}"
+        retriable = method in IDEMPOTENT_METHODS or bool(headers and "Idempotency-Key" in headers)
+        attempt = 1
+        while True:
+            try:
+                response = self.session.request(
+                    method, url, params=params, json=json, headers=headers, timeout=self.timeout
+                )
+            except requests.ConnectionError:
+                if not retriable or attempt >= self.max_attempts:
+                    raise
+                self._pause(attempt, None)
+                attempt += 1
+                continue
+            if response.status_code < 400:
+                return response
+            if response.status_code in RETRY_STATUSES and retriable and attempt < self.max_attempts:
+                retry_after = response.headers.get("Retry-After")
+                response.close()
+                self._pause(attempt, retry_after)
+                attempt += 1
+                continue
+            raise _api_error(response)
+
+    def _pause(self, attempt: int, retry_after: str | None) -> None:
+        self.retries += 1
+        delay = _retry_after_seconds(retry_after)
+        if delay is None:
+            delay = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
+            delay *= 0.5 + self._jitter.random() / 2
+        self.sleep(min(delay, self.max_backoff * 6))
+
+    def get_json(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        return self.request("GET", path, params=params).json()  # type: ignore[no-any-return]
+
+    # --- reads -----------------------------------------------------------------------------
+    def get(
+        self, entity_set: str, key: str, *, select: str | None = None, expand: str | None = None
+    ) -> dict[str, Any]:
+        """One entity by key (a GUID, or an OData key such as ``itemNumber='X',...``)."""
+        return self.get_json(f"{entity_set}({key})", _options(select=select, expand=expand))
+
+    def iter(
+        self,
+        entity_set: str,
+        *,
+        filter: str | None = None,
+        select: str | None = None,
+        orderby: str | None = None,
+        expand: str | None = None,
+        top: int | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Every entity of a collection, page after page (following @odata.nextLink)."""
+        params = _options(filter=filter, select=select, orderby=orderby, expand=expand, top=top)
+        headers = {"Prefer": f"odata.maxpagesize={page_size}"} if page_size else None
+        url: str | None = entity_set
+        while url is not None:
+            page = self.request("GET", url, params=params, headers=headers).json()
+            yield from page["value"]
+            url, params = page.get("@odata.nextLink"), None
+
+    def count(self, entity_set: str, *, filter: str | None = None) -> int:
+        page = self.get_json(entity_set, _options(filter=filter, top=0, count="true"))
+        return int(page["@odata.count"])
+
+    def delta(self, entity_set: str, since: str | None = None, **options: Any) -> DeltaSync:
+        """A delta reader for one entity set, starting after `since` (None: everything)."""
+        return DeltaSync(self, entity_set, since, **options)
+
+    def clock(self) -> dict[str, Any]:
+        return self.get_json("$clock")
+
+    # --- writes ----------------------------------------------------------------------------
+    def create_order(
+        self,
+        customer_number: str,
+        lines: Sequence[tuple[str, str, float]],
+        *,
+        idempotency_key: str | None = None,
+        **fields: Any,
+    ) -> dict[str, Any]:
+        """Create a sales order with (item number, unit code or '', quantity) lines. The
+        idempotency key (a new UUID if not given) makes every retry return the same order."""
+        return self._create(
+            "salesOrders", "salesOrderLines", customer_number, lines, idempotency_key, fields
+        )
+
+    def create_quote(
+        self,
+        customer_number: str,
+        lines: Sequence[tuple[str, str, float]],
+        *,
+        idempotency_key: str | None = None,
+        **fields: Any,
+    ) -> dict[str, Any]:
+        return self._create(
+            "salesQuotes", "salesQuoteLines", customer_number, lines, idempotency_key, fields
+        )
+
+    def _create(
+        self,
+        entity_set: str,
+        lines_field: str,
+        customer_number: str,
+        lines: Sequence[tuple[str, str, float]],
+        idempotency_key: str | None,
+        fields: dict[str, Any],
+    ) -> dict[str, Any]:
+        body = {
+            "customerNumber": customer_number,
+            **fields,
+            lines_field: [
+                {"itemNumber": item, "unitOfMeasureCode": unit, "quantity": quantity}
+                for item, unit, quantity in lines
+            ],
+        }
+        key = idempotency_key or str(uuid.uuid4())
+        response = self.request("POST", entity_set, json=body, headers={"Idempotency-Key": key})
+        return response.json()  # type: ignore[no-any-return]
+
+    def make_order(self, quote_id: str, *, idempotency_key: str | None = None) -> dict[str, Any]:
+        key = idempotency_key or str(uuid.uuid4())
+        response = self.request(
+            "POST",
+            f"salesQuotes({quote_id})/Microsoft.NAV.makeOrder",
+            headers={"Idempotency-Key": key},
+        )
+        return response.json()  # type: ignore[no-any-return]
+
+    def release_order(self, order_id: str) -> None:
+        # Releasing twice is harmless, so the action may be retried.
+        self.request(
+            "POST",
+            f"salesOrders({order_id})/Microsoft.NAV.release",
+            headers={"Idempotency-Key": "release"},
+        )
+
+    def update(
+        self, entity_set: str, key: str, etag: str, changes: dict[str, Any]
+    ) -> dict[str, Any]:
+        """PATCH with If-Match: raises ErpApiError 412 if someone changed it since `etag`."""
+        response = self.request(
+            "PATCH", f"{entity_set}({key})", json=changes, headers={"If-Match": etag}
+        )
+        return response.json()  # type: ignore[no-any-return]
+
+    def calculate_price(
+        self,
+        customer_number: str,
+        item_number: str,
+        quantity: float,
+        *,
+        unit: str = "",
+        date: str | None = None,
+        currency_code: str | None = None,
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "customerNumber": customer_number,
+            "itemNumber": item_number,
+            "quantity": quantity,
+            "unitOfMeasureCode": unit,
+        }
+        if date is not None:
+            body["date"] = date
+        if currency_code is not None:
+            body["currencyCode"] = currency_code
+        # Pricing changes nothing: safe to retry, so it gets a key like the creates.
+        response = self.request(
+            "POST", "calculatePrice", json=body, headers={"Idempotency-Key": str(uuid.uuid4())}
+        )
+        return response.json()  # type: ignore[no-any-return]
+
+
+class DeltaSync:
+    """Reads rows changed since a watermark, oldest first, and moves the watermark.
+
+    It asks for ``lastModifiedDateTime ge <watermark>`` and skips the rows it already
+    returned at exactly the watermark second, so a row written later within that same
+    second is not lost (``gt`` would miss it)."""
+
+    def __init__(
+        self, client: ErpClient, entity_set: str, since: str | None, **options: Any
+    ) -> None:
+        self.client = client
+        self.entity_set = entity_set
+        self.watermark = since
+        self.options = options
+        self._seen_at_watermark: set[str] = set()
+
+    def changes(self) -> Iterator[dict[str, Any]]:
+        condition = None if self.watermark is None else f"lastModifiedDateTime ge {self.watermark}"
+        extra = self.options.get("filter")
+        text = " and ".join(f"({c})" for c in (condition, extra) if c) or None
+        options = {k: v for k, v in self.options.items() if k != "filter"}
+        for row in self.client.iter(
+            self.entity_set, filter=text, orderby="lastModifiedDateTime", **options
+        ):
+            stamp = row["lastModifiedDateTime"]
+            ident = row.get("@odata.etag", "") + "|" + str(row.get("id") or row)
+            if stamp == self.watermark and ident in self._seen_at_watermark:
+                continue
+            if stamp != self.watermark:
+                self.watermark, self._seen_at_watermark = stamp, set()
+            self._seen_at_watermark.add(ident)
+            yield row
+
+
+def _options(**options: Any) -> dict[str, Any]:
+    return {f"${name}": value for name, value in options.items() if value is not None}
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, moment.timestamp() - time.time())
+
+
+def _api_error(response: requests.Response) -> ErpApiError:
+    try:
+        error = response.json()["error"]
+        code, message = str(error["code"]), str(error["message"])
+    except (ValueError, KeyError, TypeError):
+        code, message = "http_error", response.text[:200]
+    finally:
+        response.close()
+    return ErpApiError(response.status_code, code, message)

@@ -1,0 +1,128 @@
+"""What request handlers share, as `Annotated` dependencies, and small response helpers."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import orjson
+from fastapi import Depends, Request
+from fastapi.responses import Response
+
+from simulator.erp_server.faults import FaultInjector
+from simulator.erp_server.gateway import Gateway
+from simulator.erp_server.odata.errors import ODataError
+from simulator.erp_server.odata.query import Limits
+from simulator.erp_server.reads import ReadStore
+from simulator.erp_server.settings import API_ROOT, ServerSettings
+
+__all__ = [
+    "JSON_TYPE",
+    "Services",
+    "ServicesDep",
+    "Urls",
+    "UrlsDep",
+    "company_id_for",
+    "json_response",
+    "read_json",
+]
+
+JSON_TYPE = "application/json; odata.metadata=minimal"
+ODATA_HEADERS = {"OData-Version": "4.0"}
+
+
+@dataclass
+class Services:
+    """Built once by `create_app`; handlers reach it through `ServicesDep`."""
+
+    settings: ServerSettings
+    store: ReadStore
+    gateway: Gateway
+    injector: FaultInjector
+    limits: Limits
+    company: dict[str, Any]
+    metadata: bytes
+
+    @property
+    def company_id(self) -> str:
+        return str(self.company["id"])
+
+
+def company_id_for(seed: int, profile: str) -> str:
+    """The company's SystemId: fixed for a dataset, the same in every worker."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"erpsim:company:{profile}:{seed}"))
+
+
+async def _services(request: Request) -> Services:
+    # async: FastAPI would run a plain function in its thread pool, on every request
+    return request.app.state.services  # type: ignore[no-any-return]
+
+
+ServicesDep = Annotated[Services, Depends(_services)]
+
+
+class Urls:
+    """The request's service root and the path prefix of its entity sets (for
+    `@odata.context` and next links)."""
+
+    __slots__ = ("origin", "prefix", "request", "root")
+
+    def __init__(self, request: Request) -> None:
+        self.request = request
+        scope = request.scope
+        host = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"host"), None)
+        if host is None:
+            server = scope.get("server") or ("127.0.0.1", 80)
+            host = f"{server[0]}:{server[1]}"
+        self.origin = f"{scope.get('scheme', 'http')}://{host}"
+        self.root = self.origin + API_ROOT
+        path: str = scope["path"]
+        start = len(API_ROOT) + 1
+        if path.startswith("companies(", start):
+            self.prefix = path[start : path.index(")", start) + 2]
+        else:
+            self.prefix = ""
+
+    def context(self, fragment: str) -> str:
+        return f"{self.root}/$metadata#{self.prefix}{fragment}"
+
+    def entity(self, entity_set: str, key: str) -> str:
+        return f"{self.root}/{self.prefix}{entity_set}({key})"
+
+
+async def _urls(request: Request) -> Urls:
+    return Urls(request)
+
+
+UrlsDep = Annotated[Urls, Depends(_urls)]
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    content = body if isinstance(body, bytes) else orjson.dumps(body)
+    merged = {**ODATA_HEADERS, **headers} if headers else ODATA_HEADERS
+    return Response(content, status_code=status, media_type=JSON_TYPE, headers=merged)
+
+
+async def read_json(request: Request, max_bytes: int) -> dict[str, Any]:
+    """The request body as a JSON object; 400 for oversize, malformed or non-object bodies."""
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > max_bytes):
+        raise ODataError(400, "body_too_large", f"the request body exceeds {max_bytes} bytes")
+    chunks = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            raise ODataError(400, "body_too_large", f"the request body exceeds {max_bytes} bytes")
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    if not raw.strip():
+        raise ODataError(400, "invalid_json", "the request needs a JSON body")
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise ODataError(400, "invalid_json", f"the body is not valid JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise ODataError(400, "invalid_json", "the body must be a JSON object")
+    return body

@@ -1,0 +1,379 @@
+"""The live ERP: the single writer of the database.
+
+One `LiveErp` per server (in the server process with one worker, in the supervisor with
+several) owns the World and its clock, the write connection, idempotency keys, webhook
+subscriptions and the current fault settings. Every method runs on one thread (the
+gateway's), so world changes, ETag checks and idempotency lookups never race. Request
+handlers validate input before calling in, and read back results through their own
+read-only connections.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from simulator.erp.pricing import PriceRequest, PricingError, resolve_price
+from simulator.erp.schema import TABLES, TABLES_BY_NAME
+from simulator.erp.world.documents import Order, Quote
+from simulator.erp_server.clock import ClockMapping, LiveClock, resume_world
+from simulator.erp_server.entities import ENTITY_SETS
+from simulator.erp_server.faults import FaultSettings
+from simulator.erp_server.idempotency import IdempotencyStore
+from simulator.erp_server.odata.errors import ODataError
+from simulator.erp_server.reads import etag_of
+from simulator.erp_server.settings import ServerSettings
+from simulator.erp_server.webhooks import WebhookHub
+
+__all__ = ["API_INDEXES", "LiveErp", "OrderRequest", "prepare_database", "pricing_error"]
+
+log = logging.getLogger("erpsim.erp_server")
+
+# Indexes the API needs beyond schema.py's: delta reads by lastModifiedDateTime on every
+# exposed table, and lookups by SystemId (`items(<id>)`).
+API_INDEXES = tuple(
+    f"CREATE INDEX IF NOT EXISTS api_{s.table}_modified ON {s.table} (last_modified_date_time)"
+    for s in ENTITY_SETS.values()
+) + tuple(
+    f"CREATE INDEX IF NOT EXISTS api_{s.table}_id ON {s.table} (id)"
+    for s in ENTITY_SETS.values()
+    if s.key == ("id",)
+)
+PRICING_STATUS = {
+    "customer_not_found": 400,
+    "item_not_found": 400,
+    "invalid_quantity": 400,
+    "customer_blocked": 422,
+    "item_blocked": 422,
+    "unit_not_defined": 422,
+    "no_exchange_rate": 422,
+}
+CHANNELS = ("web", "edi", "phone", "email", "sales_rep")
+# Fields a PATCH may change: (entity set, API field) -> column. Customer and contact details
+# are not held by the world, so they are updated in place; an order's requested delivery
+# date and contact go through the world, which owns open orders.
+PATCHABLE: dict[str, dict[str, str]] = {
+    "customers": {
+        "displayName": "name",
+        "addressLine1": "address",
+        "city": "city",
+        "postalCode": "post_code",
+        "phoneNumber": "phone_no",
+        "email": "email",
+    },
+    "contacts": {
+        "firstName": "first_name",
+        "surname": "surname",
+        "jobTitle": "job_title",
+        "email": "email",
+        "phoneNumber": "phone_no",
+    },
+    "salesOrders": {
+        "requestedDeliveryDate": "requested_delivery_date",
+        "contactNumber": "contact_no",
+    },
+}
+EDITABLE_ORDER_STATUSES = ("Open", "Pending Approval")
+
+
+DOCUMENT_TABLES: dict[type, tuple[str, str]] = {
+    Order: ("sales_orders", "sales_order_lines"),
+    Quote: ("sales_quotes", "sales_quote_lines"),
+}
+
+
+def _upsert(conn: sqlite3.Connection, table: str, rows: list[tuple[Any, ...]]) -> None:
+    marks = ", ".join("?" * len(TABLES_BY_NAME[table].columns))
+    conn.executemany(f"INSERT OR REPLACE INTO {table} VALUES ({marks})", rows)
+
+
+def pricing_error(exc: PricingError) -> ODataError:
+    return ODataError(PRICING_STATUS.get(exc.code, 422), exc.code, str(exc))
+
+
+def prepare_database(conn: sqlite3.Connection) -> None:
+    """WAL (readers never wait for the writer) and the API's indexes, created once."""
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    known = {t.name for t in TABLES}
+    for statement in API_INDEXES:
+        table = statement.split(" ON ")[1].split(" ")[0]
+        if table in known:
+            conn.execute(statement)
+    conn.commit()
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRequest:
+    """A validated create request for a quote or an order."""
+
+    customer_no: str
+    contact_no: str
+    lines: tuple[tuple[str, str, float], ...]  # (item no, unit code or '', quantity)
+    channel: str = "web"
+    requested_delivery_date: str | None = None
+
+
+class LiveErp:
+    """The single writer (see the module docstring)."""
+
+    def __init__(self, settings: ServerSettings, path: Path, company_id: str) -> None:
+        self.settings = settings
+        self.conn = sqlite3.connect(path, check_same_thread=False)
+        prepare_database(self.conn)
+        self.world = resume_world(self.conn)
+        self.hub = WebhookHub(
+            company_id=company_id,
+            attempts=settings.webhook_attempts,
+            backoff=settings.webhook_backoff,
+            timeout=settings.webhook_timeout,
+        )
+        self.clock = LiveClock(
+            self.world,
+            settings.clock_speed,
+            min_interval=settings.sync_interval,
+            on_advance=lambda: self.hub.detect(self.conn),
+        )
+        self.clock.sync(force=True)
+        self.idempotency = IdempotencyStore(ttl=settings.idempotency_ttl)
+        self.faults = settings.faults
+        self.faults_version = 0
+        self.faults_at = time.time()
+        self.hub.start()
+
+    def close(self) -> None:
+        self.hub.close()
+        try:
+            self.clock.sync(force=True)
+            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self.conn.execute("PRAGMA journal_mode=DELETE")
+        except sqlite3.Error as exc:  # another process still reading: stay in WAL mode
+            log.warning("could not leave WAL mode: %s", exc)
+        self.conn.close()
+
+    # --- clock ---------------------------------------------------------------------------
+    def mapping(self) -> ClockMapping:
+        return self.clock.mapping
+
+    def sync(self) -> int:
+        """Advance if due; returns the fault settings version (workers refresh on change)."""
+        self.clock.sync()
+        return self.faults_version
+
+    def clock_state(self) -> dict[str, Any]:
+        self.clock.sync()
+        return self.clock.state()
+
+    # --- faults --------------------------------------------------------------------------
+    def get_faults(self) -> tuple[FaultSettings, float, int]:
+        return self.faults, self.faults_at, self.faults_version
+
+    def set_faults(self, faults: FaultSettings) -> tuple[FaultSettings, float, int]:
+        self.faults, self.faults_at = faults, time.time()
+        self.faults_version += 1
+        return self.get_faults()
+
+    # --- documents -----------------------------------------------------------------------
+    def create(
+        self, kind: str, request: OrderRequest, key: str | None, print_: str
+    ) -> tuple[str, bool]:
+        """Create a sales order or quote; returns (document id, replayed)."""
+        entity_set = "salesOrders" if kind == "order" else "salesQuotes"
+        if key is not None:
+            remembered = self.idempotency.get(key, print_)
+            if remembered is not None:
+                return remembered.key, True
+        self.clock.sync()
+        world = self.world
+        try:
+            if kind == "order":
+                self._credit_check(request)
+                document: Any = world.enter_order(
+                    request.customer_no,
+                    list(request.lines),
+                    contact_no=request.contact_no,
+                    channel=request.channel,
+                )
+                if request.requested_delivery_date is not None:
+                    document.requested_delivery_date = request.requested_delivery_date
+                    world.touch_order(document)
+            else:
+                document = world.enter_quote(
+                    request.customer_no,
+                    list(request.lines),
+                    contact_no=request.contact_no,
+                    channel=request.channel,
+                )
+        except PricingError as exc:
+            raise pricing_error(exc) from None
+        self._commit(document)
+        if key is not None:
+            self.idempotency.put(key, print_, entity_set, document.id)
+        return document.id, False
+
+    def _credit_check(self, request: OrderRequest) -> None:
+        """409 when the order would take the customer over its credit limit (the world
+        would put it on hold; an integration is told instead). Prices come from the one
+        pricing engine, at the world's today."""
+        world = self.world
+        pos = world.account_pos.get(request.customer_no)
+        if pos is None:
+            return  # enter_order raises customer_not_found
+        account = world.accounts[pos]
+        if account.credit_limit <= 0:
+            return
+        amount = 0.0
+        for item_no, unit, quantity in request.lines:
+            price = resolve_price(
+                world.prices,
+                PriceRequest(request.customer_no, item_no, quantity, world.today, unit),
+            )
+            amount += price.line_amount
+        exposure = float(world.exposure[pos]) + world.to_lcy(amount, account.currency)
+        if exposure > account.credit_limit:
+            raise ODataError(
+                409,
+                "credit_limit_exceeded",
+                f"customer {request.customer_no}: open orders and invoices of "
+                f"{exposure:,.2f} would exceed the credit limit of {account.credit_limit:,.2f}",
+            )
+
+    def make_order(self, quote_id: str, key: str | None, print_: str) -> tuple[str, bool]:
+        """BC's makeOrder on a quote: the order at the quote's prices."""
+        if key is not None:
+            remembered = self.idempotency.get(key, print_)
+            if remembered is not None:
+                return remembered.key, True
+        quote_no = self._number("sales_quotes", quote_id, "salesQuotes")
+        self.clock.sync()
+        try:
+            order = self.world.accept_quote(quote_no)
+        except KeyError:
+            raise ODataError(409, "quote_not_open", f"quote {quote_no} is not open") from None
+        except ValueError as exc:
+            raise ODataError(409, "quote_expired", str(exc)) from None
+        self._commit(order, self.world.out.quotes[quote_no])
+        if key is not None:
+            self.idempotency.put(key, print_, "salesOrders", order.id)
+        return order.id, False
+
+    def release(self, order_id: str) -> None:
+        order_no = self._number("sales_orders", order_id, "salesOrders")
+        self.clock.sync()
+        try:
+            order = self.world.release_order(order_no)
+        except KeyError:
+            status = self._value("sales_orders", "status", "no", order_no)
+            if status in ("Released", "Partially Shipped", "Shipped", "Invoiced"):
+                return  # releasing a released order changes nothing, as in BC
+            raise ODataError(
+                409, "order_not_open", f"order {order_no} ({status}) cannot be released here"
+            ) from None
+        self._commit(order)
+
+    def patch(
+        self, entity_set: str, key: tuple[Any, ...], changes: dict[str, Any], if_match: str
+    ) -> None:
+        """Update fields of one entity if its ETag still matches `if_match` (412 if not)."""
+        entity = ENTITY_SETS[entity_set]
+        self.clock.sync()
+        where = " AND ".join(f"{f.column} = ?" for f in entity.key_fields)
+        row = self.conn.execute(
+            f"SELECT {', '.join(entity.columns)} FROM {entity.table} WHERE {where}", key
+        ).fetchone()
+        if row is None:
+            raise ODataError(404, "not_found", f"{entity_set}: no entity with this key")
+        if if_match != "*" and if_match != etag_of(row):
+            raise ODataError(
+                412, "precondition_failed", "the entity changed since you read it (ETag mismatch)"
+            )
+        columns = {PATCHABLE[entity_set][name]: value for name, value in changes.items()}
+        if entity_set == "salesOrders":
+            self._patch_order(row[entity.columns.index("no")], columns)
+        else:
+            assignments = ", ".join(f"{c} = ?" for c in columns)
+            try:
+                self.conn.execute(
+                    f"UPDATE {entity.table} SET {assignments}, last_modified_date_time = ?"
+                    f" WHERE {where}",
+                    (*columns.values(), self.world.stamp, *key),
+                )
+            except sqlite3.IntegrityError as exc:
+                self.conn.rollback()
+                raise ODataError(409, "conflict", f"{entity_set}: {exc}") from None
+            self.conn.commit()
+        self.hub.detect(self.conn)
+
+    def _patch_order(self, order_no: str, columns: dict[str, Any]) -> None:
+        order = self.world.open_orders.get(order_no)
+        if order is None or order.status not in EDITABLE_ORDER_STATUSES:
+            status = (
+                order.status
+                if order is not None
+                else self._value("sales_orders", "status", "no", order_no)
+            )
+            raise ODataError(
+                409, "order_not_editable", f"order {order_no} is {status}: it cannot be changed"
+            )
+        if "contact_no" in columns:
+            owner = self._value("contacts", "customer_no", "no", columns["contact_no"])
+            if owner != order.customer_no:
+                raise ODataError(
+                    400,
+                    "invalid_contact",
+                    f"contact {columns['contact_no']!r} is not one of "
+                    f"customer {order.customer_no}'s",
+                )
+            order.contact_no = columns["contact_no"]
+        if "requested_delivery_date" in columns:
+            order.requested_delivery_date = columns["requested_delivery_date"]
+        self.world.touch_order(order)
+        self._commit(order)
+
+    # --- subscriptions -------------------------------------------------------------------
+    def subscribe(self, url: str, resource: str, client_state: str) -> dict[str, Any]:
+        return self.hub.add(self.conn, url, resource, client_state)
+
+    def subscription(
+        self, op: str, subscription_id: str, changes: dict[str, str] | None = None
+    ) -> Any:
+        if op == "get":
+            return self.hub.get(subscription_id)
+        if op == "renew":
+            return self.hub.renew(subscription_id, changes or {})
+        if op == "delete":
+            return self.hub.delete(subscription_id)
+        return self.hub.list()
+
+    def webhook_stats(self) -> dict[str, int]:
+        return dict(self.hub.stats)
+
+    # --- helpers -------------------------------------------------------------------------
+    def _commit(self, *documents: Order | Quote) -> None:
+        """Write the documents an API call changed, now, so the caller reads them back.
+
+        Only these rows: a whole world batch costs tens of milliseconds on `large` whatever
+        its size; the world writes the same rows again (or newer versions) in its next batch.
+        """
+        for document in documents:
+            header, lines = DOCUMENT_TABLES[type(document)]
+            _upsert(self.conn, header, [document.row()])
+            _upsert(self.conn, lines, document.line_rows())
+        self.conn.commit()
+        self.hub.detect(self.conn)
+
+    def _number(self, table: str, document_id: str, entity_set: str) -> str:
+        number = self._value(table, "no", "id", document_id)
+        if number is None:
+            raise ODataError(404, "not_found", f"{entity_set}: no entity with key {document_id!r}")
+        return str(number)
+
+    def _value(self, table: str, wanted: str, column: str, value: Any) -> Any:
+        row = self.conn.execute(
+            f"SELECT {wanted} FROM {table} WHERE {column} = ? LIMIT 1", (value,)
+        ).fetchone()
+        return row[0] if row else None

@@ -1,0 +1,285 @@
+"""OData system query options, validated against an entity set, and the SQL they become.
+
+`parse_query` turns ``$filter $select $orderby $top $skip $count $expand $skiptoken`` into a
+`Query`; `Query.sql` builds one prepared statement. Paging is keyset-based: the
+``$skiptoken`` of a next link carries the sort values of the last row sent, so page 1,000 of
+a large set costs what page 1 costs (no growing OFFSET), and rows that change between pages
+never make a page repeat or skip a row that kept its place.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from simulator.erp_server.entities import EntitySet, Field, Navigation
+from simulator.erp_server.odata.errors import ODataError
+from simulator.erp_server.odata.filter import SqlFilter, parse_filter
+
+__all__ = ["Limits", "Query", "decode_skiptoken", "encode_skiptoken", "parse_query"]
+
+SUPPORTED = frozenset(
+    {
+        "$filter",
+        "$select",
+        "$orderby",
+        "$top",
+        "$skip",
+        "$count",
+        "$expand",
+        "$skiptoken",
+        "$format",
+    }
+)
+KNOWN_UNSUPPORTED = frozenset(
+    {"$search", "$apply", "$compute", "$levels", "$index", "$schemaversion"}
+)
+MAX_ORDERBY = 6
+MAX_SKIP = 1_000_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Server-side bounds on what one request may ask for."""
+
+    max_page_size: int = 1000
+    max_top: int = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class SortTerm:
+    expression: str  # a column, or ifnull(column, '') for nullable ones
+    descending: bool
+
+
+@dataclass(frozen=True)
+class Query:
+    """Validated query options for one entity set."""
+
+    entity: EntitySet
+    filter: SqlFilter | None = None
+    select: tuple[Field, ...] | None = None
+    orderby: tuple[tuple[Field, bool], ...] = ()
+    top: int | None = None
+    skip: int = 0
+    count: bool = False
+    expand: tuple[Navigation, ...] = ()
+    skiptoken: tuple[Any, ...] | None = None
+    options: tuple[tuple[str, str], ...] = ()  # as given, for next links
+
+    @property
+    def sort(self) -> tuple[SortTerm, ...]:
+        """$orderby, then the primary key (ascending) so the order is total."""
+        terms = [SortTerm(_sort_expression(f), desc) for f, desc in self.orderby]
+        ordered = {f.column for f, _ in self.orderby}
+        terms += [SortTerm(c, False) for c in self.entity.sort_key if c not in ordered]
+        return tuple(terms)
+
+    def where(self, *, with_keyset: bool) -> tuple[str, list[Any]]:
+        parts: list[str] = []
+        params: list[Any] = []
+        if self.filter is not None:
+            parts.append(self.filter.sql)
+            params.extend(self.filter.params)
+        if with_keyset and self.skiptoken is not None:
+            sql, values = _keyset(self.sort, self.skiptoken)
+            parts.append(sql)
+            params.extend(values)
+        return (" WHERE " + " AND ".join(parts) if parts else ""), params
+
+    def page_sql(
+        self, limit: int, extra_where: tuple[str, tuple[Any, ...]] | None = None
+    ) -> tuple[str, list[Any]]:
+        """SELECT of one page (`limit` rows), plus the sort values of each row at the end."""
+        where, params = self.where(with_keyset=True)
+        if extra_where is not None:
+            where = (where + " AND " if where else " WHERE ") + extra_where[0]
+            params = [*params, *extra_where[1]]
+        sort = self.sort
+        columns = ", ".join(self.entity.columns + tuple(t.expression for t in sort))
+        order = ", ".join(f"{t.expression}{' DESC' if t.descending else ''}" for t in sort)
+        sql = f"SELECT {columns} FROM {self.entity.table}{where} ORDER BY {order} LIMIT ?"
+        params.append(limit)
+        if self.skip and self.skiptoken is None:
+            sql += " OFFSET ?"
+            params.append(self.skip)
+        return sql, params
+
+    def count_sql(
+        self, extra_where: tuple[str, tuple[Any, ...]] | None = None
+    ) -> tuple[str, list[Any]]:
+        where, params = self.where(with_keyset=False)
+        if extra_where is not None:
+            where = (where + " AND " if where else " WHERE ") + extra_where[0]
+            params = [*params, *extra_where[1]]
+        return f"SELECT count(*) FROM {self.entity.table}{where}", params
+
+
+def _sort_expression(field: Field) -> str:
+    return f"ifnull({field.column}, '')" if field.nullable else field.column
+
+
+def _keyset(sort: tuple[SortTerm, ...], values: tuple[Any, ...]) -> tuple[str, list[Any]]:
+    """Rows strictly after `values` in the `sort` order."""
+    if len({t.descending for t in sort}) == 1:
+        op = "<" if sort[0].descending else ">"
+        columns = ", ".join(t.expression for t in sort)
+        marks = ", ".join("?" * len(sort))
+        if len(sort) == 1:
+            return f"{columns} {op} ?", list(values)
+        return f"({columns}) {op} ({marks})", list(values)
+    alternatives = []
+    params: list[Any] = []
+    for i, term in enumerate(sort):
+        equal = [f"{t.expression} = ?" for t in sort[:i]]
+        after = f"{term.expression} {'<' if term.descending else '>'} ?"
+        alternatives.append("(" + " AND ".join([*equal, after]) + ")")
+        params.extend([*values[:i], values[i]])
+    return "(" + " OR ".join(alternatives) + ")", params
+
+
+def encode_skiptoken(values: Iterable[Any]) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps(list(values))).decode().rstrip("=")
+
+
+def decode_skiptoken(token: str, query: Query) -> tuple[Any, ...]:
+    """The sort values a next link carries; 400 if it was not made for this query."""
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        values = orjson.loads(raw)
+    except (binascii.Error, ValueError, orjson.JSONDecodeError):
+        raise _bad("invalid_skiptoken", "$skiptoken is not one this server issued") from None
+    ok = isinstance(values, list) and len(values) == len(query.sort)
+    if not ok or not all(
+        isinstance(v, str | int | float) and not isinstance(v, bool) for v in values
+    ):
+        raise _bad("invalid_skiptoken", "$skiptoken does not match this query")
+    return tuple(values)
+
+
+def _bad(code: str, message: str) -> ODataError:
+    return ODataError(400, code, message)
+
+
+def parse_query(
+    items: Iterable[tuple[str, str]], entity: EntitySet, limits: Limits, *, collection: bool = True
+) -> Query:
+    """Validate the query string's system options for `entity` (400 on any problem)."""
+    options: dict[str, str] = {}
+    for name, value in items:
+        if not name.startswith("$"):
+            continue  # custom query options are allowed and ignored, as OData says
+        if name in KNOWN_UNSUPPORTED:
+            raise _bad("not_supported", f"{name} is not supported by this server")
+        if name not in SUPPORTED:
+            raise _bad("unknown_option", f"unknown query option {name}")
+        if name in options:
+            raise _bad("duplicate_option", f"{name} is given more than once")
+        options[name] = value
+    if not collection:
+        for name in ("$filter", "$orderby", "$top", "$skip", "$count", "$skiptoken"):
+            if name in options:
+                raise _bad("not_applicable", f"{name} applies to collections, not one entity")
+    fmt = options.get("$format")
+    if fmt is not None and fmt.split(";")[0].strip() not in ("json", "application/json"):
+        raise _bad("not_supported", f"$format={fmt}: this server speaks JSON only")
+    query = Query(
+        entity=entity,
+        filter=parse_filter(options["$filter"], entity) if options.get("$filter") else None,
+        select=_select(options.get("$select"), entity),
+        orderby=_orderby(options.get("$orderby"), entity),
+        top=_integer("$top", options.get("$top"), limits.max_top),
+        skip=_integer("$skip", options.get("$skip"), MAX_SKIP) or 0,
+        count=_boolean("$count", options.get("$count")),
+        expand=_expand(options.get("$expand"), entity),
+        options=tuple(options.items()),
+    )
+    token = options.get("$skiptoken")
+    if token is not None:
+        query = dataclasses.replace(query, skiptoken=decode_skiptoken(token, query))
+    return query
+
+
+def _names(text: str, option: str) -> list[str]:
+    names = [part.strip() for part in text.split(",")]
+    if not all(names):
+        raise _bad(f"invalid_{option[1:]}", f"{option}={text!r}: empty item in the list")
+    return names
+
+
+def _field(entity: EntitySet, name: str, option: str) -> Field:
+    found = entity.by_name.get(name)
+    if found is None:
+        raise _bad("unknown_field", f"{option}: {entity.name} has no field {name!r}")
+    return found
+
+
+def _select(text: str | None, entity: EntitySet) -> tuple[Field, ...] | None:
+    if text is None or text.strip() == "*":
+        return None
+    fields = []
+    for name in _names(text, "$select"):
+        if name in entity.navigation_by_name:
+            raise _bad("invalid_select", f"$select: {name} is a navigation property, use $expand")
+        fields.append(_field(entity, name, "$select"))
+    return tuple(dict.fromkeys(fields))
+
+
+def _orderby(text: str | None, entity: EntitySet) -> tuple[tuple[Field, bool], ...]:
+    if text is None:
+        return ()
+    terms = []
+    for item in _names(text, "$orderby"):
+        parts = item.split()
+        if len(parts) > 2 or (len(parts) == 2 and parts[1] not in ("asc", "desc")):
+            raise _bad("invalid_orderby", f"$orderby: cannot read {item!r} (field [asc|desc])")
+        terms.append((_field(entity, parts[0], "$orderby"), len(parts) == 2 and parts[1] == "desc"))
+    if len(terms) > MAX_ORDERBY:
+        raise _bad("invalid_orderby", f"$orderby takes at most {MAX_ORDERBY} fields")
+    if len({f.name for f, _ in terms}) != len(terms):
+        raise _bad("invalid_orderby", "$orderby names a field twice")
+    return tuple(terms)
+
+
+def _integer(option: str, text: str | None, maximum: int) -> int | None:
+    if text is None:
+        return None
+    value = text.strip()
+    if not value.isdigit() or len(value) > 12:
+        raise _bad(f"invalid_{option[1:]}", f"{option} must be a whole number >= 0, got {text!r}")
+    number = int(value)
+    if number > maximum:
+        raise _bad(f"invalid_{option[1:]}", f"{option}={number} exceeds the maximum {maximum}")
+    return number
+
+
+def _boolean(option: str, text: str | None) -> bool:
+    if text is None:
+        return False
+    if text not in ("true", "false"):
+        raise _bad(f"invalid_{option[1:]}", f"{option} must be true or false, got {text!r}")
+    return text == "true"
+
+
+def _expand(text: str | None, entity: EntitySet) -> tuple[Navigation, ...]:
+    if text is None:
+        return ()
+    navigations = []
+    for name in _names(text, "$expand"):
+        if "(" in name:
+            raise _bad("not_supported", f"$expand: options inside {name!r} are not supported")
+        nav = entity.navigation_by_name.get(name)
+        if nav is None:
+            known = ", ".join(entity.navigation_by_name) or "none"
+            raise _bad(
+                "invalid_expand",
+                f"$expand: {entity.name} has no navigation {name!r} (it has: {known})",
+            )
+        navigations.append(nav)
+    return tuple(dict.fromkeys(navigations))
