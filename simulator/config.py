@@ -340,17 +340,23 @@ def resolve_profile_path(name_or_path: str) -> Path:
     return builtin
 
 
-def load_profile(name_or_path: str) -> Profile:
-    """Load and validate a profile; any problem is a UserError naming file, field and cause."""
-    path = resolve_profile_path(name_or_path)
+def read_toml(path: Path, kind: str) -> dict[str, object]:
+    """A TOML file as a mapping with `name` defaulting to the file's stem; a file that cannot
+    be read or parsed is a UserError naming the `kind` of file and the problem."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"cannot read profile {path}: {exc}") from exc
+        raise UserError(f"cannot read {kind} {path}: {exc}") from exc
     except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"profile {path} is not valid TOML: {exc}") from exc
+        raise UserError(f"{kind} {path} is not valid TOML: {exc}") from exc
     data.setdefault("name", path.stem)
-    return profile_from_dict(data, source=str(path))
+    return data
+
+
+def load_profile(name_or_path: str) -> Profile:
+    """Load and validate a profile; any problem is a UserError naming file, field and cause."""
+    path = resolve_profile_path(name_or_path)
+    return profile_from_dict(read_toml(path, "profile"), source=str(path))
 
 
 def profile_from_dict(data: dict[str, object], *, source: str = "<profile>") -> Profile:

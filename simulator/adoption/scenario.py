@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from simulator.adoption.parameters import Parameters
-from simulator.config import describe_validation_error
+from simulator.config import describe_validation_error, read_toml
 from simulator.errors import UserError
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -214,14 +213,7 @@ def load_scenario(path: str | Path) -> Scenario:
     path = Path(path)
     if not path.is_file():
         raise UserError(f"scenario file not found: {path}")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"cannot read scenario {path}: {exc}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"scenario {path} is not valid TOML: {exc}") from exc
-    data.setdefault("name", path.stem)
-    return scenario_from_dict(data, source=str(path))
+    return scenario_from_dict(read_toml(path, "scenario"), source=str(path))
 
 
 def scenario_from_dict(data: dict[str, object], *, source: str = "<scenario>") -> Scenario:

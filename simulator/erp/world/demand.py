@@ -208,6 +208,15 @@ def _new_quote(
     lines: list[PricedLine],
 ) -> None:
     cfg = world.cfg
+    quote = open_quote(world, account, contact, channel, lines)
+    days = rng.uniform(cfg.quote_decision_days.min, cfg.quote_decision_days.max)
+    world.schedule(world.quote_decisions, world.now + days, quote.no)
+
+
+def open_quote(
+    world: World, account: Account, contact: str, channel: str, lines: list[PricedLine]
+) -> Quote:
+    """A new open quote at the lines' prices, valid for the profile's validity days."""
     today = world.today
     quote = Quote(
         no=world.number("SQ"),
@@ -215,7 +224,7 @@ def _new_quote(
         customer_no=account.no,
         contact_no=contact,
         document_date=today.isoformat(),
-        valid_until=(today + dt.timedelta(days=cfg.quote_validity_days)).isoformat(),
+        valid_until=(today + dt.timedelta(days=world.cfg.quote_validity_days)).isoformat(),
         channel=channel,
         currency=account.currency,
         lines=[
@@ -234,8 +243,7 @@ def _new_quote(
     world.quote_lines[quote.no] = lines
     world.open_quotes[quote.no] = quote
     world.touch(world.out.quotes, quote.no, quote)
-    days = rng.uniform(cfg.quote_decision_days.min, cfg.quote_decision_days.max)
-    world.schedule(world.quote_decisions, world.now + days, quote.no)
+    return quote
 
 
 def decide_quotes(world: World) -> None:
@@ -303,34 +311,13 @@ def enter_external_quote(
 ) -> Quote:
     """A quote requested from outside; it waits for `accept_quote` (no simulated decision)."""
     account = _external_account(world, customer_no)
-    priced = price_external_lines(world, account, lines)
-    today = world.today
-    quote = Quote(
-        no=world.number("SQ"),
-        id=world.guid(),
-        customer_no=account.no,
-        contact_no=contact_no or account.buyers[0],
-        document_date=today.isoformat(),
-        valid_until=(today + dt.timedelta(days=world.cfg.quote_validity_days)).isoformat(),
-        channel=channel,
-        currency=account.currency,
-        lines=[
-            DocLine(
-                n * 10000,
-                world.item_no[item],
-                unit,
-                qty,
-                res.unit_price,
-                res.line_discount_pct,
-                res.line_amount,
-            )
-            for n, (item, unit, qty, _, res) in enumerate(priced, start=1)
-        ],
+    return open_quote(
+        world,
+        account,
+        contact_no or account.buyers[0],
+        channel,
+        price_external_lines(world, account, lines),
     )
-    world.quote_lines[quote.no] = priced
-    world.open_quotes[quote.no] = quote
-    world.touch(world.out.quotes, quote.no, quote)
-    return quote
 
 
 def accept_quote(world: World, quote_no: str) -> Order:
