@@ -33,17 +33,6 @@ from simulator.errors import UserError
 __all__ = ["CLOCK_META_KEY", "ClockMapping", "LiveClock", "resume_world"]
 
 CLOCK_META_KEY = "erp_server_clock"  # the simulated now the server last reached
-# Document series the world numbers, and the tables that hold them.
-SERIES = {
-    "SO": "sales_orders",
-    "SQ": "sales_quotes",
-    "SS": "sales_shipments",
-    "SI": "sales_invoices",
-    "PAY": "customer_payments",
-    "CM": "sales_credit_memos",
-    "INQ": "inquiries",
-    "PO": "purchase_orders",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,20 +69,8 @@ def resume_world(conn: sqlite3.Connection) -> World:
     stored = meta.get(CLOCK_META_KEY)
     if stored:
         start = max(start, dt.datetime.fromisoformat(stored))
-    world = World(conn, profile, seed=live_seed(seed, start), start=start)
-    for series, table in SERIES.items():
-        world.counters.values[series] = max(
-            world.counters.values.get(series, 0), _last_number(conn, table, series)
-        )
-    return world
-
-
-def _last_number(conn: sqlite3.Connection, table: str, series: str) -> int:
-    row = conn.execute(
-        f"SELECT max(CAST(substr(no, ?) AS INTEGER)) FROM {table} WHERE no LIKE ? || '%'",
-        (len(series) + 1, series),
-    ).fetchone()
-    return int(row[0] or 0)
+    # The World resumes the open documents and continues the number series itself.
+    return World(conn, profile, seed=live_seed(seed, start), start=start)
 
 
 class LiveClock:
