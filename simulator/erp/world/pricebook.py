@@ -31,8 +31,8 @@ from simulator.erp.schema import (
     SOURCE_PRICE_GROUP,
 )
 
-ITEM_CACHE = 80_000  # items whose list-price lines stay in memory
-AGREEMENT_CACHE = 400_000  # (account, item) pairs whose agreement lines stay in memory
+ITEM_CACHE = 30_000  # items whose list-price lines stay in memory
+AGREEMENT_CACHE = 150_000  # (account, item) pairs whose agreement lines stay in memory
 
 
 @dataclasses.dataclass(slots=True)
