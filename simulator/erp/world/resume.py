@@ -69,24 +69,8 @@ def _orders(world: World) -> dict[str, Order]:
                price_line_no, discount_list_code, discount_line_no, repeat_item,
                quantity_shipped, quantity_invoiced
         FROM sales_order_lines WHERE document_no IN ({wanted}) ORDER BY document_no, line_no"""):
-        (
-            order_no,
-            line_no,
-            item_no,
-            unit,
-            per_unit,
-            qty,
-            price,
-            disc,
-            amount,
-            plist,
-            pline,
-            dlist,
-            dline,
-            repeat,
-            shipped,
-            invoiced,
-        ) = row
+        # price, discount %, amount and the price/discount sources pass through unchanged
+        order_no, line_no, item_no, unit, per_unit, qty, *priced, repeat, shipped, invoiced = row
         lines[order_no].append(
             OrderLine(
                 line_no,
@@ -95,13 +79,7 @@ def _orders(world: World) -> dict[str, Order]:
                 unit,
                 per_unit,
                 qty,
-                price,
-                disc,
-                amount,
-                plist,
-                pline,
-                dlist,
-                dline,
+                *priced,
                 bool(repeat),
                 shipped,
                 invoiced,
