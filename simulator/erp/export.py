@@ -141,20 +141,33 @@ def _parquet_writer(db: str | Path) -> Any:
         adbc = None
 
     def write(conn: sqlite3.Connection, table: Table, path: Path) -> int:
+        """Stream batches into the file: memory stays flat however big the table."""
         query = f"SELECT {', '.join(table.columns)} FROM {table.name} ORDER BY {table.order_by}"
+        schema = _arrow_schema(pa, conn, table)
+        rows = 0
+        with pq.ParquetWriter(path, schema, compression="zstd") as writer:
+            for batch in _arrow_batches(conn, query, schema):
+                writer.write_batch(batch)
+                rows += batch.num_rows
+        return rows
+
+    def _arrow_batches(conn: sqlite3.Connection, query: str, schema: Any) -> Iterator[Any]:
         if adbc is not None:
             with adbc.connect(str(Path(db).resolve())) as fast, fast.cursor() as cursor:
                 cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": "65536"})
                 cursor.execute(query)
-                data = cursor.fetch_arrow_table()
-        else:
-            rows = conn.execute(query).fetchall()
-            data = pa.table(
-                {name: pa.array([row[i] for row in rows]) for i, name in enumerate(table.columns)}
+                for batch in cursor.fetch_record_batch():
+                    yield batch.cast(schema)
+            return
+        cursor = conn.execute(query)
+        while rows := cursor.fetchmany(FETCH_ROWS):
+            yield pa.record_batch(
+                [
+                    pa.array([row[i] for row in rows], type=field.type)
+                    for i, field in enumerate(schema)
+                ],
+                schema=schema,
             )
-        data = data.cast(_arrow_schema(pa, conn, table))
-        pq.write_table(data, path, compression="zstd")
-        return data.num_rows
 
     return write
 

@@ -360,3 +360,28 @@ def test_profile_with_inconsistent_history_knobs(capsys, tmp_path: Path) -> None
         capsys, "generate", "--profile", str(profile), "--out", str(tmp_path / "x.sqlite")
     )
     assert_one_line_error(code, err, "quote_decision_days.max exceeds quote_validity_days")
+
+
+def test_export_parquet_without_the_adbc_driver(
+    capsys, monkeypatch: pytest.MonkeyPatch, small_db: Path, tmp_path: Path
+) -> None:
+    """pyarrow alone still exports (the slower pure-Python path), with the same content."""
+    monkeypatch.setitem(sys.modules, "adbc_driver_sqlite", None)
+    out = tmp_path / "slow"
+    code, _, _ = run(
+        capsys,
+        "export",
+        "--db",
+        str(small_db),
+        "--format",
+        "parquet",
+        "--out",
+        str(out),
+        "--tables",
+        "price_list_lines,customers",
+    )
+    assert code == 0
+    for table in ("price_list_lines", "customers"):
+        assert read_back(out / f"{table}.parquet", "parquet", small_db, table) == db_rows(
+            small_db, table
+        )
