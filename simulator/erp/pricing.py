@@ -22,6 +22,7 @@ Pricing logic reads data only through `PriceData`, so it can be tested with any 
 
 from __future__ import annotations
 
+import functools
 import math
 import sqlite3
 from collections.abc import Sequence
@@ -310,17 +311,15 @@ class SqlitePriceData:
         return [price_line_from_row(row) for row in rows]
 
 
+@functools.lru_cache(maxsize=8192)
+def _date(text: str | None) -> date | None:
+    """Validity dates repeat across millions of lines: parse each text once."""
+    return date.fromisoformat(text) if text else None
+
+
 def price_line_from_row(row: tuple[Any, ...]) -> PriceLine:
     """A row of `_LINES_SQL` (columns in PriceLine's field order) as a PriceLine."""
-    starting, ending, allow_line_disc = row[9], row[10], row[14]
-    return PriceLine(
-        *row[:9],
-        date.fromisoformat(starting) if starting else None,
-        date.fromisoformat(ending) if ending else None,
-        *row[11:14],
-        bool(allow_line_disc),
-        row[15],
-    )
+    return PriceLine(*row[:9], _date(row[9]), _date(row[10]), *row[11:14], bool(row[14]), row[15])
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,13 +14,17 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import functools
 import sqlite3
 from collections import OrderedDict, defaultdict
 from collections.abc import Sequence
-from typing import Any
 
-from simulator.erp.pricing import CustomerTerms, ItemTerms, PriceLine, SqlitePriceData
+from simulator.erp.pricing import (
+    CustomerTerms,
+    ItemTerms,
+    PriceLine,
+    SqlitePriceData,
+    price_line_from_row,
+)
 from simulator.erp.schema import (
     ASSET_ITEM,
     ASSET_ITEM_DISC_GROUP,
@@ -41,15 +45,6 @@ class Campaign:
     starting: dt.date
     ending: dt.date
     target_segment: str
-
-
-@functools.lru_cache(maxsize=8192)
-def _date(text: str | None) -> dt.date | None:
-    return dt.date.fromisoformat(text) if text else None
-
-
-def _line(row: tuple[Any, ...]) -> PriceLine:
-    return PriceLine(*row[:9], _date(row[9]), _date(row[10]), *row[11:14], bool(row[14]), row[15])
 
 
 def _key(line: PriceLine) -> tuple[str, int]:
@@ -293,7 +288,7 @@ class PriceBook(SqlitePriceData):
         return views
 
     def _read(self, sql: str, params: Sequence[object]) -> list[PriceLine]:
-        lines = [_line(row) for row in self._rows(sql, params)]
+        lines = [price_line_from_row(row) for row in self._rows(sql, params)]
         if not self.ending_overrides:
             return lines
         return [
