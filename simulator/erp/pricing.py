@@ -54,6 +54,7 @@ __all__ = [
     "PricingError",
     "PricingErrorCode",
     "SqlitePriceData",
+    "price_breaks",
     "resolve_price",
 ]
 
@@ -475,3 +476,98 @@ def _best_price(
         if _replaces(best_currency, line.currency_code, best is None or amount < best_amount):
             best, best_amount = (line, price), amount
     return best
+
+
+class _Memo:
+    """A `PriceData` that remembers every answer of one underlying source: pricing the same
+    customer and item at several quantities asks the database once per lookup."""
+
+    def __init__(self, data: PriceData) -> None:
+        self._data = data
+        self._cache: dict[tuple[Any, ...], Any] = {}
+
+    def _get(self, key: tuple[Any, ...], compute: Any) -> Any:
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
+
+    def customer(self, no: str) -> CustomerTerms | None:
+        return self._get(("customer", no), lambda: self._data.customer(no))
+
+    def item(self, no: str) -> ItemTerms | None:
+        return self._get(("item", no), lambda: self._data.item(no))
+
+    def qty_per_unit(self, item_no: str, unit_code: str) -> float | None:
+        return self._get(
+            ("unit", item_no, unit_code), lambda: self._data.qty_per_unit(item_no, unit_code)
+        )
+
+    def active_campaigns(self, segment: str, on: date) -> list[str]:
+        return self._get(
+            ("campaigns", segment, on), lambda: self._data.active_campaigns(segment, on)
+        )
+
+    def exchange_rate(self, currency_code: str, on: date) -> float | None:
+        return self._get(
+            ("rate", currency_code, on), lambda: self._data.exchange_rate(currency_code, on)
+        )
+
+    def candidate_lines(self, **kwargs: Any) -> list[PriceLine]:
+        key = (
+            "lines",
+            *sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in kwargs.items()),
+        )
+        return self._get(key, lambda: self._data.candidate_lines(**kwargs))
+
+
+def price_breaks(data: PriceData, request: PriceRequest) -> list[tuple[float, PriceResult]]:
+    """The quantity breaks a buyer sees for a line: (minimum quantity in the request's unit,
+    the price at that quantity), ascending, one entry per change of net unit price, starting
+    at quantity 1. Each entry is `resolve_price` at that quantity, so a break shown is
+    exactly what an order of that many would be charged. `request.quantity` is ignored.
+
+    Raises PricingError as `resolve_price` does (at quantity 1)."""
+    memo = _Memo(data)
+    first = resolve_price(memo, _at(request, 1.0))
+    customer = memo.customer(request.customer_no)
+    item = memo.item(request.item_no)
+    if customer is None or item is None:  # resolve_price has checked both
+        raise AssertionError(request)
+    lines = memo.candidate_lines(
+        item_no=item.no,
+        item_disc_group=item.item_disc_group,
+        customer_no=customer.no,
+        price_group=customer.customer_price_group,
+        disc_group=customer.customer_disc_group,
+        campaign_nos=memo.active_campaigns(customer.segment, request.on),
+    )
+    unit_code, per_unit = first.unit_of_measure_code, first.qty_per_unit_of_measure
+    thresholds: set[float] = set()
+    for line in lines:
+        if line.status != STATUS_ACTIVE or line.minimum_quantity <= 1:
+            continue
+        if (line.starting_date and line.starting_date > request.on) or (
+            line.ending_date and line.ending_date < request.on
+        ):
+            continue
+        if line.unit_of_measure_code == "":  # minimum in base units
+            thresholds.add(math.ceil(line.minimum_quantity / per_unit - 1e-9))
+        elif line.unit_of_measure_code == unit_code:
+            thresholds.add(float(line.minimum_quantity))
+    breaks = [(1.0, first)]
+    for quantity in sorted(q for q in thresholds if q > 1):
+        result = resolve_price(memo, _at(request, float(quantity)))
+        if result.net_unit_price != breaks[-1][1].net_unit_price:
+            breaks.append((float(quantity), result))
+    return breaks
+
+
+def _at(request: PriceRequest, quantity: float) -> PriceRequest:
+    return PriceRequest(
+        request.customer_no,
+        request.item_no,
+        quantity,
+        request.on,
+        request.unit_of_measure_code,
+        request.currency_code,
+    )

@@ -31,7 +31,15 @@ from simulator.erp_server.odata.errors import ODataError, error_body
 from simulator.erp_server.odata.metadata import csdl
 from simulator.erp_server.odata.query import Limits
 from simulator.erp_server.reads import ReadStore
-from simulator.erp_server.routers import admin, entities, pricing, sales, service, subscriptions
+from simulator.erp_server.routers import (
+    admin,
+    entities,
+    pricing,
+    receivables,
+    sales,
+    service,
+    subscriptions,
+)
 from simulator.erp_server.settings import API_ROOT, ServerSettings
 
 __all__ = ["create_app"]
@@ -128,7 +136,7 @@ def create_app(
     check = [Depends(_check_company(company["id"]))]
     fast = []
     for prefix, dependencies in ((API_ROOT, []), (company_prefix, check)):
-        for module in (service, subscriptions, pricing, sales, entities):
+        for module in (service, subscriptions, pricing, sales, receivables, entities):
             app.include_router(module.router, prefix=prefix, dependencies=dependencies)
         fast += pricing.fast_routes(prefix)
     fast.append(entities.ReadRoutes(API_ROOT))

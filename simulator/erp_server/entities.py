@@ -243,6 +243,7 @@ ENTITY_SETS: dict[str, EntitySet] = {
         _set("salesCreditMemos", "salesCreditMemo", "sales_credit_memos", "salesCreditMemoLines"),
         _set("salesCreditMemoLines", "salesCreditMemoLine", "sales_credit_memo_lines"),
         _set("customerPayments", "customerPayment", "customer_payments"),
+        _set("inquiries", "inquiry", "inquiries"),
     )
 }
 

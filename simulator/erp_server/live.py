@@ -20,6 +20,7 @@ from typing import Any
 from simulator.erp.pricing import PriceRequest, PricingError, resolve_price
 from simulator.erp.schema import TABLES, TABLES_BY_NAME
 from simulator.erp.world.documents import Order, Quote
+from simulator.erp.world.service import ReturnedLine
 from simulator.erp_server.clock import ClockMapping, LiveClock, resume_world
 from simulator.erp_server.entities import ENTITY_SETS
 from simulator.erp_server.faults import FaultSettings
@@ -116,6 +117,29 @@ class OrderRequest:
     lines: tuple[tuple[str, str, float], ...]  # (item no, unit code or '', quantity)
     channel: str = "web"
     requested_delivery_date: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InquiryRequest:
+    """A validated service request (invoice copy or order status)."""
+
+    customer_no: str
+    type: str
+    contact_no: str | None = None
+    order_no: str = ""
+    invoice_no: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnRequest:
+    """A validated return request for one shipped line (quantity in the line's unit)."""
+
+    shipment_no: str
+    line_no: int
+    quantity: float
+    reason: str
+    contact_no: str | None = None
+    customer_no: str | None = None  # when given, the shipment must be this customer's
 
 
 class LiveErp:
@@ -333,6 +357,171 @@ class LiveErp:
             order.requested_delivery_date = columns["requested_delivery_date"]
         self.world.touch_order(order)
         self._commit(order)
+
+    # --- receivables and service ---------------------------------------------------------
+    def pay(
+        self, invoice_no: str, amount: float | None, key: str | None, print_: str
+    ) -> tuple[str, bool]:
+        """An online payment of an open invoice; returns (payment id, replayed)."""
+        if key is not None:
+            remembered = self.idempotency.get(key, print_)
+            if remembered is not None:
+                return remembered.key, True
+        self.clock.sync()
+        invoice = self.world.open_invoices.get(invoice_no)
+        if invoice is None:
+            status = self._value("sales_invoices", "status", "no", invoice_no)
+            if status is None:
+                raise ODataError(404, "not_found", f"no invoice {invoice_no!r}")
+            raise ODataError(409, "invoice_not_open", f"invoice {invoice_no} is {status}")
+        try:
+            payment = self.world.pay_invoice(invoice_no, amount, "web")
+        except ValueError as exc:
+            raise ODataError(400, "invalid_amount", str(exc)) from None
+        _upsert(self.conn, "customer_payments", [payment.row()])
+        _upsert(self.conn, "sales_invoices", [invoice.row()])
+        self._commit()
+        if key is not None:
+            self.idempotency.put(key, print_, "customerPayments", payment.id)
+        return payment.id, False
+
+    def inquire(self, request: InquiryRequest, key: str | None, print_: str) -> tuple[str, bool]:
+        """A service request from outside (invoice copy, order status); returns (number,
+        replayed). The order or invoice must be the customer's."""
+        if key is not None:
+            remembered = self.idempotency.get(key, print_)
+            if remembered is not None:
+                return remembered.key, True
+        self._check_customer(request.customer_no)
+        contact = self._contact(request.customer_no, request.contact_no)
+        for table, number in (
+            ("sales_orders", request.order_no),
+            ("sales_invoices", request.invoice_no),
+        ):
+            if number and self._value(table, "customer_no", "no", number) != request.customer_no:
+                raise ODataError(
+                    400, "invalid_reference", f"{number} is not a document of {request.customer_no}"
+                )
+        self.clock.sync()
+        inquiry = self.world.log_inquiry(
+            request.customer_no,
+            request.type,
+            contact_no=contact,
+            order_no=request.order_no,
+            invoice_no=request.invoice_no,
+            channel="web",
+        )
+        _upsert(self.conn, "inquiries", [inquiry.row()])
+        self._commit()
+        if key is not None:
+            self.idempotency.put(key, print_, "inquiries", inquiry.no)
+        return inquiry.no, False
+
+    def return_goods(self, request: ReturnRequest, key: str | None, print_: str) -> dict[str, Any]:
+        """A return request for a shipped, invoiced line: accepted at once as a credit memo
+        (the goods go back into stock). 409 when the line is not invoiced yet or more is
+        returned than was shipped."""
+        if key is not None:
+            remembered = self.idempotency.get(key, print_)
+            if remembered is not None:
+                return {**self._return_result(remembered.key), "replayed": True}
+        row = self.conn.execute(
+            "SELECT s.customer_no, s.order_no, s.location_code, sl.item_no,"
+            " sl.unit_of_measure_code, sl.quantity, ol.qty_per_unit_of_measure,"
+            " ol.unit_price, ol.line_discount_pct"
+            " FROM sales_shipment_lines sl JOIN sales_shipments s ON s.no = sl.document_no"
+            " JOIN sales_order_lines ol ON ol.document_no = sl.order_no"
+            " AND ol.line_no = sl.order_line_no"
+            " WHERE sl.document_no = ? AND sl.line_no = ?",
+            (request.shipment_no, request.line_no),
+        ).fetchone()
+        if row is None:
+            raise ODataError(
+                404, "not_found", f"no line {request.line_no} on shipment {request.shipment_no!r}"
+            )
+        customer_no, order_no, location, item_no, unit, shipped, per_unit, price, disc = row
+        if request.customer_no is not None and request.customer_no != customer_no:
+            raise ODataError(
+                404, "not_found", f"no shipment {request.shipment_no!r} of this customer"
+            )
+        invoice = self.conn.execute(
+            "SELECT no, currency_code FROM sales_invoices WHERE shipment_no = ?",
+            (request.shipment_no,),
+        ).fetchone()
+        if invoice is None:
+            raise ODataError(
+                409, "not_invoiced", f"shipment {request.shipment_no} is not invoiced yet"
+            )
+        (returned,) = self.conn.execute(
+            "SELECT COALESCE(SUM(quantity), 0) FROM sales_credit_memo_lines"
+            " WHERE shipment_no = ? AND shipment_line_no = ?",
+            (request.shipment_no, request.line_no),
+        ).fetchone()
+        if request.quantity > shipped - returned + 1e-9:
+            raise ODataError(
+                409,
+                "return_exceeds_shipped",
+                f"{shipped - returned:g} of {shipped:g} shipped can still be returned",
+            )
+        contact = self._contact(customer_no, request.contact_no)
+        self.clock.sync()
+        net = round(price * (1 - disc / 100), 5)
+        line = ReturnedLine(
+            customer_no,
+            order_no,
+            invoice[0],
+            request.shipment_no,
+            request.line_no,
+            location,
+            item_no,
+            unit,
+            per_unit,
+            price,
+            disc,
+            net,
+            invoice[1],
+        )
+        memo, inquiry = self.world.enter_return(
+            line, request.quantity, reason=request.reason, contact_no=contact
+        )
+        _upsert(self.conn, "sales_credit_memos", [memo.row()])
+        _upsert(self.conn, "sales_credit_memo_lines", memo.line_rows())
+        _upsert(self.conn, "inquiries", [inquiry.row()])
+        self._commit()
+        remembered = f"{memo.id} {inquiry.no}"
+        if key is not None:
+            self.idempotency.put(key, print_, "salesCreditMemos", remembered)
+        return {**self._return_result(remembered), "replayed": False}
+
+    def _return_result(self, remembered: str) -> dict[str, Any]:
+        """The answer to a return request, from what the idempotency store remembers:
+        '<credit memo id> <inquiry number>'."""
+        memo_id, inquiry_no = remembered.split(" ")
+        number, amount, currency = self.conn.execute(
+            "SELECT no, amount, currency_code FROM sales_credit_memos WHERE id = ?", (memo_id,)
+        ).fetchone()
+        return {
+            "creditMemoNumber": number,
+            "creditMemoId": memo_id,
+            "amount": amount,
+            "currencyCode": currency,
+            "inquiryNumber": inquiry_no,
+        }
+
+    def _check_customer(self, customer_no: str) -> None:
+        if customer_no not in self.world.account_pos:
+            raise ODataError(400, "customer_not_found", f"no customer {customer_no!r}")
+
+    def _contact(self, customer_no: str, contact_no: str | None) -> str:
+        """The given contact (it must be the customer's) or the customer's first one."""
+        if contact_no:
+            if self._value("contacts", "customer_no", "no", contact_no) != customer_no:
+                raise ODataError(
+                    400, "invalid_contact", f"contact {contact_no!r} is not one of {customer_no}'s"
+                )
+            return contact_no
+        found = self._value("contacts", "no", "customer_no", customer_no)
+        return str(found) if found is not None else ""
 
     # --- subscriptions -------------------------------------------------------------------
     def subscribe(self, url: str, resource: str, client_state: str) -> dict[str, Any]:

@@ -28,7 +28,7 @@ JSON = b"application/json; odata.metadata=minimal"
 
 def route_class(method: str, path: str) -> str:
     """read (one entity), query (collections), price, write: the latency classes."""
-    if path.endswith("calculatePrice"):
+    if path.endswith(("calculatePrice", "calculatePrices")):
         return "price"
     if method != "GET":
         return "write"

@@ -504,6 +504,30 @@ class World:
             self.touch_order(order)
         return order
 
+    def pay_invoice(
+        self, invoice_no: str, amount: float | None = None, channel: str = "web"
+    ) -> Payment:
+        """A payment received now (all of the remaining amount when `amount` is None).
+        Raises KeyError when the invoice is not open, ValueError for a bad amount."""
+        from simulator.erp.world.receivables import pay_invoice  # noqa: PLC0415
+
+        return pay_invoice(self, invoice_no, amount, channel)
+
+    def log_inquiry(self, customer_no: str, kind: str, **refs: str) -> Inquiry:
+        """A service request made now ('invoice_copy', 'order_status'); `refs`: contact_no,
+        order_no, invoice_no, channel."""
+        from simulator.erp.world.service import log_inquiry  # noqa: PLC0415
+
+        return log_inquiry(self, customer_no, kind, **refs)
+
+    def enter_return(
+        self, line: Any, quantity: float, *, reason: str, contact_no: str
+    ) -> tuple[CreditMemo, Inquiry]:
+        """A return request accepted now: (credit memo, inquiry); see service.enter_return."""
+        from simulator.erp.world.service import enter_return  # noqa: PLC0415
+
+        return enter_return(self, line, quantity, reason=reason, contact_no=contact_no)
+
     # --- running -----------------------------------------------------------------------
     def advance(self, until: dt.datetime | dt.date) -> None:
         """Run the world up to `until` (calendar time) and write what changed."""

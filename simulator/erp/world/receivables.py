@@ -87,7 +87,9 @@ def _payment_time(world: World, pos: int, posted: dt.date) -> float:
 def collect(world: World) -> None:
     """Post the payments that arrived: each settles its invoice in full."""
     for _, _, invoice_no in world.due(world.payments_due, world.now):
-        invoice = world.open_invoices.pop(invoice_no)
+        invoice = world.open_invoices.pop(invoice_no, None)
+        if invoice is None:  # already paid in full online
+            continue
         order = invoice.shipment.order
         payment = Payment(
             no=world.number("PAY"),
@@ -103,3 +105,35 @@ def collect(world: World) -> None:
         invoice.remaining, invoice.status = 0.0, "Paid"
         world.touch(world.out.invoices, invoice.no, invoice)
         world.out.payments.append(payment)
+
+
+def pay_invoice(world: World, invoice_no: str, amount: float | None, channel: str) -> Payment:
+    """A payment made now from outside (the web store's online payment): the whole
+    remaining amount, or part of it; the rest stays due and is collected as planned.
+    Raises KeyError when the invoice is not open, ValueError for an impossible amount."""
+    invoice = world.open_invoices.get(invoice_no)
+    if invoice is None:
+        raise KeyError(invoice_no)
+    remaining = round(invoice.remaining, 2)
+    paid = remaining if amount is None else round(amount, 2)
+    if not 0 < paid <= remaining:
+        raise ValueError(f"amount must be more than 0 and at most the remaining {remaining:.2f}")
+    order = invoice.shipment.order
+    payment = Payment(
+        no=world.number("PAY"),
+        id=world.guid(),
+        customer_no=order.customer_no,
+        invoice_no=invoice.no,
+        posting_date=world.today.isoformat(),
+        amount=paid,
+        channel=channel,
+        last_modified=world.stamp,
+    )
+    world.exposure[order.customer] -= world.to_lcy(paid, order.currency)
+    invoice.remaining = round(remaining - paid, 2)
+    if invoice.remaining <= 0:
+        invoice.remaining, invoice.status = 0.0, "Paid"
+        del world.open_invoices[invoice.no]
+    world.touch(world.out.invoices, invoice.no, invoice)
+    world.out.payments.append(payment)
+    return payment

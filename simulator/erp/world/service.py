@@ -6,6 +6,8 @@ return requests, which become credit memos with the goods back in stock.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from simulator.erp.world.core import World
 from simulator.erp.world.documents import CreditMemo, DocLine, Inquiry
 
@@ -89,3 +91,95 @@ def _return(world: World, ref: str) -> None:
     world.ledger(line.item, order.location, "Return", memo.no, quantity * line.qty_per_unit)
     world.exposure[order.customer] -= world.to_lcy(amount, order.currency)
     world.out.credit_memos.append(memo)
+
+
+def log_inquiry(
+    world: World,
+    customer_no: str,
+    kind: str,
+    *,
+    contact_no: str,
+    order_no: str = "",
+    invoice_no: str = "",
+    channel: str = "web",
+) -> Inquiry:
+    """A service request made now from outside (the web store), logged like the offline
+    ones so the inquiries table shows the shift between channels."""
+    inquiry = Inquiry(
+        no=world.number("INQ"),
+        customer_no=customer_no,
+        contact_no=contact_no,
+        type=kind,
+        channel=channel,
+        created_at=world.stamp,
+        order_no=order_no,
+        invoice_no=invoice_no,
+    )
+    world.out.inquiries.append(inquiry)
+    return inquiry
+
+
+def enter_return(
+    world: World,
+    line: ReturnedLine,
+    quantity: float,
+    *,
+    reason: str,
+    contact_no: str,
+    channel: str = "web",
+) -> tuple[CreditMemo, Inquiry]:
+    """A return request accepted now: an inquiry of type 'return' and a credit memo for
+    `quantity` (in the shipped line's unit); the goods go back into stock."""
+    inquiry = log_inquiry(
+        world,
+        line.customer_no,
+        "return",
+        contact_no=contact_no,
+        order_no=line.order_no,
+        invoice_no=line.invoice_no,
+        channel=channel,
+    )
+    amount = round(quantity * line.net_unit_price, 2)
+    memo = CreditMemo(
+        no=world.number("CM"),
+        id=world.guid(),
+        customer_no=line.customer_no,
+        invoice_no=line.invoice_no,
+        posting_date=world.today.isoformat(),
+        currency=line.currency,
+        reason=reason,
+        line=DocLine(
+            10000, line.item_no, line.unit, quantity, line.unit_price, line.discount_pct, amount
+        ),
+        shipment_no=line.shipment_no,
+        shipment_line_no=line.shipment_line_no,
+        last_modified=world.stamp,
+    )
+    item = world.item_pos[line.item_no]
+    location = world.location_pos.get(line.location_code, 0)
+    world.ledger(item, location, "Return", memo.no, quantity * line.qty_per_unit)
+    pos = world.account_pos.get(line.customer_no)
+    if pos is not None:
+        world.exposure[pos] -= world.to_lcy(amount, line.currency)
+    world.out.credit_memos.append(memo)
+    return memo, inquiry
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnedLine:
+    """What a return needs to know of a shipped, invoiced line (read from the database:
+    the shipment may be older than the documents the world keeps in memory)."""
+
+    customer_no: str
+    order_no: str
+    invoice_no: str
+    shipment_no: str
+    shipment_line_no: int
+    location_code: str
+    item_no: str
+    unit: str
+    qty_per_unit: float
+    unit_price: float
+    discount_pct: float
+    net_unit_price: float
+    currency: str
