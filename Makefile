@@ -27,7 +27,6 @@ bench: $(STAMP)
 	$(BIN)/python bench/generate.py
 	$(BIN)/python bench/world.py
 	$(BIN)/python bench/adoption.py
-	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/erp_server.py
 
 clean:

@@ -3,7 +3,8 @@
 It grows with the product; each capability adds a short section here. Today: generate the
 small dataset with its simulated history, check it looks like a real distributor, price a
 real order line for a key account the way Business Central would, prove determinism (two
-shards merged give the single run's digest) and export to CSV.
+shards merged give the single run's digest), forecast adoption, call the mock ERP API, walk
+a buyer through the reference store (an ERP outage included) and export to CSV.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from simulator.erp.merge import merge_shards
 from simulator.erp.pricing import LineRef, PriceRequest, SqlitePriceData, resolve_price
 from simulator.erp.stats import compute_stats, render_stats
 from simulator.erp_server.cli import demo_section as erp_api_demo
+from simulator.store.demo import demo_section as store_demo
 
 DEMO_SEED = 7
 
@@ -72,7 +74,10 @@ def run_demo(workdir: Path, out: Console, err: Console) -> None:
     out.rule("6. The mock ERP API (Business Central shaped, OData v4)")
     erp_api_demo(db, out)
 
-    out.rule("7. Export for your connector tests")
+    out.rule("7. The reference B2B store on the mock ERP (realtime integration)")
+    store_demo(db, workdir, out)
+
+    out.rule("8. Export for your connector tests")
     files = export_database(db, "csv", workdir / "csv", force=True)
     out.print(f"{len(files)} CSV files, {sum(f.rows for f in files):,} rows in {workdir / 'csv'}")
     out.print("\nNext: erpsim generate --profile medium --out data/medium.sqlite")

@@ -20,7 +20,7 @@ __all__ = ["demo_section", "serve_app"]
 
 serve_app = typer.Typer(
     name="serve",
-    help="Run erpsim's servers (the mock ERP API; the reference store comes later).",
+    help="Run erpsim's servers: the mock ERP API and the reference B2B store.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

@@ -202,15 +202,20 @@ class ServerThread:
     """The server on a free loopback port in a background thread (tests, the demo).
 
     ``with ServerThread(settings) as server: ... server.url ...``; leaving the block stops
-    it. `settings.port` is ignored (a free port is chosen); one worker only."""
+    it. A free loopback port is chosen unless `fixed_port` (`erpsim up`): then
+    `settings.host`/`settings.port`. One worker only."""
 
     settings: ServerSettings
     url: str = ""
+    fixed_port: bool = False
 
     def __enter__(self) -> ServerThread:
-        self._sock = bind_socket("127.0.0.1", 0)
-        port = self._sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{port}"
+        if self.fixed_port:
+            self._sock = bind_socket(self.settings.host, self.settings.port)
+        else:
+            self._sock = bind_socket("127.0.0.1", 0)
+        host, port = self._sock.getsockname()[:2]
+        self.url = f"http://{host}:{port}"
         self.app = create_app(self.settings.model_copy(update={"port": port, "workers": 1}))
         self.server = uvicorn.Server(_config(self.app, self.app.state.injector))
         self._thread = threading.Thread(

@@ -1,0 +1,44 @@
+"""Store settings: one frozen, validated value built at the entry point (flags) and passed
+down; nothing reads the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["StoreSettings"]
+
+
+class StoreSettings(BaseModel):
+    """Everything `create_app` and the store runner need."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    db: Path  # the store's own SQLite file (created if missing)
+    erp_url: Annotated[str, Field(min_length=1)]
+    erp_key: Annotated[str, Field(min_length=1)]
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=0, le=65535)] = 8200
+    integration: Literal["realtime", "batch"] = "batch"
+    # Seconds between batch delta syncs (master data too).
+    sync_interval: Annotated[float, Field(gt=0.0, le=7 * 86400.0)] = 3600.0
+    # Realtime: per-request ERP timeout, circuit breaker, how long a cached offer may be shown.
+    erp_timeout: Annotated[float, Field(gt=0.0, le=60.0)] = 0.5
+    breaker_failures: Annotated[int, Field(ge=1, le=1000)] = 5
+    breaker_reset: Annotated[float, Field(gt=0.0)] = 10.0
+    stale_ttl: Annotated[float, Field(ge=0.0)] = 3600.0
+    # Share of shown offers compared with the ERP at that moment (0 = off).
+    accuracy_sample: Annotated[float, Field(ge=0.0, le=1.0)] = 0.05
+    # Derives demo passwords and invitation tokens; signs nothing else.
+    secret: Annotated[str, Field(min_length=1)] = "erpsim-demo"
+    # Share of contacts provisioned already registered (their demo logins work).
+    registered_share: Annotated[float, Field(ge=0.0, le=1.0)] = 0.3
+    session_ttl: Annotated[float, Field(gt=0.0)] = 8 * 3600.0
+    # Failed logins per email per minute before 429 (4x that per client address).
+    login_attempts: Annotated[int, Field(ge=1, le=1000)] = 5
+    outbox_backoff: Annotated[float, Field(gt=0.0)] = 0.5
+    outbox_backoff_max: Annotated[float, Field(gt=0.0)] = 30.0
+    page_size: Annotated[int, Field(ge=1, le=100)] = 24
+    seed: int = 0

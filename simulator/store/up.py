@@ -1,0 +1,158 @@
+"""`erpsim up`: the mock ERP and the reference store together, one command.
+
+Both servers run in this process on loopback ports (threads), the store wired to the ERP
+with a fresh API key. It prints both URLs, the key and three demo logins (a buyer, an AP
+clerk and a sales rep), then serves until Ctrl-C (or `--for` seconds: scripts, the demo).
+
+The store keeps its own database beside the dataset (`erp.sqlite` -> `erp.store.sqlite`),
+so a restart keeps users, carts and the outbox; with `--scratch` both databases are
+private copies deleted at exit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+import shutil
+import signal
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from simulator.errors import UserError
+
+__all__ = ["store_db_for", "up"]
+
+
+def store_db_for(erp_db: Path) -> Path:
+    """The store database that belongs to an ERP dataset (beside it)."""
+    return erp_db.with_name(erp_db.stem + ".store.sqlite")
+
+
+def up(
+    db: Annotated[Path, typer.Option(help="The ERP dataset (erpsim generate).")] = Path(
+        "data/erp.sqlite"
+    ),
+    erp_port: Annotated[int, typer.Option(help="Port of the mock ERP.")] = 8100,
+    store_port: Annotated[int, typer.Option(help="Port of the store.")] = 8200,
+    integration: Annotated[
+        str, typer.Option(help="realtime (ERP per request) or batch (periodic sync).")
+    ] = "realtime",
+    sync_interval: Annotated[
+        str, typer.Option(help="Batch mode: time between delta syncs, e.g. 1h, 5m, 30s.")
+    ] = "5m",
+    clock_speed: Annotated[
+        float, typer.Option(help="ERP simulated seconds per wall second (0 freezes it).")
+    ] = 60.0,
+    api_key: Annotated[
+        str | None, typer.Option(help="ERP API key (default: a random one).")
+    ] = None,
+    store_db: Annotated[
+        Path | None, typer.Option(help="The store's database (default: beside --db).")
+    ] = None,
+    secret: Annotated[
+        str, typer.Option(help="Store secret: derives the demo passwords.")
+    ] = "erpsim-demo",
+    scratch: Annotated[
+        bool, typer.Option(help="Serve private copies of both databases (deleted at exit).")
+    ] = False,
+    for_seconds: Annotated[
+        float | None, typer.Option("--for", help="Stop after this many seconds.")
+    ] = None,
+) -> None:
+    """Start the mock ERP and the reference store; print URLs and demo logins."""
+    from simulator.erp_server.server import ServerThread, working_database  # noqa: PLC0415
+    from simulator.erp_server.settings import ServerSettings  # noqa: PLC0415
+    from simulator.store.cli import parse_duration  # noqa: PLC0415
+    from simulator.store.server import StoreThread  # noqa: PLC0415
+    from simulator.store.settings import StoreSettings  # noqa: PLC0415
+
+    if integration not in ("realtime", "batch"):
+        raise UserError(f"--integration must be realtime or batch, not {integration!r}")
+    if erp_port == store_port:
+        raise UserError("--erp-port and --store-port must differ")
+    if for_seconds is not None and for_seconds <= 0:
+        raise UserError("--for must be a positive number of seconds")
+    interval = parse_duration(sync_interval, "--sync-interval")
+    if not db.is_file():
+        raise UserError(
+            f"no dataset at {db}: create one with `erpsim generate --profile small --out {db}`"
+        )
+    key = api_key or secrets.token_urlsafe(16)
+    try:
+        erp_settings = ServerSettings(
+            db=db, port=erp_port, api_key=key, clock_speed=clock_speed, scratch=scratch
+        )
+    except ValueError as exc:
+        raise UserError(f"bad ERP settings: {exc}") from None
+    with (
+        _store_database(store_db or store_db_for(db), scratch) as store_path,
+        working_database(erp_settings) as served,
+        ServerThread(served, fixed_port=True) as erp,
+    ):
+        store_settings = StoreSettings(
+            db=store_path,
+            erp_url=erp.url,
+            erp_key=key,
+            port=store_port,
+            integration=integration,  # type: ignore[arg-type]
+            sync_interval=interval,
+            secret=secret,
+        )
+        with StoreThread(store_settings, fixed_port=True) as store:
+            _announce(erp.url, store.url, key, store, secret, integration)
+            _wait(for_seconds)
+    typer.echo("stopped")
+
+
+@contextlib.contextmanager
+def _store_database(path: Path, scratch: bool) -> Iterator[Path]:
+    if not scratch:
+        yield path
+        return
+    directory = Path(tempfile.mkdtemp(prefix="erpsim-up-"))
+    try:
+        if path.is_file():
+            shutil.copy(path, directory / path.name)
+        yield directory / path.name
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def _announce(
+    erp_url: str, store_url: str, key: str, store: Any, secret: str, integration: str
+) -> None:
+    from simulator.store.accounts import demo_logins  # noqa: PLC0415
+
+    conn = store.ctx.conn()
+    logins = [
+        login
+        for role in ("buyer", "ap_clerk", "rep")
+        for login in demo_logins(conn, secret, role=role, limit=1)
+    ]
+    typer.echo(f"mock ERP   {erp_url}/api/v2.0/   (API key: {key})   docs {erp_url}/docs")
+    typer.echo(f"store      {store_url}/   ({integration} integration)   API docs {store_url}/docs")
+    typer.echo("demo logins (email / password):")
+    for login in logins:
+        who = login.customer_no or login.salesperson_code or ""
+        typer.echo(f"  {login.role:<9} {login.email} / {login.password}   ({login.name}, {who})")
+    typer.echo("Ctrl-C stops both.")
+
+
+def _wait(seconds: float | None) -> None:
+    """Until Ctrl-C / SIGTERM, or `seconds`."""
+    stop = threading.Event()
+    previous = signal.getsignal(signal.SIGTERM)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait(seconds)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, previous)

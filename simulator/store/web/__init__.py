@@ -1,0 +1,71 @@
+"""The store's server-rendered HTML pages for a person: templates, the stylesheet, and the
+few helpers `routes/pages.py` renders with.
+
+Pages call the same service functions as the JSON API (catalog, carts, orders, invoices,
+reps); this package only turns their answers into HTML. Jinja2 autoescapes everything
+(``autoescape=True``: every template here is HTML), so data from the ERP or from users is
+never markup.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import cache
+from importlib import resources
+from typing import Any
+from urllib.parse import quote
+
+from jinja2 import Environment, PackageLoader
+
+__all__ = ["environment", "money", "path_part", "quantity", "stylesheet"]
+
+
+def money(value: Any, currency: str | None = "") -> str:
+    """``1,234.50 EUR``; '' for no value ('' currency = the ERP's local currency)."""
+    if value is None or isinstance(value, bool):
+        return ""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    text = f"{number:,.2f}"
+    return f"{text} {currency}" if currency else text
+
+
+def quantity(value: Any) -> str:
+    """``12`` rather than ``12.0``; up to 3 decimals."""
+    if value is None or isinstance(value, bool):
+        return ""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if not math.isfinite(number):
+        return str(number)
+    return f"{number:,.3f}".rstrip("0").rstrip(".")
+
+
+def path_part(value: Any) -> str:
+    """One URL path segment (item numbers may hold '/', '?' or spaces)."""
+    return quote(str(value), safe="")
+
+
+@cache
+def environment() -> Environment:
+    """The one Jinja2 environment (templates ship inside the package)."""
+    env = Environment(
+        loader=PackageLoader("simulator.store.web", "templates"),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
+    env.filters["money"] = money
+    env.filters["qty"] = quantity
+    env.filters["path_part"] = path_part
+    return env
+
+
+@cache
+def stylesheet() -> bytes:
+    return resources.files("simulator.store.web").joinpath("static/store.css").read_bytes()
