@@ -28,6 +28,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/world.py
 	$(BIN)/python bench/adoption.py
 	$(BIN)/python bench/erp_server.py
+	$(BIN)/python bench/store.py
 
 clean:
 	rm -rf $(VENV) data reports .pytest_cache

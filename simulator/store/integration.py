@@ -180,7 +180,19 @@ class _Base:
             self.sync_errors += 1
             log.warning("sync failed: %s", exc)
             return None
+        if rows.get("contacts") or rows.get("salespeople"):
+            self._provision()
         return rows
+
+    def _provision(self) -> None:
+        """New contacts and salespeople from the ERP become invited users (idempotent)."""
+        from simulator.store.accounts import provision  # noqa: PLC0415 - accounts needs db
+
+        conn = self._new_connection()
+        try:
+            provision(conn, self.settings)
+        finally:
+            conn.close()
 
     def status(self) -> dict[str, Any]:
         last = self.synchronizer.last

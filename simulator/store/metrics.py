@@ -281,9 +281,18 @@ class MetricsMiddleware:
         finally:
             metrics = self.metrics or _context_metrics(scope)
             if metrics is not None:
-                route = getattr(scope.get("route"), "path", None) or UNMATCHED
+                route = _route_template(scope)
                 seconds = time.perf_counter() - started
                 metrics.record_request(scope["method"], route, status, seconds)
+
+
+def _route_template(scope: dict[str, Any]) -> str:
+    """The matched route's full template (``/api/items/{number}``). FastAPI >= 0.16x
+    matches included routers lazily: the route in the scope then has the router's own
+    path (``/items/{number}``) and the prefixed one is in FastAPI's route context."""
+    context = (scope.get("fastapi") or {}).get("effective_route_context")
+    path = getattr(context, "path", None) or getattr(scope.get("route"), "path", None)
+    return path if isinstance(path, str) and path else UNMATCHED
 
 
 def _context_metrics(scope: dict[str, Any]) -> Metrics | None:
