@@ -1,0 +1,129 @@
+"""`erpsim up` and `erpsim serve store` as a user runs them: real processes on loopback
+ports, the printed demo login used for real, a clean stop on SIGTERM, one-line errors."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from simulator.cli import main
+
+LOGIN = re.compile(r"^\s+buyer\s+(\S+) / (\S+)")
+URL = re.compile(r"^store\s+(http://127\.0\.0\.1:\d+)/")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def dataset(small_run, tmp_path: Path) -> Path:
+    path = tmp_path / "erp.sqlite"
+    shutil.copy(small_run.path, path)
+    return path
+
+
+@pytest.fixture
+def up(dataset: Path) -> Iterator[tuple[subprocess.Popen[str], list[str]]]:
+    """`erpsim up` in its own process; yields it and the lines it printed up to the
+    'Ctrl-C' line."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "simulator", "up", "--db", str(dataset),
+         "--erp-port", str(free_port()), "--store-port", str(free_port()),
+         "--integration", "batch", "--for", "120"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    lines: list[str] = []
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line.rstrip("\n"))
+            if line.startswith("Ctrl-C"):
+                break
+        yield process, lines
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.communicate(timeout=30)
+
+
+def test_up_serves_both_and_the_printed_login_works(
+    up: tuple[subprocess.Popen[str], list[str]], dataset: Path
+) -> None:
+    process, lines = up
+    assert lines, "erpsim up printed nothing"
+    assert lines[-1].startswith("Ctrl-C"), lines
+    store = next(URL.match(line).group(1) for line in lines if URL.match(line))
+    email, password = next(LOGIN.match(line).groups() for line in lines if LOGIN.match(line))
+    assert any(line.startswith("  ap_clerk ") for line in lines)
+    assert any(line.startswith("  rep ") for line in lines)
+    with requests.Session() as http:
+        login = http.post(store + "/api/login", json={"email": email, "password": password})
+        assert login.status_code == 200
+        http.headers["Authorization"] = f"Bearer {login.json()['token']}"
+        page = http.get(store + "/api/items", params={"pageSize": 3})
+        assert page.status_code == 200
+        assert page.json()["items"][0]["offer"]["netUnitPrice"] > 0
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    assert "stopped" in out
+    assert "Traceback" not in err
+    assert dataset.with_name("erp.store.sqlite").is_file()  # the store's db beside the dataset
+
+
+def _one_line_error(capsys: pytest.CaptureFixture[str], *args: str) -> str:
+    with pytest.raises(SystemExit) as caught:
+        main(list(args))
+    err = capsys.readouterr().err
+    assert caught.value.code == 2
+    assert len(err.strip().splitlines()) == 1, err
+    assert err.startswith("erpsim: error: ")
+    return err
+
+
+def test_up_bad_input(dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "none.sqlite"
+    assert "erpsim generate" in _one_line_error(capsys, "up", "--db", str(missing))
+    port = str(free_port())
+    err = _one_line_error(
+        capsys, "up", "--db", str(dataset), "--erp-port", port, "--store-port", port
+    )
+    assert "must differ" in err
+    err = _one_line_error(capsys, "up", "--db", str(dataset), "--integration", "sometimes")
+    assert "--integration" in err
+    err = _one_line_error(capsys, "up", "--db", str(dataset), "--sync-interval", "soon")
+    assert "--sync-interval" in err
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        taken = str(busy.getsockname()[1])
+        err = _one_line_error(
+            capsys, "up", "--db", str(dataset), "--erp-port", taken,
+            "--store-port", str(free_port()), "--for", "1",
+        )  # fmt: skip
+        assert "already in use" in err
+    assert not dataset.with_name("erp.store.sqlite").exists()
+
+
+def test_serve_store_refuses_an_unreachable_erp(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store_db = tmp_path / "store.sqlite"
+    err = _one_line_error(
+        capsys, "serve", "store", "--erp-url", f"http://127.0.0.1:{free_port()}",
+        "--erp-key", "k", "--db", str(store_db), "--port", str(free_port()),
+    )  # fmt: skip
+    assert "cannot reach the ERP" in err
+    assert not store_db.exists()
