@@ -80,7 +80,8 @@ def run_demo(workdir: Path, out: Console, err: Console) -> None:
     out.rule("8. Export for your connector tests")
     files = export_database(db, "csv", workdir / "csv", force=True)
     out.print(f"{len(files)} CSV files, {sum(f.rows for f in files):,} rows in {workdir / 'csv'}")
-    out.print("\nNext: erpsim generate --profile medium --out data/medium.sqlite")
+    out.print(f"\nNext: erpsim up --db {db}   (the mock ERP and the store, with demo logins)")
+    out.print("      erpsim generate --profile medium --out data/medium.sqlite")
 
 
 def _pricing_example(db: Path, as_of: dt.date, out: Console) -> None:
