@@ -29,6 +29,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/adoption.py
 	$(BIN)/python bench/erp_server.py
 	$(BIN)/python bench/store.py
+	$(BIN)/python bench/loadgen.py
 
 clean:
 	rm -rf $(VENV) data reports .pytest_cache

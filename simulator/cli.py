@@ -214,6 +214,7 @@ def _register_products() -> None:
     """The other jobs' commands, each a thin layer over its own package."""
     from simulator.adoption.cli import register as register_adoption
     from simulator.erp_server.cli import serve_app
+    from simulator.load.cli import load as load_command
     from simulator.store.adoption_cli import register as register_store_metrics
     from simulator.store.cli import register as register_store
     from simulator.store.up import up
@@ -222,6 +223,7 @@ def _register_products() -> None:
     register_store_metrics(app)
     register_store(serve_app)
     app.command("up")(up)
+    app.command("load")(load_command)
     app.add_typer(serve_app, name="serve")
 
 

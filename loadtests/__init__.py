@@ -1,0 +1,9 @@
+"""erpsim's Locust load-testing suite: B2B personas, a store client adapter, load shapes,
+SLO gates and the run summary.
+
+`locust -f loadtests/locustfile.py --host URL` runs it with Locust's own UI or flags;
+`erpsim load` runs it headless against the embedded ERP and store. Importing this package
+does not import Locust (whose import monkey-patches the process with gevent): only
+`locustfile`, `personas`, `store_client`, `shapes` and `summary` do. `mix`, `slo`,
+`forecast` and `testdata` are plain Python, shared with `simulator.load`.
+"""
