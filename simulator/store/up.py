@@ -20,6 +20,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import typer
 
@@ -126,7 +127,7 @@ def _store_database(path: Path, scratch: bool) -> Iterator[Path]:
 def _announce(
     erp_url: str, store_url: str, key: str, store: Any, secret: str, integration: str
 ) -> None:
-    from simulator.store.accounts import demo_logins  # noqa: PLC0415
+    from simulator.store.accounts import demo_logins, invitation_token  # noqa: PLC0415
 
     conn = store.ctx.conn()
     logins = [
@@ -140,6 +141,12 @@ def _announce(
     for login in logins:
         who = login.customer_no or login.salesperson_code or ""
         typer.echo(f"  {login.role:<9} {login.email} / {login.password}   ({login.name}, {who})")
+    invited = conn.execute(
+        "SELECT email FROM users WHERE state = 'invited' AND role = 'buyer' ORDER BY id LIMIT 1"
+    ).fetchone()
+    if invited is not None:
+        query = urlencode({"email": invited[0], "token": invitation_token(secret, invited[0])})
+        typer.echo(f"invitation link of an invited buyer: {store_url}/register?{query}")
     typer.echo("Ctrl-C stops both.")
 
 

@@ -156,6 +156,61 @@ def test_login_form_round_trip_with_csrf(store: StoreThread, users: DemoUsers) -
         assert again.status_code == 303
 
 
+def test_invitation_link_registers_and_logs_in(store: StoreThread) -> None:
+    from simulator.store.accounts import invitation_token
+
+    conn = store.ctx.conn()
+    # the last invited buyer: the rate-limit test uses the first one (failures count per e-mail)
+    (email,) = conn.execute(
+        "SELECT email FROM users WHERE state = 'invited' AND role = 'buyer'"
+        " ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    token = invitation_token(store.settings.secret, email)
+    with requests.Session() as browser:
+        form = browser.get(f"{store.url}/register", params={"email": email, "token": token})
+        assert form.status_code == 200
+        assert f'value="{email}"' in form.text
+        fields = {"email": email, "invitation": token, "csrf_token": csrf_token(form.text)}
+        differ = browser.post(
+            f"{store.url}/register",
+            data={**fields, "password": "a-good-password", "password_again": "another-one"},
+        )
+        assert differ.status_code == 400
+        assert "The passwords differ." in differ.text
+        forged = browser.post(
+            f"{store.url}/register",
+            data={**fields, "invitation": "guess", "password": "a-good-password",
+                  "password_again": "a-good-password"},
+        )  # fmt: skip
+        assert forged.status_code == 400
+        ok = browser.post(
+            f"{store.url}/register",
+            data={**fields, "password": "a-good-password", "password_again": "a-good-password"},
+            allow_redirects=False,
+        )
+        assert ok.status_code == 303
+        assert browser.get(f"{store.url}/catalog").status_code == 200
+    state, password_hash = conn.execute(
+        "SELECT state, password_hash FROM users WHERE email = ?", (email,)
+    ).fetchone()
+    assert state == "registered"
+    assert password_hash.startswith("scrypt$")
+    registered = conn.execute(
+        "SELECT count(*) FROM events e JOIN users u ON u.id = e.user_id"
+        " WHERE e.type = 'register' AND u.email = ?",
+        (email,),
+    ).fetchone()[0]
+    assert registered == 1
+    with requests.Session() as again:  # the invitation works once
+        form = again.get(f"{store.url}/register")
+        twice = again.post(
+            f"{store.url}/register",
+            data={**fields, "csrf_token": csrf_token(form.text), "password": "a-good-password",
+                  "password_again": "a-good-password"},
+        )  # fmt: skip
+        assert twice.status_code == 409
+
+
 def test_login_refuses_a_foreign_next(store: StoreThread, users: DemoUsers) -> None:
     with requests.Session() as browser:
         form = browser.get(f"{store.url}/login")

@@ -362,6 +362,85 @@ def login(request: Request, ctx: ContextDep, form: FormDep) -> Response:
     return response
 
 
+REGISTER_CSRF_COOKIE = "erpsim_register_csrf"
+
+
+def _register_form(
+    request: Request,
+    token: str,
+    *,
+    status: int = 200,
+    message: str | None = None,
+    email: str = "",
+    invitation: str = "",
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    response = render(
+        request, "register.html", status, headers,
+        form_token=token, message=message, email=email, invitation=invitation,
+    )  # fmt: skip
+    response.set_cookie(
+        REGISTER_CSRF_COOKIE, token, max_age=3600, httponly=True, samesite="strict",
+        path="/register",
+    )  # fmt: skip
+    return response
+
+
+@router.get("/register")
+def register_page(
+    request: Request,
+    ctx: ContextDep,
+    email: Annotated[str, Query(max_length=254)] = "",
+    token: Annotated[str, Query(max_length=128)] = "",
+) -> Response:
+    """The invitation link's page (`/register?email=…&token=…`): choose a password."""
+    request.state.principal = None
+    del ctx
+    return _register_form(request, secrets.token_urlsafe(24), email=email, invitation=token)
+
+
+@router.post("/register")
+def register(request: Request, ctx: ContextDep, form: FormDep) -> Response:
+    """An invited contact sets a password (`auth.register`: the TR's registration), is
+    logged in and lands on the catalog; a problem shows the form again with one message."""
+    request.state.principal = None
+    expected = request.cookies.get(REGISTER_CSRF_COOKIE, "")
+    sent = form.get("csrf_token", "")
+    if not expected or not hmac.compare_digest(expected.encode(), sent.encode()):
+        return error_page(
+            request, 403, "The form expired or did not come from this store; reload it."
+        )
+    email = form.get("email", "").strip()[:254]
+    invitation = form.get("invitation", "").strip()[:128]
+    password = form.get("password", "")
+    again = {"email": email, "invitation": invitation}
+    if password != form.get("password_again", ""):
+        return _register_form(
+            request, expected, status=400, message="The passwords differ.", **again
+        )
+    address = request.client.host if request.client else "unknown"
+    try:
+        token, principal = auth.register(
+            ctx.conn(), ctx.settings, ctx.limiter, email, invitation, password, address
+        )
+    except ApiError as exc:
+        return _register_form(
+            request, expected, status=exc.status, message=exc.message.capitalize() + ".",
+            headers=exc.headers, **again,
+        )  # fmt: skip
+    response = redirect(_start_page(principal))
+    response.set_cookie(
+        auth.SESSION_COOKIE,
+        token,
+        max_age=int(ctx.settings.session_ttl),
+        httponly=True,
+        samesite="lax",
+        path="/",
+    )
+    response.delete_cookie(REGISTER_CSRF_COOKIE, path="/register", httponly=True, samesite="strict")
+    return response
+
+
 @router.post("/logout")
 def logout(principal: PosterDep, ctx: ContextDep) -> Response:
     auth.logout(ctx.conn(), principal)
