@@ -1,7 +1,7 @@
 """Benchmark of `erpsim generate`: rows/s per entity, total seconds and peak RSS.
 
     .venv/bin/python bench/generate.py [--profiles medium,large] [--history-months 0]
-        [--repeat 1] [--skip-naive] [--skip-parquet] [--keep DIR] [--naive-cap 0]
+        [--repeat 1] [--skip-naive] [--skip-parquet] [--parquet-db DB] [--keep DIR] [--naive-cap 0]
 
 Every measured run is a fresh child process (this same script with ``--child``) pinned to
 one CPU (the idlest), so its peak RSS is its own and "on one core" holds; the child prints
@@ -171,11 +171,19 @@ class FastRun:
 
 @dataclass(frozen=True)
 class ParquetRun:
+    """One `export --format parquet` of a table: the whole export_database() call (staging
+    directory, every part, rename), then the file read back to check it."""
+
     table: str
-    rows: int
-    seconds: float
+    rows: int  # as the export reported them
+    seconds: float  # wall time of the whole export
+    cpu_seconds: float  # user + system time of all its threads
+    cpus: int  # CPUs the child could run on
     bytes: int
     peak_rss_kib: int
+    rows_read_back: int  # pyarrow.parquet.read_table() of the finished file
+    rows_in_db: int  # SELECT count(*) of the table
+    read_back_seconds: float  # not part of `seconds`
 
 
 def _rate(rows: float, seconds: float) -> float:
@@ -240,22 +248,41 @@ def child_naive(counts_file: Path, out: Path, cap: int) -> dict[str, Any]:
     return {**run.as_dict(), "peak_rss_kib": _peak_rss_kib()}
 
 
-def child_parquet(db: Path, out: Path) -> dict[str, Any]:
-    [written] = export_database(db, "parquet", out, force=True, tables=["price_list_lines"])
+def child_parquet(db: Path, out: Path, table: str = "price_list_lines") -> dict[str, Any]:
+    """Export one table, timing the whole call; then read the file back in full."""
+    import pyarrow.parquet as pq  # noqa: PLC0415 - the parquet extra
+
+    started, cpu_started = time.perf_counter(), _cpu_seconds()
+    [written] = export_database(db, "parquet", out, force=True, tables=[table])
+    seconds, cpu_seconds = time.perf_counter() - started, _cpu_seconds() - cpu_started
+    peak = _peak_rss_kib()
+    t0 = time.perf_counter()
+    rows_read_back = pq.read_table(written.path).num_rows
+    read_back_seconds = time.perf_counter() - t0
+    conn = open_database(db)
+    rows_in_db = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    conn.close()
     return asdict(
         ParquetRun(
             table=written.table,
             rows=written.rows,
-            seconds=written.seconds,
+            seconds=seconds,
+            cpu_seconds=cpu_seconds,
+            cpus=len(os.sched_getaffinity(0)),
             bytes=written.path.stat().st_size,
-            peak_rss_kib=_peak_rss_kib(),
+            peak_rss_kib=peak,
+            rows_read_back=rows_read_back,
+            rows_in_db=rows_in_db,
+            read_back_seconds=read_back_seconds,
         )
     )
 
 
 def run_child(args: argparse.Namespace) -> None:
-    """Entry point of a measured child: pin to one CPU, measure, print one JSON line."""
-    os.sched_setaffinity(0, {args.cpu})
+    """Entry point of a measured child: pin to one CPU (``--cpu -1``: keep every allowed
+    CPU), measure, print one JSON line."""
+    if args.cpu >= 0:
+        os.sched_setaffinity(0, {args.cpu})
     if args.child == "generate":
         result = child_generate(args.profile, Path(args.out), args.history_months)
     elif args.child == "naive":
@@ -290,10 +317,11 @@ def idlest_cpu(interval: float = 0.5) -> int:
     return max(allowed, key=lambda cpu: after.get(cpu, 0) - before.get(cpu, 0))
 
 
-def spawn(*child_args: str) -> dict[str, Any]:
-    """Run this script as a child on the idlest CPU and return the JSON it prints last."""
+def spawn(*child_args: str, pin: bool = True) -> dict[str, Any]:
+    """Run this script as a child on the idlest CPU (every CPU unless ``pin``) and return the
+    JSON it prints last."""
     command = [sys.executable, str(Path(__file__).resolve()), "--child", *child_args]
-    command += ["--cpu", str(idlest_cpu())]
+    command += ["--cpu", str(idlest_cpu() if pin else -1)]
     done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -496,14 +524,34 @@ def _speedup_row(entity: str, rows: int, naive_s: float, fast_s: float) -> list[
     ]
 
 
-def print_parquet(run: ParquetRun) -> float:
-    rate = _rate(run.rows, run.seconds)
-    print("\n== export --format parquet: large price_list_lines ==")
+def print_parquet(runs: list[ParquetRun]) -> float | None:
+    """Every run, then the fastest one's rate (None if a file did not read back whole)."""
+    print(f"\n== export --format parquet: large {runs[0].table} ({runs[0].cpus} CPUs) ==")
+    rows = [
+        [
+            str(i + 1),
+            n(run.rows),
+            s(run.seconds),
+            n(_rate(run.rows, run.seconds)),
+            s(run.cpu_seconds),
+            f"{run.bytes / 2**20:,.0f} MiB",
+            mib(run.peak_rss_kib),
+            f"{n(run.rows_read_back)} in {s(run.read_back_seconds)} s",
+        ]
+        for i, run in enumerate(runs)
+    ]
+    headers = ["run", "rows", "wall s", "rows/s", "CPU s", "file", "peak RSS", "read back"]
+    print(render(headers, rows))
     print(
-        f"{n(run.rows)} rows in {s(run.seconds)} s = {n(rate)} rows/s "
-        f"({run.bytes / 2**20:,.0f} MiB file, peak RSS {mib(run.peak_rss_kib)})"
+        "wall s: the whole export_database() call; CPU s: user + system time of all its\n"
+        "threads (above wall s when reader threads ran on both CPUs). read back:\n"
+        "pyarrow.parquet.read_table() of the finished file, not timed in wall s."
     )
-    return rate
+    complete = [r for r in runs if r.rows_read_back == r.rows == r.rows_in_db]
+    if len(complete) < len(runs):
+        print(f"! {len(runs) - len(complete)} file(s) did not read back with every row")
+        return None
+    return max(_rate(r.rows, r.seconds) for r in runs)
 
 
 def check(target: str, value: float | None, shown: str, ok: bool) -> list[str]:
@@ -563,8 +611,9 @@ def machine() -> str:
     )
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     return (
-        f"{os.cpu_count()} CPUs ({model}), each child pinned to the idlest one; Python "
-        f"{platform.python_version()}, SQLite {sqlite3.sqlite_version}\n"
+        f"{os.cpu_count()} CPUs ({model}), generation children pinned to the idlest one, the\n"
+        f"parquet export on all of them; Python {platform.python_version()}, "
+        f"SQLite {sqlite3.sqlite_version}\n"
         f"load average at the end: {load} (other work on the machine skews the figures)"
     )
 
@@ -604,7 +653,7 @@ def run_benchmark(args: argparse.Namespace) -> None:
             speedup = _naive(fast, workdir, args.naive_cap)
         parquet = None
         if not args.skip_parquet:
-            parquet = _parquet(fast, workdir)
+            parquet = _parquet(fast, workdir, args.repeat, args.parquet_db)
         print_summary(fast.get("large"), linearity, parquet, speedup)
     finally:
         if not args.keep:
@@ -633,13 +682,24 @@ def _naive(fast: dict[str, FastRun], workdir: Path, cap: int) -> float | None:
     return print_naive(naive, fast["medium"], result["peak_rss_kib"])
 
 
-def _parquet(fast: dict[str, FastRun], workdir: Path) -> float | None:
-    if "large" not in fast:
+def _parquet(
+    fast: dict[str, FastRun], workdir: Path, repeat: int, existing: str | None
+) -> float | None:
+    if existing:
+        db = Path(existing)
+    elif "large" in fast:
+        db = workdir / "large.db"
+    else:
         note("parquet export skipped: it exports the large run (add large to --profiles)")
         return None
-    note("exporting large price_list_lines to parquet")
-    result = spawn("parquet", "--db", str(workdir / "large.db"), "--out", str(workdir / "parquet"))
-    return print_parquet(ParquetRun(**result))
+    note(f"exporting large price_list_lines to parquet x{repeat} (child on every CPU)")
+    runs = [
+        ParquetRun(
+            **spawn("parquet", "--db", str(db), "--out", str(workdir / "parquet"), pin=False)
+        )
+        for _ in range(repeat)
+    ]
+    return print_parquet(runs)
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -647,6 +707,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--profiles", default="medium,large", help="comma-separated profiles")
     parser.add_argument("--skip-naive", action="store_true", help="no naive baseline")
     parser.add_argument("--skip-parquet", action="store_true", help="no parquet export")
+    parser.add_argument(
+        "--parquet-db",
+        metavar="DB",
+        help="export this existing large database instead of the large run's",
+    )
     parser.add_argument("--keep", metavar="DIR", help="keep the databases in DIR")
     parser.add_argument(
         "--repeat", type=int, default=1, metavar="N", help="generate N times, keep the fastest"

@@ -173,11 +173,16 @@ def category_rows(profile: Profile, seed: int, stamp: str) -> dict[str, list[Any
 
 def gtins(positions: np.ndarray) -> list[str]:
     """Valid EAN-13 codes (GS1 check digit) for item positions."""
-    body = np.array([f"{GTIN_PREFIX}{p:06d}" for p in positions])
-    digits = np.array([list(map(int, code)) for code in body]) if len(body) else np.zeros((0, 12))
+    positions = np.asarray(positions, dtype=np.int64)
+    prefix = np.array([int(d) for d in GTIN_PREFIX])
+    # The position's six digits, most significant first, after the prefix's.
+    own = positions[:, None] // 10 ** np.arange(5, -1, -1) % 10
     weights = np.tile([1, 3], 6)
-    check = (10 - (digits @ weights) % 10) % 10
-    return [f"{code}{c}" for code, c in zip(body.tolist(), check.tolist(), strict=True)]
+    total = prefix @ weights[: len(prefix)] + own @ weights[len(prefix) :]
+    check = (10 - total % 10) % 10
+    return [
+        f"{GTIN_PREFIX}{p:06d}{c}" for p, c in zip(positions.tolist(), check.tolist(), strict=True)
+    ]
 
 
 def item_chunks(
@@ -191,15 +196,14 @@ def item_chunks(
         rng = stream(seed, "items", start // ITEM_CHUNK)
         k = len(pos)
         noun_draw, spec_draw, mat_draw, brand_draw = rng.random((4, k))
-        names = []
-        for i, p in enumerate(pos.tolist()):
-            sub = subs[catalog.subfamily[p]]
-            fam = families[catalog.family[p]]
-            noun = sub.nouns[int(noun_draw[i] * len(sub.nouns))]
-            spec = sub.specs[int(spec_draw[i] * len(sub.specs))]
-            material = fam.materials[int(mat_draw[i] * len(fam.materials))]
-            brand = vocab.BRANDS[int(brand_draw[i] * len(vocab.BRANDS))]
-            names.append(" ".join(part for part in (brand, noun, spec, material) if part))
+        sub_of, fam_of = catalog.subfamily[pos], catalog.family[pos]
+        parts = (
+            _pick(vocab.BRANDS, brand_draw),
+            _pick_per_group([sub.nouns for sub in subs], sub_of, noun_draw),
+            _pick_per_group([sub.specs for sub in subs], sub_of, spec_draw),
+            _pick_per_group([fam.materials for fam in families], fam_of, mat_draw),
+        )
+        names = [" ".join(filter(None, words)) for words in zip(*parts, strict=True)]
         price = catalog.list_price[pos]
         margin = rng.uniform(profile.catalog.margin.min, profile.catalog.margin.max, size=k)
         cost = price_round(price * (1.0 - margin))
@@ -221,6 +225,19 @@ def item_chunks(
         }
         yield "items", items
         yield "item_units_of_measure", unit_rows(catalog, pos, rng, stamp)
+
+
+def _pick(words: tuple[str, ...], draw: np.ndarray) -> list[str]:
+    """``words[int(draw[i] * len(words))]`` for every draw in [0, 1)."""
+    return np.array(words, dtype=object)[(draw * len(words)).astype(int)].tolist()
+
+
+def _pick_per_group(words: list[tuple[str, ...]], group: np.ndarray, draw: np.ndarray) -> list[str]:
+    """``words[group[i]][int(draw[i] * len(words[group[i]]))]`` for every draw in [0, 1)."""
+    sizes = np.array([len(w) for w in words])
+    starts = np.cumsum(sizes) - sizes
+    flat = np.array([word for group_words in words for word in group_words], dtype=object)
+    return flat[starts[group] + (draw * sizes[group]).astype(int)].tolist()
 
 
 def unit_rows(

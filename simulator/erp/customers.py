@@ -143,7 +143,14 @@ def country_shares(profile: Profile) -> tuple[list[str], np.ndarray]:
     return countries, shares
 
 
-def build_accounts(profile: Profile, seed: int, sales: Salespeople) -> Accounts:
+def build_accounts(
+    profile: Profile,
+    seed: int,
+    sales: Salespeople,
+    pools: dict[str, LocalePools] | None = None,
+) -> Accounts:
+    """Every account's attributes; ``pools`` are ``locale_pools(profile, seed)`` if the
+    caller already has them (they cost a few hundred Faker calls per locale)."""
     cfg = profile.customers
     n = cfg.count
     rng = stream(seed, "accounts")
@@ -234,7 +241,8 @@ def build_accounts(profile: Profile, seed: int, sales: Salespeople) -> Accounts:
 
     payment_days_late = _payment_habits(rng, segment)
     location = _shipping_locations(profile, rng, country)
-    name, address, city, post_code, phone = _identities(profile, seed, locale, rng)
+    pools = pools if pools is not None else locale_pools(profile, seed)
+    name, address, city, post_code, phone = _identities(pools, locale, rng)
     domain = np.array(_domains(name), dtype=object)
     return Accounts(
         no=customer_numbers(n),
@@ -308,9 +316,8 @@ def locale_pools(profile: Profile, seed: int) -> dict[str, LocalePools]:
 
 
 def _identities(
-    profile: Profile, seed: int, locale: np.ndarray, rng: np.random.Generator
+    pools: dict[str, LocalePools], locale: np.ndarray, rng: np.random.Generator
 ) -> tuple[np.ndarray, ...]:
-    pools = locale_pools(profile, seed)
     n = len(locale)
     picks = rng.integers(0, 2**31, size=(5, n))
     fields: list[list[str]] = [[], [], [], [], []]
@@ -339,12 +346,30 @@ def _domains(names: np.ndarray) -> list[str]:
 
 @dataclass(frozen=True)
 class AssortmentIndex:
-    """Per sub-family: its sellable items and their cumulative popularity, for fast draws."""
+    """Per sub-family: its sellable items and their cumulative popularity, for fast draws.
+
+    ``keys`` holds every sub-family's cumulative popularity as the complex numbers
+    ``sub + 1j * cumulative``, sub-family after sub-family. numpy orders complex numbers
+    lexicographically, so one ``searchsorted`` over ``keys`` draws from many sub-families at
+    once, with exactly the comparisons a search in each sub-family's own array would make."""
 
     items: list[np.ndarray]
     cumulative: list[np.ndarray]
     mass: np.ndarray
     family_affinity: dict[str, np.ndarray]
+    keys: np.ndarray
+    starts: np.ndarray  # per sub-family: index of its first item in keys and flat_items
+    sizes: np.ndarray  # per sub-family: number of items
+    totals: np.ndarray  # per sub-family: cumulative popularity of all its items
+    flat_items: np.ndarray
+
+    def pick(self, subs: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """Per draw: the item of sub-family ``subs[i]`` at popularity quantile ``u[i]``."""
+        query = np.empty(len(subs), dtype=complex)
+        query.real = subs
+        query.imag = u * self.totals[subs]
+        at = np.searchsorted(self.keys, query, side="right") - self.starts[subs]
+        return self.flat_items[self.starts[subs] + np.minimum(at, self.sizes[subs] - 1)]
 
 
 def build_assortment_index(catalog: Catalog) -> AssortmentIndex:
@@ -364,7 +389,21 @@ def build_assortment_index(catalog: Catalog) -> AssortmentIndex:
         )
         for name, seg in vocab.SEGMENTS.items()
     }
-    return AssortmentIndex(items, cumulative, np.array(mass), affinity)
+    sizes = np.array([len(c) for c in cumulative], dtype=int)
+    keys = np.empty(int(sizes.sum()), dtype=complex)
+    keys.real = np.repeat(np.arange(len(sizes)), sizes)
+    keys.imag = np.concatenate(cumulative)
+    return AssortmentIndex(
+        items=items,
+        cumulative=cumulative,
+        mass=np.array(mass),
+        family_affinity=affinity,
+        keys=keys,
+        starts=np.cumsum(sizes) - sizes,
+        sizes=sizes,
+        totals=np.array([c[-1] if len(c) else 0.0 for c in cumulative]),
+        flat_items=np.concatenate(items),
+    )
 
 
 @dataclass(frozen=True)
@@ -393,15 +432,7 @@ def draw_items(
     for _ in range(6):
         m = int((count - total) * 1.6) + 8
         which = rng.choice(len(subs), size=m, p=mass / mass.sum())
-        u = rng.random(m)
-        picks = np.empty(m, dtype=int)
-        for j, s in enumerate(subs):
-            sel = which == j
-            if sel.any():
-                cum = index.cumulative[s]
-                at = np.searchsorted(cum, u[sel] * cum[-1], side="right")
-                picks[sel] = index.items[s][np.minimum(at, len(cum) - 1)]
-        chosen.append(picks)
+        chosen.append(index.pick(subs[which], rng.random(m)))
         merged = np.concatenate(chosen)
         _, first = np.unique(merged, return_index=True)
         total = len(first)
@@ -559,25 +590,32 @@ def basket_quantities(
     return basket, np.where(in_packs, qty * pack, qty), units, qty
 
 
+Basket = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def block_baskets(
+    draws: list[AccountDraw], accounts: Accounts, catalog: Catalog, seed: int, block: int
+) -> list[Basket]:
+    """``basket_quantities`` of every drawn account of the block, from the block's stream."""
+    rng = stream(seed, "preferred-quantities", block)
+    return [basket_quantities(draw, accounts, catalog, rng) for draw in draws]
+
+
 def add_expected_demand(
     demand: np.ndarray,
     largest_line: np.ndarray,
     draws: list[AccountDraw],
+    baskets: list[Basket],
     accounts: Accounts,
-    catalog: Catalog,
-    seed: int,
-    block: int,
     locations: list[str],
     new_item_share: float,
 ) -> None:
     """Add the block's expected daily demand (base units) per item x location: each basket
     item's chance to be on an order times its usual quantity, at the account's rhythm; and
     keep the largest usual line, which the stock must be able to serve in one shipment."""
-    rng = stream(seed, "preferred-quantities", block)  # the same draws block_rows makes
     where = {code: j for j, code in enumerate(locations)}
-    for draw in draws:
+    for draw, (basket, base_qty, _, _) in zip(draws, baskets, strict=True):
         pos = draw.position
-        basket, base_qty, _, _ = basket_quantities(draw, accounts, catalog, rng)
         if accounts.blocked[pos] == "All" or not len(basket):
             continue
         weights = basket_weights(len(basket))
@@ -590,6 +628,7 @@ def add_expected_demand(
 
 def block_rows(
     draws: list[AccountDraw],
+    baskets: list[Basket],
     accounts: Accounts,
     catalog: Catalog,
     seed: int,
@@ -617,8 +656,7 @@ def block_rows(
         c: []
         for c in ("customer_no", "rank", "item_no", "unit_of_measure_code", "typical_quantity")
     }
-    rng = stream(seed, "preferred-quantities", block)
-    for draw in draws:
+    for draw, (basket, _, units, qty) in zip(draws, baskets, strict=True):
         pos = draw.position
         customer = accounts.no[pos]
         locals_ = unique_local_parts([f"{slug(p[0])}.{slug(p[1])}" for p in draw.contacts])
@@ -634,7 +672,6 @@ def block_rows(
         for sub in draw.subfamilies.tolist():
             assortment["customer_no"].append(customer)
             assortment["item_category_code"].append(vocab.SUBFAMILIES[sub].code)
-        basket, _, units, qty = basket_quantities(draw, accounts, catalog, rng)
         preferred["customer_no"] += [customer] * len(basket)
         preferred["rank"] += list(range(1, len(basket) + 1))
         preferred["item_no"] += catalog.item_no[basket].tolist()

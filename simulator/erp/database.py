@@ -3,13 +3,13 @@
 Output files are written atomically: everything goes into a temporary file beside the target,
 which is renamed over it only when complete, so an error or Ctrl-C never leaves a half-written
 database. The content digest is defined on the data, not on SQLite's page layout, so a file
-generated in one go, a merge of shards and a file rebuilt by another SQLite version agree.
+generated in one go, a merge of shards and a file rebuilt by another SQLite version agree
+(``simulator.erp.digest``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import sqlite3
@@ -18,10 +18,9 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from simulator.erp.digest import content_digest, read_only_uri
 from simulator.erp.schema import TABLES, TABLES_BY_NAME, create_schema_sql, index_sql
 from simulator.errors import UserError
-
-DIGEST_BATCH_ROWS = 20_000
 
 
 def open_database(path: str | Path) -> sqlite3.Connection:
@@ -30,7 +29,7 @@ def open_database(path: str | Path) -> sqlite3.Connection:
     if not path.is_file():
         raise UserError(f"database not found: {path}")
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        conn = sqlite3.connect(read_only_uri(path), uri=True)
         conn.execute("SELECT value FROM erpsim_meta LIMIT 1").fetchall()
     except sqlite3.DatabaseError as exc:
         raise UserError(f"{path} is not an erpsim database ({exc})") from exc
@@ -120,28 +119,6 @@ def row_counts(conn: sqlite3.Connection) -> dict[str, int]:
         table.name: conn.execute(f"SELECT count(*) FROM {table.name}").fetchone()[0]
         for table in TABLES
     }
-
-
-def content_digest(conn: sqlite3.Connection) -> str:
-    """sha256 over the canonical dump of every table, independent of SQLite's file layout.
-
-    Canonical dump: tables in ``schema.TABLES`` order; per table, its rows in primary-key
-    order, each row the ``repr`` of the tuple of its values in the schema's column order
-    (SQLite gives back int, float, str or None), one per line. The digest is the sha256 of
-    the lines ``<table>\\t<row count>\\t<sha256 of the table's dump>``.
-    """
-    overall = hashlib.sha256()
-    for table in TABLES:
-        table_hash = hashlib.sha256()
-        count = 0
-        cursor = conn.execute(
-            f"SELECT {', '.join(table.columns)} FROM {table.name} ORDER BY {table.order_by}"
-        )
-        while batch := cursor.fetchmany(DIGEST_BATCH_ROWS):
-            table_hash.update(("\n".join(map(repr, batch)) + "\n").encode())
-            count += len(batch)
-        overall.update(f"{table.name}\t{count}\t{table_hash.hexdigest()}\n".encode())
-    return overall.hexdigest()
 
 
 def describe(path: str | Path, *, verify: bool = False) -> dict[str, Any]:

@@ -33,6 +33,7 @@ from simulator.erp.database import (
     write_meta,
 )
 from simulator.erp.history import run_history, snapshot_date
+from simulator.erp.pools import LocalePools
 from simulator.erp.schema import SALES_QUOTES, TABLES, index_sql
 from simulator.errors import UserError
 
@@ -161,6 +162,7 @@ def generate(
             events = history.events
         else:
             events = 0
+        conn.commit()  # the digest may read the file through a connection of its own
         counts = row_counts(conn)
         digest = content_digest(conn)
         write_meta(
@@ -203,7 +205,8 @@ def plan(profile: Profile, seed: int, shard: Shard) -> Iterator[Step]:
     stamp = cat.timestamp(profile.as_of)
     catalog = cat.build_catalog(profile, seed)
     sales = cust.build_salespeople(profile, seed, stamp)
-    accounts = cust.build_accounts(profile, seed, sales)
+    pools = cust.locale_pools(profile, seed)
+    accounts = cust.build_accounts(profile, seed, sales, pools)
     mine = shard.accounts(accounts.count)
     item_chunks = -(-catalog.size // cat.ITEM_CHUNK)
     locations = cat.stock_locations(profile)
@@ -246,7 +249,7 @@ def plan(profile: Profile, seed: int, shard: Shard) -> Iterator[Step]:
         "contacts, baskets & agreements",
         len(blocks),
         _account_blocks(
-            profile, seed, catalog, accounts, blocks, mine, stamp, demand, largest_line
+            profile, seed, catalog, accounts, pools, blocks, mine, stamp, demand, largest_line
         ),
     )
     if demand is not None:
@@ -284,6 +287,7 @@ def _account_blocks(
     seed: int,
     catalog: cat.Catalog,
     accounts: cust.Accounts,
+    pools: dict[str, LocalePools],
     blocks: list[int],
     mine: range,
     stamp: str,
@@ -293,7 +297,6 @@ def _account_blocks(
     """Per block of accounts: the rows of this shard's accounts, and (for shard 0) every
     block's expected demand."""
     index = cust.build_assortment_index(catalog)
-    pools = cust.locale_pools(profile, seed)
     locations = cat.stock_locations(profile)
     for block in blocks:
         first, last = block * cust.BLOCK, min((block + 1) * cust.BLOCK, accounts.count)
@@ -301,20 +304,19 @@ def _account_blocks(
         if not overlaps and demand is None:
             continue
         draws = cust.draw_block(profile, seed, accounts, index, pools, block)
+        baskets = cust.block_baskets(draws, accounts, catalog, seed, block)
         if demand is not None:
             cust.add_expected_demand(
                 demand,
                 largest_line,
                 draws,
+                baskets,
                 accounts,
-                catalog,
-                seed,
-                block,
                 locations,
                 profile.history.new_item_share,
             )
         if overlaps:
-            yield from cust.block_rows(draws, accounts, catalog, seed, block, stamp, mine)
+            yield from cust.block_rows(draws, baskets, accounts, catalog, seed, block, stamp, mine)
             yield from prices.customer_price_lists(
                 profile, seed, catalog, accounts, draws, block, mine, stamp
             )

@@ -98,6 +98,12 @@ class LineBuffer:
                 return value
             return [value] * n
 
+        def numbers(value: Any, kind: type) -> list[Any]:
+            """Plain Python floats or ints (numpy scalars would be stored as blobs)."""
+            if isinstance(value, np.ndarray | list):
+                return np.asarray(value, dtype=kind).tolist()
+            return [kind(value)] * n
+
         cols = self.columns
         cols["price_list_code"] += [list_code] * n
         cols["line_no"] += spread(line_no)
@@ -106,14 +112,14 @@ class LineBuffer:
         cols["asset_type"] += [asset[0]] * n
         cols["asset_no"] += spread(asset[1])
         cols["unit_of_measure_code"] += spread(unit)
-        cols["minimum_quantity"] += [float(v) for v in spread(minimum)]
+        cols["minimum_quantity"] += numbers(minimum, float)
         cols["currency_code"] += [currency] * n
         cols["starting_date"] += spread(starting)
         cols["ending_date"] += spread(ending)
         cols["amount_type"] += [amount_type] * n
-        cols["unit_price"] += [float(v) for v in spread(price)]
-        cols["line_discount_pct"] += [float(v) for v in spread(discount)]
-        cols["allow_line_disc"] += [int(v) for v in spread(allow_line_disc)]
+        cols["unit_price"] += numbers(price, float)
+        cols["line_discount_pct"] += numbers(discount, float)
+        cols["allow_line_disc"] += numbers(allow_line_disc, int)
         cols["status"] += [schema.STATUS_ACTIVE] * n
         cols["last_modified_date_time"] += [stamp] * n
 
@@ -536,6 +542,13 @@ def _td(days: np.ndarray) -> np.ndarray:
     return days.astype("timedelta64[D]")
 
 
+def _iso_or_none(days: np.ndarray) -> list[str | None]:
+    """ISO dates, None where the day is NaT (an open end)."""
+    text = np.datetime_as_string(days, unit="D").astype(object)
+    text[np.isnat(days)] = None
+    return text.tolist()
+
+
 def _customer_lines(
     lines: LineBuffer,
     *,
@@ -599,8 +612,8 @@ def _customer_lines(
         unit="",
         minimum=minimum,
         currency=currency,
-        starting=[str(d) for d in begin.tolist()],
-        ending=[None if d is None else str(d) for d in finish.tolist()],
+        starting=np.datetime_as_string(begin, unit="D").tolist(),
+        ending=_iso_or_none(finish),
         amount_type=schema.AMOUNT_PRICE,
         price=price,
         stamp=stamp,

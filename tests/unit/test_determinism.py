@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from simulator.erp import digest
 from simulator.erp.database import atomic_database, content_digest, insert_rows
 from simulator.erp.generate import Shard, generate
 from simulator.erp.merge import merge_shards
@@ -51,6 +52,49 @@ def test_digest_sees_a_one_cent_change(small_run, tmp_path: Path) -> None:
     with sqlite3.connect(changed) as conn:
         conn.execute("UPDATE items SET unit_price = unit_price + 0.01 WHERE no = '1000400'")
         assert content_digest(conn) != small_run.digest
+
+
+def _python_digest(conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The digest read through sqlite3 only (as without the optional pyarrow + ADBC)."""
+    with monkeypatch.context() as patch:
+        patch.setattr(digest, "_arrow_reader", lambda conn: None)
+        return content_digest(conn)
+
+
+@pytest.mark.parametrize("cpus", [1, 2])
+def test_digest_is_the_same_through_arrow_and_sqlite3_in_any_batches(
+    small_run, monkeypatch: pytest.MonkeyPatch, cpus: int
+) -> None:
+    monkeypatch.setattr(digest, "usable_cpus", lambda: cpus)  # tables hashed in 1 or 2 threads
+    with sqlite3.connect(small_run.path) as conn:
+        assert digest._arrow_reader(conn) is not None  # the test extras install both
+        assert _python_digest(conn, monkeypatch) == small_run.digest
+        monkeypatch.setattr(digest, "BATCH_ROWS", 100)
+        assert content_digest(conn) == _python_digest(conn, monkeypatch) == small_run.digest
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "UPDATE items SET blocked = 1.5 WHERE no = '1000400'",  # REAL in an INTEGER column
+        "UPDATE items SET display_name = 7 WHERE no = '1000400'",  # stored as the text '7'
+        "UPDATE price_list_lines SET ending_date = '' WHERE ending_date IS NULL",
+        "UPDATE price_list_lines SET ending_date = NULL",
+        "UPDATE customers SET name = 'Señor Ñandú' WHERE no = 'C000001'",
+    ],
+)
+def test_both_digest_paths_agree_on_any_content(
+    small_run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    monkeypatch.setattr(digest, "BATCH_ROWS", 100)  # the change lands past the first batch
+    changed = tmp_path / "changed.sqlite"
+    changed.write_bytes(small_run.path.read_bytes())
+    with sqlite3.connect(changed) as conn:
+        conn.execute(change)
+        conn.commit()
+        through_arrow = content_digest(conn)
+        assert through_arrow == _python_digest(conn, monkeypatch)
+        assert through_arrow != small_run.digest
 
 
 @pytest.mark.parametrize("count", [2, 3])
