@@ -24,6 +24,7 @@ from typing import Any
 
 import orjson
 
+from simulator.erp.digest import read_only_uri
 from simulator.erp.pricing import SqlitePriceData
 from simulator.erp_server.entities import ENTITY_SETS, EntitySet
 from simulator.erp_server.odata.errors import ODataError
@@ -42,7 +43,7 @@ def etag_of(values: Sequence[Any]) -> str:
 def open_reader(path: Path) -> sqlite3.Connection:
     """A read-only connection tuned for many small reads."""
     conn = sqlite3.connect(
-        f"file:{path}?mode=ro", uri=True, check_same_thread=False, cached_statements=512
+        read_only_uri(Path(path)), uri=True, check_same_thread=False, cached_statements=512
     )
     conn.execute(f"PRAGMA cache_size=-{READ_CACHE_KIB}")
     conn.execute(f"PRAGMA mmap_size={MMAP_BYTES}")

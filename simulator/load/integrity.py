@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from simulator.erp.digest import read_only_uri
+
 __all__ = ["IntegrityReport", "check_integrity", "web_order_numbers"]
 
 ORDER_KINDS = ("order", "quote_order")
@@ -56,7 +58,7 @@ class IntegrityReport:
 
 
 def _ro(path: Path) -> sqlite3.Connection:
-    return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    return sqlite3.connect(read_only_uri(Path(path)), uri=True)
 
 
 def web_order_numbers(erp_db: Path) -> set[str]:

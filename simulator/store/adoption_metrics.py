@@ -33,6 +33,7 @@ import numpy as np
 
 from simulator.adoption.metrics import ratio
 from simulator.adoption.scenario import Regular
+from simulator.erp.digest import read_only_uri
 from simulator.errors import UserError
 
 __all__ = ["PERIODS", "StoreAdoption", "measure", "open_store_db"]
@@ -103,7 +104,7 @@ def open_store_db(path: Path) -> sqlite3.Connection:
     """A read-only connection to a store database, or one clear UserError."""
     if not path.is_file():
         raise UserError(f"store database not found: {path}")
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    conn = sqlite3.connect(read_only_uri(path), uri=True)
     try:
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
     except sqlite3.DatabaseError as exc:

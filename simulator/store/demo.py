@@ -16,6 +16,8 @@ import requests
 from rich.console import Console
 from rich.table import Table
 
+from simulator.erp.digest import read_only_uri
+
 __all__ = ["demo_section"]
 
 SECRET = "erpsim-demo"
@@ -61,7 +63,7 @@ def demo_section(db: Path, workdir: Path, console: Console) -> None:
 def _with_credit(db: Path, buyers: list[Any]) -> Any:
     """A demo buyer whose account has room under its credit limit (many real accounts are
     over it: the ERP would refuse their orders, which is right but not the demo's story)."""
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    conn = sqlite3.connect(read_only_uri(db), uri=True)
     try:
         for buyer in buyers:
             limit, owed = conn.execute(
@@ -180,7 +182,7 @@ def _metrics_line(metrics: dict[str, Any]) -> str:
 def _adoption(store_db: Path, console: Console) -> None:
     from simulator.store.adoption_metrics import measure  # noqa: PLC0415
 
-    conn = sqlite3.connect(f"file:{store_db}?mode=ro", uri=True)
+    conn = sqlite3.connect(read_only_uri(store_db), uri=True)
     try:
         result = measure(conn, period="day")
     finally:
