@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from simulator.config import Profile
 from simulator.erp.world import World
+from simulator.erp.world.core import without_cyclic_gc
 
 
 def snapshot_date(as_of: dt.date, months: int) -> dt.date:
@@ -58,9 +59,10 @@ def run_history(conn, profile: Profile, *, seed: int, months: int, progress=None
     """Simulate `months` of history on an open database whose master data is at the snapshot."""
     started = time.perf_counter()
     start = snapshot_date(profile.as_of, months)
-    world = World(conn, profile, seed=seed, start=dt.datetime.combine(start, dt.time()))
-    for point in month_ends(start, profile.as_of):
-        world.advance(point)
-        if progress is not None:
-            progress.advance("history", 1)
+    with without_cyclic_gc():
+        world = World(conn, profile, seed=seed, start=dt.datetime.combine(start, dt.time()))
+        for point in month_ends(start, profile.as_of):
+            world.advance(point)
+            if progress is not None:
+                progress.advance("history", 1)
     return HistorySummary(months, world.events, time.perf_counter() - started)

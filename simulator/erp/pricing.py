@@ -47,6 +47,7 @@ __all__ = [
     "CustomerTerms",
     "ItemTerms",
     "LineRef",
+    "PriceContext",
     "PriceData",
     "PriceLine",
     "PriceRequest",
@@ -55,6 +56,8 @@ __all__ = [
     "PricingErrorCode",
     "SqlitePriceData",
     "price_breaks",
+    "price_context",
+    "resolve_in_context",
     "resolve_price",
 ]
 
@@ -323,7 +326,7 @@ def price_line_from_row(row: tuple[Any, ...]) -> PriceLine:
     return PriceLine(*row[:9], _date(row[9]), _date(row[10]), *row[11:14], bool(row[14]), row[15])
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Order:
     """The resolved request the line filters and conversions work against."""
 
@@ -336,18 +339,25 @@ class _Order:
 
     def applies(self, line: PriceLine) -> bool:
         """BC's FindSalesPrice/FindSalesLineDisc filters plus IsInMinQty."""
-        if line.unit_of_measure_code == "":
-            quantity = self.qty_per_unit * self.quantity  # blank unit: min qty in base units
-        else:
-            quantity = self.quantity
-        return (
-            line.status == STATUS_ACTIVE
-            and (line.starting_date is None or line.starting_date <= self.on)
-            and (line.ending_date is None or line.ending_date >= self.on)
-            and line.currency_code in ("", self.currency_code)
-            and line.unit_of_measure_code in ("", self.unit_code)
-            and line.minimum_quantity <= quantity
-        )
+        return bool(self.applicable((line,)))
+
+    def applicable(self, lines: Sequence[PriceLine]) -> list[PriceLine]:
+        """The lines that apply (`applies`), in their order: one pass, no call per line."""
+        on, quantity, unit_code = self.on, self.quantity, self.unit_code
+        base_quantity = self.qty_per_unit * quantity  # blank unit: min qty in base units
+        currencies = ("", self.currency_code)
+        units = ("", unit_code)
+        return [
+            line
+            for line in lines
+            if line.status == STATUS_ACTIVE
+            and (line.starting_date is None or line.starting_date <= on)
+            and (line.ending_date is None or line.ending_date >= on)
+            and line.currency_code in currencies
+            and line.unit_of_measure_code in units
+            and line.minimum_quantity
+            <= (base_quantity if line.unit_of_measure_code == "" else quantity)
+        ]
 
     def convert(self, unit_price: float, unit_code: str, currency_code: str) -> float:
         """A line (or item card) price in order unit and currency: ConvertPriceToUoM, then
@@ -359,6 +369,37 @@ class _Order:
         return round(unit_price, UNIT_AMOUNT_DECIMALS)
 
 
+@dataclass(frozen=True, slots=True)
+class PriceContext:
+    """What every line of one customer's order on one date shares: the customer's terms,
+    the order currency, its exchange rate and the campaigns running. Pricing an order's
+    lines in one context asks for these once (`price_context`, `resolve_in_context`)."""
+
+    customer: CustomerTerms
+    on: date
+    currency_code: str  # '' = LCY
+    rate: float | None  # per 1 LCY; None = no rate on the date (each line then refuses)
+    campaign_nos: tuple[str, ...]
+
+
+def price_context(
+    data: PriceData, customer_no: str, on: date, currency_code: str | None = None
+) -> PriceContext:
+    """The shared part of pricing `customer_no`'s lines on `on` (`currency_code` as in
+    `PriceRequest`). Raises PricingError for an unknown or fully blocked customer; a
+    missing exchange rate is refused line by line, after the item checks, as
+    `resolve_price` does."""
+    customer = data.customer(customer_no)
+    if customer is None:
+        raise PricingError("customer_not_found", f"no customer {customer_no!r}")
+    if customer.blocked == CUSTOMER_BLOCKED_ALL:
+        raise PricingError("customer_blocked", f"customer {customer.no!r} is blocked for all")
+    currency = customer.currency_code if currency_code is None else currency_code
+    rate = data.exchange_rate(currency, on) if currency else 1.0
+    campaigns = tuple(data.active_campaigns(customer.segment, on))
+    return PriceContext(customer, on, currency, rate, campaigns)
+
+
 def resolve_price(data: PriceData, request: PriceRequest) -> PriceResult:
     """The unit price and line discount BC would put on this sales line.
 
@@ -366,29 +407,38 @@ def resolve_price(data: PriceData, request: PriceRequest) -> PriceResult:
     exchange rate on the date even when a line in that currency makes conversion moot, so
     whether a request prices never depends on which lines happen to exist.
     """
-    if not (math.isfinite(request.quantity) and request.quantity > 0):
-        raise PricingError("invalid_quantity", f"quantity must be positive: {request.quantity}")
-    customer = data.customer(request.customer_no)
-    if customer is None:
-        raise PricingError("customer_not_found", f"no customer {request.customer_no!r}")
-    if customer.blocked == CUSTOMER_BLOCKED_ALL:
-        raise PricingError("customer_blocked", f"customer {customer.no!r} is blocked for all")
-    item = data.item(request.item_no)
+    _check_quantity(request.quantity)
+    context = price_context(data, request.customer_no, request.on, request.currency_code)
+    return resolve_in_context(
+        data, context, request.item_no, request.quantity, request.unit_of_measure_code
+    )
+
+
+def _check_quantity(quantity: float) -> None:
+    if not (math.isfinite(quantity) and quantity > 0):
+        raise PricingError("invalid_quantity", f"quantity must be positive: {quantity}")
+
+
+def resolve_in_context(
+    data: PriceData, context: PriceContext, item_no: str, quantity: float, unit_code: str = ""
+) -> PriceResult:
+    """`resolve_price` for one line of an order whose shared part is `context` (from
+    `price_context` on the same `data`): the same answer, the same refusals."""
+    _check_quantity(quantity)
+    customer = context.customer
+    item = data.item(item_no)
     if item is None:
-        raise PricingError("item_not_found", f"no item {request.item_no!r}")
+        raise PricingError("item_not_found", f"no item {item_no!r}")
     if item.blocked:
         raise PricingError("item_blocked", f"item {item.no!r} is blocked")
-    unit_code, qty_per_unit = _unit(data, item, request.unit_of_measure_code)
-    currency = customer.currency_code if request.currency_code is None else request.currency_code
-    rate = 1.0
-    if currency:
-        found = data.exchange_rate(currency, request.on)
-        if found is None:
-            raise PricingError(
-                "no_exchange_rate", f"no {currency!r} exchange rate on or before {request.on}"
-            )
-        rate = found
-    order = _Order(request.on, request.quantity, unit_code, qty_per_unit, currency, rate)
+    unit_code, qty_per_unit = _unit(data, item, unit_code)
+    rate = context.rate
+    if rate is None:
+        raise PricingError(
+            "no_exchange_rate",
+            f"no {context.currency_code!r} exchange rate on or before {context.on}",
+        )
+    order = _Order(context.on, quantity, unit_code, qty_per_unit, context.currency_code, rate)
 
     lines = data.candidate_lines(
         item_no=item.no,
@@ -396,9 +446,9 @@ def resolve_price(data: PriceData, request: PriceRequest) -> PriceResult:
         customer_no=customer.no,
         price_group=customer.customer_price_group,
         disc_group=customer.customer_disc_group,
-        campaign_nos=data.active_campaigns(customer.segment, request.on),
+        campaign_nos=context.campaign_nos,
     )
-    applicable = [line for line in lines if order.applies(line)]
+    applicable = order.applicable(lines)
     discount = None
     if customer.allow_line_disc:  # otherwise no discount, so prices compete undiscounted
         discount = _best_discount([ln for ln in applicable if ln.amount_type == AMOUNT_DISCOUNT])
@@ -420,8 +470,8 @@ def resolve_price(data: PriceData, request: PriceRequest) -> PriceResult:
         unit_price=unit_price,
         line_discount_pct=discount_pct,
         net_unit_price=net_unit_price,
-        line_amount=round(request.quantity * net_unit_price, AMOUNT_DECIMALS),
-        currency_code=currency,
+        line_amount=round(quantity * net_unit_price, AMOUNT_DECIMALS),
+        currency_code=context.currency_code,
         unit_of_measure_code=unit_code,
         qty_per_unit_of_measure=qty_per_unit,
         price_source=price_line.ref if price_line is not None else None,

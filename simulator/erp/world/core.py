@@ -19,6 +19,7 @@ import gc
 import heapq
 import json
 import sqlite3
+import sys
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -138,10 +139,13 @@ class World:
         self.epoch = start.toordinal()
         self.env = simpy.Environment(initial_time=self.clock.time_of(start))
         self.prices = PriceBook(conn)
+        self.prices.preload(start.date())
         self.counters = Counters()
         self.out = Outbox()
         self.events = 0
-        self._stamp_at, self._stamp = -1.0, ""
+        # `now` as calendar values, worked out once per simulated instant (see `_moment`).
+        self._moment_at = -1.0
+        self._stamp, self._today, self._iso_today = "", start.date(), ""
         self._guids: list[str] = []
         self.next_campaign_at = 0.0
         self.agreement_accounts: list[str] = []
@@ -179,9 +183,9 @@ class World:
             "SELECT i.no, i.base_unit_of_measure, i.blocked, i.popularity, c.parent_code"
             " FROM items i JOIN item_categories c ON c.code = i.item_category_code ORDER BY i.no"
         ).fetchall()
-        self.item_no = [r[0] for r in rows]
+        self.item_no = [sys.intern(r[0]) for r in rows]  # shared with the PriceBook's
         self.item_pos = {no: i for i, no in enumerate(self.item_no)}
-        self.item_base_unit = [r[1] for r in rows]
+        self.item_base_unit = [sys.intern(r[1]) for r in rows]
         blocked = np.array([r[2] for r in rows], dtype=bool)
         popularity = np.array([r[3] for r in rows], dtype=float)
         self.item_blocked = blocked
@@ -206,15 +210,19 @@ class World:
         self.reorder_point = np.zeros(shape)
         self.maximum = np.zeros(shape)
         self.lead_time = np.zeros(shape)
-        for item, loc, inventory, reorder, maximum, lead in conn.execute(
+        stock = conn.execute(
             "SELECT item_no, location_code, inventory, reorder_point, maximum_inventory,"
             " lead_time_days FROM item_stock"
-        ):
-            i, j = self.item_pos[item], location_order[loc]
-            self.inventory[i, j] = inventory
-            self.reorder_point[i, j] = reorder
-            self.maximum[i, j] = maximum
-            self.lead_time[i, j] = lead
+        ).fetchall()
+        if stock:  # one numpy assignment per column (millions of rows at `large`)
+            rows = np.array([self.item_pos[r[0]] for r in stock], dtype=np.intp)
+            columns = np.array([location_order[r[1]] for r in stock], dtype=np.intp)
+            values = np.array([r[2:] for r in stock], dtype=float)
+            self.inventory[rows, columns] = values[:, 0]
+            self.reorder_point[rows, columns] = values[:, 1]
+            self.maximum[rows, columns] = values[:, 2]
+            self.lead_time[rows, columns] = values[:, 3]
+            del stock, rows, columns, values
         self.on_order = np.zeros(shape)
         # Backordered orders by the (item, location) they wait for; stock that came in.
         self.waiting: dict[tuple[int, int], set[str]] = {}
@@ -246,7 +254,7 @@ class World:
             "SELECT customer_no, item_no, unit_of_measure_code, typical_quantity"
             " FROM customer_preferred_items ORDER BY customer_no, rank"
         ):
-            baskets[customer].append((self.item_pos[item], unit, qty))
+            baskets[customer].append((self.item_pos[item], sys.intern(unit), qty))
         assortment: dict[str, list[str]] = defaultdict(list)
         for customer, category in conn.execute(
             "SELECT customer_no, item_category_code FROM customer_assortment ORDER BY 1, 2"
@@ -370,17 +378,36 @@ class World:
     def now(self) -> float:
         return self.env.now
 
+    def _moment(self) -> None:
+        """Work out `now` as a timestamp, a date and an ISO date, once per instant: the
+        world asks for them on every document and ledger entry."""
+        now = self.env.now
+        moment = self.clock.at(now)
+        self._moment_at = now
+        self._stamp = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+        today = moment.date()
+        if today != self._today or not self._iso_today:
+            self._today, self._iso_today = today, today.isoformat()
+
     @property
     def stamp(self) -> str:
-        """`now` as a lastModifiedDateTime (computed once per simulated instant)."""
-        if self._stamp_at != self.env.now:
-            self._stamp_at = self.env.now
-            self._stamp = self.clock.stamp(self.env.now)
+        """`now` as a lastModifiedDateTime."""
+        if self._moment_at != self.env.now:
+            self._moment()
         return self._stamp
 
     @property
     def today(self) -> dt.date:
-        return self.clock.date(self.env.now)
+        if self._moment_at != self.env.now:
+            self._moment()
+        return self._today
+
+    @property
+    def iso_today(self) -> str:
+        """`today` as an ISO date (the form documents carry)."""
+        if self._moment_at != self.env.now:
+            self._moment()
+        return self._iso_today
 
     def number(self, series: str, width: int = 7) -> str:
         return f"{series}{self.counters.next(series):0{width}d}"
@@ -418,20 +445,21 @@ class World:
 
     def ledger(self, item: int, location: int, entry_type: str, document: str, qty: float) -> None:
         self.inventory[item, location] += qty
+        stamp = self.stamp
         self.out.ledger.append(
             (
                 self.ledger_next,
                 self.item_no[item],
                 self.location_codes[location],
-                self.clock.iso_date(self.now),
+                self._iso_today,
                 entry_type,
                 document,
                 qty,
-                self.stamp,
+                stamp,
             )
         )
         self.ledger_next += 1
-        self.out.stock[item, location] = self.stamp
+        self.out.stock[item, location] = stamp
         if qty > 0:
             self.restocked.add((item, location))
 
@@ -534,7 +562,7 @@ class World:
         target = self.clock.time_of(until)
         if target < self.env.now:
             raise ValueError(f"cannot go back in time to {until}")
-        with _without_cyclic_gc():
+        with without_cyclic_gc():
             if target > self.env.now:
                 self.env.run(until=target)
             self.flush()
@@ -556,18 +584,22 @@ class World:
         """Drop documents no process can refer to any more (they are in the database)."""
         horizon = self.now - MEMORY_DAYS
         for documents in (self.recent_orders, self.shipments, self.recent_invoices):
-            while documents:
-                key, document = next(iter(documents.items()))
+            stale = []  # oldest first: stop at the first one still in memory's reach
+            for key, document in documents.items():
                 if _document_time(self, document) >= horizon:
                     break
+                stale.append(key)
+            for key in stale:
                 del documents[key]
 
 
 @contextlib.contextmanager
-def _without_cyclic_gc() -> Iterator[None]:
+def without_cyclic_gc() -> Iterator[None]:
     """The world holds millions of small acyclic objects; the cyclic collector would scan
     them all again and again (half the run time at `medium`). Reference counting frees
-    them anyway, so pause it while the world runs and restore it after."""
+    them anyway, so pause it while the world runs and restore it after. A long run
+    (the history) holds it paused across all its steps: each re-enable would soon cost a
+    full collection over everything the world holds."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:

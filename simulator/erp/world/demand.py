@@ -13,7 +13,13 @@ import math
 
 import numpy as np
 
-from simulator.erp.pricing import PriceRequest, PricingError, resolve_price
+from simulator.erp.pricing import (
+    PriceRequest,
+    PricingError,
+    price_context,
+    resolve_in_context,
+    resolve_price,
+)
 from simulator.erp.world.clock import HOUR
 from simulator.erp.world.core import Account, World
 from simulator.erp.world.documents import DocLine, Order, OrderLine, Quote
@@ -82,16 +88,19 @@ def _priced_lines(world: World, account: Account, rng: np.random.Generator) -> l
     basket = account.basket_weights
     if len(basket):
         draws = np.searchsorted(basket, rng.random(2 * (count - new) + 2) * basket[-1])
-        seen: set[int] = set()
-        for k in draws.tolist():
-            if len(seen) == count - new:
-                break
-            if k not in seen:
-                seen.add(k)
-                qty = max(
-                    1.0, round(account.basket_qty[k] * rng.lognormal(0.0, cfg.quantity_sigma))
-                )
-                picks.append((int(account.basket_items[k]), account.basket_units[k], qty, True))
+        # the first count - new distinct lines drawn, in the order drawn
+        chosen = list(dict.fromkeys(draws.tolist()))[: count - new]
+        if chosen:
+            quantities = np.maximum(
+                1.0,
+                np.round(
+                    account.basket_qty[chosen] * rng.lognormal(0.0, cfg.quantity_sigma, len(chosen))
+                ),
+            ).tolist()
+            items = account.basket_items[chosen].tolist()
+            units = account.basket_units
+            for k, item, qty in zip(chosen, items, quantities, strict=True):
+                picks.append((item, units[k], qty, True))
     for _ in range(new):
         sub = account.subfamilies[int(rng.integers(len(account.subfamilies)))]
         members, cumulative = world.subfamily_items.get(sub, (None, None))
@@ -108,13 +117,18 @@ def _priced_lines(world: World, account: Account, rng: np.random.Generator) -> l
         price = world.prices.items[world.item_no[item]].unit_price
         qty = max(1.0, round(account.line_value / max(price, 0.01) * rng.lognormal(0.0, 0.5)))
         picks.append((item, world.item_base_unit[item], qty, False))
+    if not picks:
+        return []
+    book = world.prices
+    try:  # the customer's terms, currency rate and campaigns: once for all the lines
+        context = price_context(book, account.no, world.today)
+    except PricingError:
+        return []
     priced = []
-    on = world.today
+    item_no = world.item_no
     for item, unit, qty, repeat in picks:
         try:
-            result = resolve_price(
-                world.prices, PriceRequest(account.no, world.item_no[item], qty, on, unit)
-            )
+            result = resolve_in_context(book, context, item_no[item], qty, unit)
         except PricingError:
             continue  # blocked since, or a unit no longer defined: the buyer drops the line
         priced.append((item, unit, qty, repeat, result))
@@ -325,7 +339,7 @@ def accept_quote(world: World, quote_no: str) -> Order:
     quote = world.open_quotes.get(quote_no)
     if quote is None:
         raise KeyError(f"no open quote {quote_no!r}")
-    if quote.valid_until < world.today.isoformat():
+    if quote.valid_until < world.iso_today:
         raise ValueError(f"quote {quote_no} expired on {quote.valid_until}")
     del world.open_quotes[quote_no]
     account = world.accounts[world.account_pos[quote.customer_no]]

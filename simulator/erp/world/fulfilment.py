@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from simulator.erp.world.core import World
 from simulator.erp.world.documents import Order, PurchaseOrder, Shipment, ShipmentLine
 
@@ -23,7 +25,7 @@ def receive(world: World) -> None:
         po = world.purchase_orders.pop(po_no)
         world.ledger(po.item, po.location, "Purchase", po.no, po.quantity)
         world.on_order[po.item, po.location] -= po.quantity
-        po.status, po.received_date = "Received", world.today.isoformat()
+        po.status, po.received_date = "Received", world.iso_today
         world.touch(world.out.purchase_orders, po.no, po)
 
 
@@ -47,8 +49,8 @@ def warehouse_run(world: World) -> None:
             world.touch_order(order)
         if order.needs_attempt and order.status in ("Released", "Partially Shipped"):
             _ship(world, order, touched)
-    for item, location in sorted(touched):
-        _replenish(world, item, location)
+    if touched:
+        _replenish_touched(world, sorted(touched))
 
 
 def _credit_review(world: World, order: Order) -> None:
@@ -83,9 +85,7 @@ def _ship(world: World, order: Order, touched: set[tuple[int, int]]) -> None:
             shipped.append(ShipmentLine(len(shipped) * 10000 + 10000, line, quantity))
         touched.add((line.item, location))
     if shipped:
-        shipment = Shipment(
-            world.number("SS"), world.guid(), order, world.today.isoformat(), shipped
-        )
+        shipment = Shipment(world.number("SS"), world.guid(), order, world.iso_today, shipped)
         for ship_line in shipped:
             line = ship_line.order_line
             line.shipped += ship_line.quantity
@@ -122,11 +122,21 @@ def _schedule_returns(world: World, shipment: Shipment) -> None:
             world.schedule(world.service_due, when, "return", f"{shipment.no}:{line.line_no}")
 
 
-def _replenish(world: World, item: int, location: int) -> None:
-    position = world.inventory[item, location] + world.on_order[item, location]
-    position -= world.backlog[item, location]
-    if position > world.reorder_point[item, location]:
-        return
+def _replenish_touched(world: World, touched: list[tuple[int, int]]) -> None:
+    """Check every touched item x location against its reorder point in one numpy pass,
+    then order, in key order, where the stock position has fallen to it."""
+    items = np.fromiter((key[0] for key in touched), dtype=np.intp, count=len(touched))
+    locations = np.fromiter((key[1] for key in touched), dtype=np.intp, count=len(touched))
+    position = world.inventory[items, locations] + world.on_order[items, locations]
+    position -= world.backlog[items, locations]
+    low = np.flatnonzero(position <= world.reorder_point[items, locations]).tolist()
+    for k in low:
+        _replenish(world, touched[k][0], touched[k][1], float(position[k]))
+
+
+def _replenish(world: World, item: int, location: int, position: float) -> None:
+    """Top up to the maximum (`position`: stock + on order - backlog, at the reorder
+    point or below)."""
     quantity = math.ceil(world.maximum[item, location] - position)
     if quantity <= 0:
         return
@@ -141,7 +151,7 @@ def _replenish(world: World, item: int, location: int) -> None:
         location=location,
         location_code=world.location_codes[location],
         quantity=float(quantity),
-        order_date=world.today.isoformat(),
+        order_date=world.iso_today,
         expected_receipt_date=world.clock.iso_date(arrival),
         receipt_at=arrival,
     )

@@ -5,9 +5,12 @@ The pricing *rules* stay in `simulator.erp.pricing.resolve_price`; this class on
 its lookups. Customers, items, units, campaigns and exchange rates live in memory. Price list
 lines are cached in the shapes the lookups need: per item its list-price lines (all
 customers, price groups), per customer its agreement lines by item, per item discount group
-its discount lines, per campaign and item its lines. Caches are bounded (least recently
-loaded dropped first) and kept exact: the world's own changes (new lines, ending dates on old
-ones) are applied to cached lists and, until written, laid over what comes from SQLite.
+its discount lines, per campaign and item its lines. What the repeat baskets need is read
+in bulk when the world starts (`preload`) and held; other lines are cached on first use,
+bounded (least recently used dropped first). All of it is kept exact: the world's own
+changes (new lines, ending dates on old ones) are applied to cached lists and, until
+written, laid over what comes from SQLite. Lines that ended before the last write's day
+are dropped (the world never prices before its today), and cached lines share their texts.
 """
 
 from __future__ import annotations
@@ -15,8 +18,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import sqlite3
+import sys
 from collections import OrderedDict, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from operator import attrgetter
 
 from simulator.erp.pricing import (
     CustomerTerms,
@@ -26,6 +31,7 @@ from simulator.erp.pricing import (
     price_line_from_row,
 )
 from simulator.erp.schema import (
+    AMOUNT_PRICE,
     ASSET_ITEM,
     ASSET_ITEM_DISC_GROUP,
     SOURCE_ALL_CUSTOMERS,
@@ -37,6 +43,7 @@ from simulator.erp.schema import (
 
 ITEM_CACHE = 30_000  # items whose list-price lines stay in memory
 AGREEMENT_CACHE = 150_000  # (account, item) pairs whose agreement lines stay in memory
+READ_CHUNK = 500  # items per statement when many are read at once
 
 
 @dataclasses.dataclass(slots=True)
@@ -51,21 +58,75 @@ def _key(line: PriceLine) -> tuple[str, int]:
     return (line.price_list_code, line.line_no)
 
 
+_sort_key = attrgetter("price_list_code", "line_no")  # `_key`, without a Python call per line
+_intern = sys.intern
+
+
+def _compact(row: tuple) -> tuple:
+    """A price line row with its repeated texts shared (sqlite gives every row its own
+    copies, and the world caches many lines) and zero amounts as the one 0.0."""
+    (code, line_no, source_type, source_no, asset_type, asset_no, unit, minimum, currency,
+     starting, ending, amount_type, price, discount, allow, status) = row  # fmt: skip
+    return (
+        _intern(code),
+        line_no,
+        _intern(source_type),
+        _intern(source_no),
+        _intern(asset_type),
+        _intern(asset_no),
+        _intern(unit),
+        minimum or 0.0,
+        _intern(currency),
+        starting,
+        ending,
+        _intern(amount_type),
+        price or 0.0,
+        discount or 0.0,
+        allow,
+        _intern(status),
+    )
+
+
+def _ended(line: PriceLine, ending: dt.date) -> PriceLine:
+    """`line` with a new ending date (dataclasses.replace, without its generic cost)."""
+    return PriceLine(
+        line.price_list_code,
+        line.line_no,
+        line.source_type,
+        line.source_no,
+        line.asset_type,
+        line.asset_no,
+        line.unit_of_measure_code,
+        line.minimum_quantity,
+        line.currency_code,
+        line.starting_date,
+        ending,
+        line.amount_type,
+        line.unit_price,
+        line.line_discount_pct,
+        line.allow_line_disc,
+        line.status,
+    )
+
+
 class PriceBook(SqlitePriceData):
     """`PriceData` for the simulated world (see the module docstring)."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         super().__init__(conn)
+        self._pruned_on: dt.date | None = None  # the day of the last write
         self.customers: dict[str, CustomerTerms] = {
             row[0]: CustomerTerms(row[0], row[1], row[2], row[3], bool(row[4]), row[5], row[6])
             for row in conn.execute(self._CUSTOMER_SQL.replace(" WHERE no = ?", ""))
         }
-        self.items: dict[str, ItemTerms] = {
-            row[0]: ItemTerms(row[0], row[1], row[2], row[3], bool(row[4]))
-            for row in conn.execute(self._ITEM_SQL.replace(" WHERE no = ?", ""))
-        }
+        # Item numbers and codes are shared texts (sys.intern): hundreds of thousands of
+        # items at `large`, referred to from many places.
+        self.items: dict[str, ItemTerms] = {}
+        for row in conn.execute(self._ITEM_SQL.replace(" WHERE no = ?", "")):
+            no = _intern(row[0])
+            self.items[no] = ItemTerms(no, _intern(row[1]), row[2], _intern(row[3]), bool(row[4]))
         self.units: dict[tuple[str, str], float] = {
-            (item, code): qty
+            (_intern(item), _intern(code)): qty
             for item, code, qty in conn.execute(
                 "SELECT item_no, code, qty_per_unit_of_measure FROM item_units_of_measure"
             )
@@ -106,8 +167,59 @@ class PriceBook(SqlitePriceData):
         ):
             self.campaign_lines[(line.source_no, line.asset_no)].append(line)
         self._item_lines: OrderedDict[str, list[PriceLine]] = OrderedDict()
-        self._pruned_on: dt.date | None = None
         self._agreement_lines: OrderedDict[tuple[str, str], list[PriceLine]] = OrderedDict()
+        # Cached lists that hold a line with an ending date: the only ones `written` prunes.
+        self._ending_items: set[str] = set()
+        self._ending_agreements: set[tuple[str, str]] = set()
+        self._rate_on: dict[tuple[str, dt.date], float | None] = {}
+        # What the world prices most, read in bulk by `preload` and never dropped: the
+        # list-price lines of every item in some repeat basket, and each account's own
+        # lines for its basket items (by account, then item; () where it has none).
+        self._held_items: dict[str, list[PriceLine]] = {}
+        self._held_agreements: dict[str, dict[str, list[PriceLine] | tuple[()]]] = {}
+
+    def preload(self, today: dt.date) -> None:
+        """Read the repeat baskets' lines (see `_held_items`) in two statements: point
+        queries as orders come in would cost more than the pricing itself at `large`.
+        Lines that ended before `today` are left out (the world never prices before)."""
+        self._pruned_on = today
+        items = self._held_items
+        for (item_no,) in self._conn.execute(
+            "SELECT DISTINCT item_no FROM customer_preferred_items"
+        ):
+            items[_intern(item_no)] = []
+        for line in self._read(
+            self._LINES_SQL + "asset_type = ? AND source_type IN (?, ?) AND asset_no IN"
+            " (SELECT item_no FROM customer_preferred_items)",
+            (ASSET_ITEM, SOURCE_ALL_CUSTOMERS, SOURCE_PRICE_GROUP),
+            stream=True,
+        ):
+            items[line.asset_no].append(line)
+            if line.ending_date is not None:
+                self._ending_items.add(line.asset_no)
+        agreements = self._held_agreements
+        for customer_no, item_no in self._conn.execute(
+            "SELECT customer_no, item_no FROM customer_preferred_items"
+        ):
+            agreements.setdefault(_intern(customer_no), {})[_intern(item_no)] = ()
+        # CROSS JOIN keeps the planner on one index search per basket line.
+        columns = self._LINES_SQL[len("SELECT ") : self._LINES_SQL.index(" FROM ")]
+        for line in self._read(
+            "SELECT "
+            + ", ".join(f"l.{column}" for column in columns.split(", "))
+            + " FROM customer_preferred_items p CROSS JOIN price_list_lines l"
+            " ON l.asset_no = p.item_no AND l.asset_type = ? AND l.source_type = ?"
+            " AND l.source_no = p.customer_no",
+            (ASSET_ITEM, SOURCE_CUSTOMER),
+            stream=True,
+        ):
+            held = agreements[line.source_no]
+            lines = held[line.asset_no]
+            if not isinstance(lines, list):
+                lines = held[line.asset_no] = []
+            lines.append(line)
+            if line.ending_date is not None:
+                self._ending_agreements.add((line.source_no, line.asset_no))
 
     # --- PriceData ---------------------------------------------------------------------
     def customer(self, no: str) -> CustomerTerms | None:
@@ -127,12 +239,21 @@ class PriceBook(SqlitePriceData):
         ]
 
     def exchange_rate(self, currency_code: str, on: dt.date) -> float | None:
+        key = (currency_code, on)
+        if key in self._rate_on:
+            return self._rate_on[key]
         found = None
         for start, rate in self.rates.get(currency_code, ()):
             if start > on:
                 break
             found = rate
+        self._rate_on[key] = found
         return found
+
+    def add_rate(self, currency_code: str, starting: dt.date, rate: float) -> None:
+        """A new exchange rate from `starting` on (later than every rate of the currency)."""
+        self.rates[currency_code].append((starting, rate))
+        self._rate_on.clear()
 
     def candidate_lines(
         self,
@@ -159,14 +280,20 @@ class PriceBook(SqlitePriceData):
                 lines += groups.get((item_disc_group, SOURCE_DISC_GROUP, disc_group), ())
         for no in campaign_nos:
             lines += self.campaign_lines.get((no, item_no), ())
-        lines.sort(key=_key)
+        lines.sort(key=_sort_key)
         return lines
 
     # --- cached views ------------------------------------------------------------------
-    def item_lines(self, item_no: str) -> list[PriceLine]:
-        """The item's list-price lines: all customers and price groups."""
+    def item_lines(self, item_no: str, *, keep: bool = True) -> list[PriceLine]:
+        """The item's list-price lines: all customers and price groups. `keep=False`: a
+        one-off read (a price review walks whole families) that displaces nothing."""
+        lines = self._held_items.get(item_no)
+        if lines is not None:
+            return lines
         lines = self._item_lines.get(item_no)
-        if lines is None:
+        if lines is not None:
+            self._item_lines.move_to_end(item_no)  # least recently used go first
+        else:
             lines = self._read(
                 self._LINES_SQL + "asset_no = ? AND asset_type = ? AND source_type IN (?, ?)",
                 (item_no, ASSET_ITEM, SOURCE_ALL_CUSTOMERS, SOURCE_PRICE_GROUP),
@@ -177,16 +304,58 @@ class PriceBook(SqlitePriceData):
                 if ln.asset_type == ASSET_ITEM
                 and ln.source_type in (SOURCE_ALL_CUSTOMERS, SOURCE_PRICE_GROUP)
             ]
+            if not keep:
+                return lines
             self._item_lines[item_no] = lines
+            if _any_ending(lines):
+                self._ending_items.add(item_no)
             if len(self._item_lines) > ITEM_CACHE:
-                self._item_lines.popitem(last=False)
+                dropped, _ = self._item_lines.popitem(last=False)
+                self._ending_items.discard(dropped)
         return lines
 
-    def agreement_lines(self, customer_no: str, item_no: str) -> list[PriceLine]:
+    def many_item_lines(self, item_nos: Sequence[str]) -> dict[str, list[PriceLine]]:
+        """`item_lines(no, keep=False)` of many items (a price review walks a family of
+        tens of thousands): those in memory as they are, the others read in chunks."""
+        found: dict[str, list[PriceLine]] = {}
+        missing = []
+        for no in item_nos:
+            lines = self._held_items.get(no)
+            if lines is None:
+                lines = self._item_lines.get(no)
+            if lines is None:
+                missing.append(no)
+            else:
+                found[no] = lines
+        for start in range(0, len(missing), READ_CHUNK):
+            chunk = missing[start : start + READ_CHUNK]
+            for no in chunk:
+                found[no] = [
+                    ln
+                    for ln in self._pending_by_item.get(no, {}).values()
+                    if ln.asset_type == ASSET_ITEM
+                    and ln.source_type in (SOURCE_ALL_CUSTOMERS, SOURCE_PRICE_GROUP)
+                ]
+            for line in self._read(
+                self._LINES_SQL + f"asset_no IN ({', '.join('?' * len(chunk))})"
+                " AND asset_type = ? AND source_type IN (?, ?)",
+                (*chunk, ASSET_ITEM, SOURCE_ALL_CUSTOMERS, SOURCE_PRICE_GROUP),
+            ):
+                found[line.asset_no].append(line)
+        return found
+
+    def agreement_lines(self, customer_no: str, item_no: str) -> Sequence[PriceLine]:
         """The account's own lines for one item (an indexed point query when not cached)."""
+        held = self._held_agreements.get(customer_no)
+        if held is not None:
+            found = held.get(item_no)
+            if found is not None:
+                return found
         key = (customer_no, item_no)
         lines = self._agreement_lines.get(key)
-        if lines is None:
+        if lines is not None:
+            self._agreement_lines.move_to_end(key)
+        else:
             lines = self._read(
                 self._LINES_SQL + "asset_no = ? AND asset_type = ? AND source_type = ?"
                 " AND source_no = ?",
@@ -198,50 +367,65 @@ class PriceBook(SqlitePriceData):
                 if ln.source_type == SOURCE_CUSTOMER and ln.source_no == customer_no
             ]
             self._agreement_lines[key] = lines
+            if _any_ending(lines):
+                self._ending_agreements.add(key)
             if len(self._agreement_lines) > AGREEMENT_CACHE:
-                self._agreement_lines.popitem(last=False)
+                dropped, _ = self._agreement_lines.popitem(last=False)
+                self._ending_agreements.discard(dropped)
         return lines
 
     def agreement(self, customer_no: str) -> dict[str, list[PriceLine]]:
-        """All the account's own item lines, by item (for renegotiations; not cached)."""
+        """The account's own item price lines, by item: every item it has any own line
+        for is a key, maybe with no price line (for renegotiations; not cached, and only
+        the price lines are made into PriceLines: an agreement has hundreds of lines)."""
         by_item: dict[str, list[PriceLine]] = defaultdict(list)
-        stored = self._read(
+        overrides, pruned_on = self.ending_overrides, self._pruned_on
+        for row in self._rows(
             self._LINES_SQL + "source_type = ? AND source_no = ? AND asset_type = ?",
             (SOURCE_CUSTOMER, customer_no, ASSET_ITEM),
-        )
-        fresh = [
-            ln
-            for ln in self._pending_by_source.get((SOURCE_CUSTOMER, customer_no), {}).values()
-            if ln.asset_type == ASSET_ITEM
-        ]
-        for line in stored + fresh:
-            by_item[line.asset_no].append(line)
+        ):
+            lines = by_item[row[5]]
+            if row[11] != AMOUNT_PRICE:
+                continue
+            line = price_line_from_row(row)
+            if overrides and (key := _key(line)) in overrides:
+                line = _ended(line, overrides[key])
+            if pruned_on is None or line.ending_date is None or line.ending_date >= pruned_on:
+                lines.append(line)
+        for line in self._pending_by_source.get((SOURCE_CUSTOMER, customer_no), {}).values():
+            if line.asset_type == ASSET_ITEM:
+                lines = by_item[line.asset_no]
+                if line.amount_type == AMOUNT_PRICE:
+                    lines.append(line)
         return by_item
 
     # --- the world's changes -----------------------------------------------------------
     def add_line(self, line: PriceLine) -> None:
         """A new item price list line (not yet in the database)."""
-        self._pending_by_item[line.asset_no][_key(line)] = line
-        self._pending_by_source[(line.source_type, line.source_no)][_key(line)] = line
+        key = _key(line)
+        self._pending_by_item[line.asset_no][key] = line
+        if line.source_type == SOURCE_CUSTOMER:  # only `agreement` reads by source
+            self._pending_by_source[(line.source_type, line.source_no)][key] = line
         for cached in self._views(line):
             cached.append(line)
 
-    def end_line(self, line: PriceLine, ending: dt.date) -> PriceLine:
-        """Set a line's ending date; returns the changed line."""
-        changed = dataclasses.replace(line, ending_date=ending)
+    def end_line(self, line: PriceLine, ending: dt.date) -> None:
+        """Set a line's ending date."""
         key = _key(line)
         self.ending_overrides[key] = ending
-        for index in (
-            self._pending_by_item.get(line.asset_no),
-            self._pending_by_source.get((line.source_type, line.source_no)),
-        ):
+        changed = None
+        indexes = [self._pending_by_item.get(line.asset_no)]
+        if line.source_type == SOURCE_CUSTOMER:  # the only lines indexed by source
+            indexes.append(self._pending_by_source.get((line.source_type, line.source_no)))
+        for index in indexes:
             if index is not None and key in index:
+                changed = changed or _ended(line, ending)
                 index[key] = changed
-        for cached in self._views(line):
+        for cached in self._views(line, ending=True):
             for i, existing in enumerate(cached):
-                if _key(existing) == key:
+                if existing.line_no == line.line_no and existing.price_list_code == key[0]:
+                    changed = changed or _ended(line, ending)
                     cached[i] = changed
-        return changed
 
     def take_line_no(self, list_code: str) -> int:
         line_no = self.next_line_no.get(list_code, 1)
@@ -257,43 +441,92 @@ class PriceBook(SqlitePriceData):
         if today == self._pruned_on:  # a live world flushes often; once a day is enough
             return
         self._pruned_on = today
+        for item_no in list(self._ending_items):
+            table = self._held_items if item_no in self._held_items else self._item_lines
+            _prune(self._ending_items, item_no, table, item_no, today)
+        for key in list(self._ending_agreements):
+            customer_no, item_no = key
+            held = self._held_agreements.get(customer_no)
+            if held is not None and item_no in held:
+                _prune(self._ending_agreements, key, held, item_no, today)
+            else:
+                _prune(self._ending_agreements, key, self._agreement_lines, key, today)
+        for group in (self.campaign_lines, self.group_lines):
+            for key, lines in group.items():
+                if _any_ending(lines):
+                    group[key] = _current(lines, today)
 
-        def current(lines: list[PriceLine]) -> list[PriceLine]:
-            return [ln for ln in lines if ln.ending_date is None or ln.ending_date >= today]
-
-        for item, lines in self._item_lines.items():
-            self._item_lines[item] = current(lines)
-        for key, lines in self._agreement_lines.items():
-            self._agreement_lines[key] = current(lines)
-        for key, lines in self.campaign_lines.items():
-            self.campaign_lines[key] = current(lines)
-        for key, lines in self.group_lines.items():
-            self.group_lines[key] = current(lines)
-
-    def _views(self, line: PriceLine) -> list[list[PriceLine]]:
-        """The cached lists a line belongs to."""
+    def _views(self, line: PriceLine, *, ending: bool = False) -> list[list[PriceLine]]:
+        """The cached lists a line belongs to (`ending`: noting that it gets an ending
+        date, so `written` prunes them)."""
         views = []
         if line.source_type == SOURCE_CAMPAIGN:
             views.append(self.campaign_lines[(line.source_no, line.asset_no)])
         elif line.asset_type == ASSET_ITEM_DISC_GROUP:
             views.append(self.group_lines[(line.asset_no, line.source_type, line.source_no)])
         elif line.source_type == SOURCE_CUSTOMER:
-            cached = self._agreement_lines.get((line.source_no, line.asset_no))
+            key = (line.source_no, line.asset_no)
+            held = self._held_agreements.get(line.source_no)
+            if held is not None and line.asset_no in held:
+                lines = held[line.asset_no]
+                if not isinstance(lines, list):  # the shared "none" becomes its own list
+                    lines = held[line.asset_no] = []
+                cached = lines
+            else:
+                cached = self._agreement_lines.get(key)
             if cached is not None:
                 views.append(cached)
+                if ending or line.ending_date is not None:
+                    self._ending_agreements.add(key)
         else:
-            cached = self._item_lines.get(line.asset_no)
+            cached = self._held_items.get(line.asset_no)
+            if cached is None:
+                cached = self._item_lines.get(line.asset_no)
             if cached is not None:
                 views.append(cached)
+                if ending or line.ending_date is not None:
+                    self._ending_items.add(line.asset_no)
         return views
 
-    def _read(self, sql: str, params: Sequence[object]) -> list[PriceLine]:
-        lines = [price_line_from_row(row) for row in self._rows(sql, params)]
-        if not self.ending_overrides:
-            return lines
-        return [
-            dataclasses.replace(ln, ending_date=self.ending_overrides[key])
-            if (key := _key(ln)) in self.ending_overrides
-            else ln
-            for ln in lines
-        ]
+    def _read(self, sql: str, params: Sequence[object], *, stream: bool = False) -> list[PriceLine]:
+        """Lines from the database as the world sees them now: with the ending dates set
+        since the last write, without those that ended before the last write's day (the
+        world never prices before it), their texts shared (`_compact`). `stream`: row by
+        row (a bulk read would otherwise hold all its rows twice for a moment)."""
+        if stream:
+            cursor = self._conn.cursor()
+            cursor.row_factory = None
+            rows: Iterable[tuple] = cursor.execute(sql, params)
+        else:
+            rows = self._rows(sql, params)
+        pruned_on = self._pruned_on
+        overrides = self.ending_overrides
+        lines = []
+        for row in rows:
+            line = price_line_from_row(_compact(row))
+            if overrides and (key := _key(line)) in overrides:
+                line = _ended(line, overrides[key])
+            if pruned_on is None or line.ending_date is None or line.ending_date >= pruned_on:
+                lines.append(line)
+        return lines
+
+
+def _any_ending(lines: Iterable[PriceLine]) -> bool:
+    return any(line.ending_date is not None for line in lines)
+
+
+def _current(lines: Sequence[PriceLine], today: dt.date) -> list[PriceLine]:
+    return [ln for ln in lines if ln.ending_date is None or ln.ending_date >= today]
+
+
+def _prune(marks: set, mark: object, table: dict, key: object, today: dt.date) -> None:
+    """Drop the lines of `table[key]` that ended before today; forget `mark` once none of
+    its lines has an ending date."""
+    lines = table.get(key)
+    if lines is None:
+        marks.discard(mark)
+        return
+    kept = _current(lines, today)
+    table[key] = kept
+    if not _any_ending(kept):
+        marks.discard(mark)

@@ -71,7 +71,7 @@ def monthly_rates(world: World) -> None:
             last * float(np.exp(world.rng_prices.normal(0.0, world.cfg.exchange_rate_volatility))),
             4,
         )
-        history.append((today, rate))
+        world.prices.add_rate(code, today, rate)
         world.out.rates.append((code, today.isoformat(), rate, 1.0, world.stamp))
 
 
@@ -93,20 +93,68 @@ def price_calendar(world: World) -> None:
 
 def _replace(world: World, line: PriceLine, price: float, starting: dt.date) -> None:
     """End `line` the day before `starting` and add its successor at `price`."""
+    _replace_all(world, [(line, price)], starting)
+
+
+def _replace_all(world: World, changes: list[tuple[PriceLine, float]], starting: dt.date) -> None:
+    """`_replace` for many lines starting on the same day (a review changes a whole
+    family's): what the lines share is worked out once."""
     book = world.prices
-    ended = book.end_line(line, starting - dt.timedelta(days=1))
-    world.out.ended_lines.append(
-        (ended.ending_date.isoformat(), line.price_list_code, line.line_no, world.stamp)
-    )
-    successor = dataclasses.replace(
-        line,
-        line_no=book.take_line_no(line.price_list_code),
-        starting_date=starting,
-        ending_date=None,
-        unit_price=price,
-    )
-    book.add_line(successor)
-    world.out.price_lines.append(line_row(successor, world.stamp))
+    ending = starting - dt.timedelta(days=1)
+    stamp = world.stamp
+    ending_text, starting_text = ending.isoformat(), starting.isoformat()
+    ended, rows = world.out.ended_lines, world.out.price_lines
+    for line, price in changes:
+        code = line.price_list_code
+        book.end_line(line, ending)
+        ended.append((ending_text, code, line.line_no, stamp))
+        successor = PriceLine(
+            code,
+            book.take_line_no(code),
+            line.source_type,
+            line.source_no,
+            line.asset_type,
+            line.asset_no,
+            line.unit_of_measure_code,
+            line.minimum_quantity,
+            line.currency_code,
+            starting,
+            None,
+            line.amount_type,
+            price,
+            line.line_discount_pct,
+            line.allow_line_disc,
+            line.status,
+        )
+        book.add_line(successor)
+        rows.append(
+            (
+                code,
+                successor.line_no,
+                line.source_type,
+                line.source_no,
+                line.asset_type,
+                line.asset_no,
+                line.unit_of_measure_code,
+                line.minimum_quantity,
+                line.currency_code,
+                starting_text,
+                None,
+                line.amount_type,
+                price,
+                line.line_discount_pct,
+                int(line.allow_line_disc),
+                line.status,
+                stamp,
+            )
+        )
+
+
+def _price_round(value: float) -> float:
+    """`catalog.price_round` for one price, without numpy's per-call cost: the same
+    arithmetic (scale, round half to even, unscale), so the same result."""
+    scale = 100.0 if value >= 1.0 else 10000.0
+    return round(value * scale) / scale
 
 
 def _order(line: PriceLine) -> tuple[str, int]:
@@ -129,21 +177,28 @@ def _review(world: World, family: str) -> None:
     today = world.today
     increase = rng.uniform(cfg.list_price_increase.min, cfg.list_price_increase.max)
     book = world.prices
+    reviewed: list[tuple[int, float]] = []
     for item in np.flatnonzero(world.item_family == family).tolist():
         if world.item_blocked[item] or rng.random() >= cfg.list_price_review_share:
             continue
-        factor = 1.0 + increase + rng.normal(0.0, 0.004)
+        reviewed.append((item, 1.0 + increase + rng.normal(0.0, 0.004)))
+    lines_of = book.many_item_lines([world.item_no[item] for item, _ in reviewed])
+    for item, factor in reviewed:
         item_no = world.item_no[item]
-        for line in sorted(book.item_lines(item_no), key=_order):
-            if (
-                line.amount_type == schema.AMOUNT_PRICE
+        _replace_all(
+            world,
+            [
+                (line, _price_round(line.unit_price * factor))
+                for line in sorted(lines_of[item_no], key=_order)
+                if line.amount_type == schema.AMOUNT_PRICE
                 and _valid(line, today)
                 and (line.starting_date or today) < today
-            ):
-                _replace(world, line, float(price_round(line.unit_price * factor)), today)
+            ],
+            today,
+        )
         terms = book.items[item_no]
         book.items[item_no] = dataclasses.replace(
-            terms, unit_price=float(price_round(terms.unit_price * factor))
+            terms, unit_price=_price_round(terms.unit_price * factor)
         )
         world.out.items[item] = world.stamp
 
@@ -225,10 +280,7 @@ def _renegotiate(world: World, customer_no: str) -> None:
     book = world.prices
     today = world.today
     tomorrow = today + dt.timedelta(days=1)
-    by_item = {
-        item: [ln for ln in lines if ln.amount_type == schema.AMOUNT_PRICE]
-        for item, lines in book.agreement(customer_no).items()
-    }
+    by_item = book.agreement(customer_no)  # price lines only
     account = world.accounts[world.account_pos[customer_no]]
     rate = world.prices.exchange_rate(account.currency, today) if account.currency else 1.0
     for item_no in sorted(by_item):
@@ -242,7 +294,7 @@ def _renegotiate(world: World, customer_no: str) -> None:
         change = rng.uniform(cfg.renegotiation_change.min, cfg.renegotiation_change.max)
         list_lines = [
             ln
-            for ln in book.item_lines(item_no)
+            for ln in book.item_lines(item_no, keep=False)
             if ln.price_list_code == "S-ALL"
             and ln.unit_of_measure_code == ""
             and _valid(ln, tomorrow)
@@ -261,4 +313,4 @@ def _renegotiate(world: World, customer_no: str) -> None:
             price = line.unit_price * (1.0 + change)
             if ceiling is not None:
                 price = min(price, ceiling * (rate or 1.0))
-            _replace(world, line, float(price_round(price)), tomorrow)
+            _replace(world, line, _price_round(price), tomorrow)

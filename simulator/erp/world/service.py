@@ -78,7 +78,7 @@ def _return(world: World, ref: str) -> None:
         id=world.guid(),
         customer_no=order.customer_no,
         invoice_no=shipment.invoice_no,
-        posting_date=world.today.isoformat(),
+        posting_date=world.iso_today,
         currency=order.currency,
         reason=("Damaged", "Wrong item", "Not needed", "Quality")[int(rng.integers(4))],
         line=DocLine(
@@ -145,7 +145,7 @@ def enter_return(
         id=world.guid(),
         customer_no=line.customer_no,
         invoice_no=line.invoice_no,
-        posting_date=world.today.isoformat(),
+        posting_date=world.iso_today,
         currency=line.currency,
         reason=reason,
         line=DocLine(
