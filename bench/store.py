@@ -13,7 +13,7 @@ itself (a sampled share of shown prices and stock compared with the ERP at that 
     .venv/bin/python bench/store.py                     # builds the medium dataset once
     .venv/bin/python bench/store.py --seconds 20 --modes realtime
 
-Needs locust (``pip install -e .[bench]``).
+Locust is a core dependency (the load suite uses it too).
 """
 
 from __future__ import annotations
