@@ -23,7 +23,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 
 from simulator.store import ApiError, events
 from simulator.store.accounts import DEMO_HASH, demo_password, invitation_token
@@ -321,6 +321,22 @@ def logout(conn: sqlite3.Connection, principal: Principal) -> None:
     events.record(conn, principal, "logout")
     with conn:
         conn.execute("DELETE FROM sessions WHERE token_hash = ?", (principal.token_hash,))
+
+
+def set_session_cookie(response: Response, token: str, settings: StoreSettings) -> None:
+    """The session as an HTTP-only, SameSite=Lax cookie (API logins and the HTML pages)."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(settings.session_ttl),
+        httponly=True,
+        samesite="lax",
+        path="/",
+    )
+
+
+def clear_session_cookie(response: Response) -> None:
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
 
 
 # --- dependencies -----------------------------------------------------------------------

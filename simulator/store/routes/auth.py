@@ -41,14 +41,7 @@ def _session_answer(ctx: ContextDep, token: str, principal: Principal, status: i
         {"token": token, "csrfToken": principal.csrf_token, "user": auth.user_json(principal)},
         status,
     )
-    response.set_cookie(
-        auth.SESSION_COOKIE,
-        token,
-        max_age=int(ctx.settings.session_ttl),
-        httponly=True,
-        samesite="lax",
-        path="/",
-    )
+    auth.set_session_cookie(response, token, ctx.settings)
     return response
 
 
@@ -78,7 +71,7 @@ def register(body: RegisterBody, request: Request, ctx: ContextDep) -> Response:
 def logout(principal: PrincipalDep, ctx: ContextDep) -> Response:
     auth.logout(ctx.conn(), principal)
     response = json_response({"loggedOut": True})
-    response.delete_cookie(auth.SESSION_COOKIE, path="/", httponly=True, samesite="lax")
+    auth.clear_session_cookie(response)
     return response
 
 

@@ -39,7 +39,9 @@ __all__ = ["router"]
 
 log = logging.getLogger("erpsim.store.pages")
 
-LOGIN_CSRF_COOKIE = "erpsim_login_csrf"
+# Forms posted before any session exists carry a double-submit token: the same random value
+# in the form and in a short-lived cookie on the form's own path.
+FORM_COOKIES = {"/login": "erpsim_login_csrf", "/register": "erpsim_register_csrf"}
 MAX_FORM_BYTES = 16 * 1024
 MAX_FORM_FIELDS = 20
 DEFAULT_LEAD_DAYS = 7  # the delivery date the checkout form suggests
@@ -288,24 +290,55 @@ def _start_page(principal: Principal) -> str:
     return "/rep" if principal.role == "rep" and principal.customer_no is None else "/catalog"
 
 
+def _pre_session_form(
+    request: Request,
+    path: str,
+    template: str,
+    token: str,
+    *,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+    **context: Any,
+) -> HTMLResponse:
+    """A login or registration form with its double-submit token (form field and cookie)."""
+    response = render(request, template, status, headers, form_token=token, **context)
+    response.set_cookie(
+        FORM_COOKIES[path], token, max_age=3600, httponly=True, samesite="strict", path=path
+    )
+    return response
+
+
+def _pre_session_token(request: Request, path: str, form: dict[str, str]) -> str | None:
+    """The posted form's token when it matches its cookie (else None: a 403 page)."""
+    expected = request.cookies.get(FORM_COOKIES[path], "")
+    sent = form.get("csrf_token", "")
+    if not expected or not hmac.compare_digest(expected.encode(), sent.encode()):
+        return None
+    return expected
+
+
+def _signed_in(path: str, target: str, token: str, ctx: Any) -> Response:
+    """After a login or registration: the session cookie, the form's cookie gone, and a
+    redirect to `target`."""
+    response = redirect(target)
+    auth.set_session_cookie(response, token, ctx.settings)
+    response.delete_cookie(FORM_COOKIES[path], path=path, httponly=True, samesite="strict")
+    return response
+
+
 def _login_form(
     request: Request,
     token: str,
     *,
-    status: int = 200,
     message: str | None = None,
     email: str = "",
     next_path: str | None = None,
-    headers: dict[str, str] | None = None,
+    **options: Any,
 ) -> HTMLResponse:
-    response = render(
-        request, "login.html", status, headers,
-        login_token=token, message=message, email=email, next_path=next_path or "",
+    return _pre_session_form(
+        request, "/login", "login.html", token,
+        message=message, email=email, next_path=next_path or "", **options,
     )  # fmt: skip
-    response.set_cookie(
-        LOGIN_CSRF_COOKIE, token, max_age=3600, httponly=True, samesite="strict", path="/login"
-    )
-    return response
 
 
 @router.get("/login")
@@ -322,9 +355,8 @@ def login(request: Request, ctx: ContextDep, form: FormDep) -> Response:
     """Check the login form's double-submit token, then `auth.login`: the session cookie
     and a redirect; a wrong password shows the form again with one message."""
     request.state.principal = None
-    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-    sent = form.get("csrf_token", "")
-    if not expected or not hmac.compare_digest(expected.encode(), sent.encode()):
+    expected = _pre_session_token(request, "/login", form)
+    if expected is None:
         return error_page(
             request, 403, "The login form expired or did not come from this store; reload it."
         )
@@ -349,53 +381,32 @@ def login(request: Request, ctx: ContextDep, form: FormDep) -> Response:
         return _login_form(
             request, expected, status=exc.status, message=message, headers=exc.headers, **again
         )
-    response = redirect(next_path or _start_page(principal))
-    response.set_cookie(
-        auth.SESSION_COOKIE,
-        token,
-        max_age=int(ctx.settings.session_ttl),
-        httponly=True,
-        samesite="lax",
-        path="/",
-    )
-    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login", httponly=True, samesite="strict")
-    return response
-
-
-REGISTER_CSRF_COOKIE = "erpsim_register_csrf"
+    return _signed_in("/login", next_path or _start_page(principal), token, ctx)
 
 
 def _register_form(
     request: Request,
     token: str,
     *,
-    status: int = 200,
     message: str | None = None,
     email: str = "",
     invitation: str = "",
-    headers: dict[str, str] | None = None,
+    **options: Any,
 ) -> HTMLResponse:
-    response = render(
-        request, "register.html", status, headers,
-        form_token=token, message=message, email=email, invitation=invitation,
+    return _pre_session_form(
+        request, "/register", "register.html", token,
+        message=message, email=email, invitation=invitation, **options,
     )  # fmt: skip
-    response.set_cookie(
-        REGISTER_CSRF_COOKIE, token, max_age=3600, httponly=True, samesite="strict",
-        path="/register",
-    )  # fmt: skip
-    return response
 
 
 @router.get("/register")
 def register_page(
     request: Request,
-    ctx: ContextDep,
     email: Annotated[str, Query(max_length=254)] = "",
     token: Annotated[str, Query(max_length=128)] = "",
 ) -> Response:
     """The invitation link's page (`/register?email=…&token=…`): choose a password."""
     request.state.principal = None
-    del ctx
     return _register_form(request, secrets.token_urlsafe(24), email=email, invitation=token)
 
 
@@ -404,9 +415,8 @@ def register(request: Request, ctx: ContextDep, form: FormDep) -> Response:
     """An invited contact sets a password (`auth.register`: the TR's registration), is
     logged in and lands on the catalog; a problem shows the form again with one message."""
     request.state.principal = None
-    expected = request.cookies.get(REGISTER_CSRF_COOKIE, "")
-    sent = form.get("csrf_token", "")
-    if not expected or not hmac.compare_digest(expected.encode(), sent.encode()):
+    expected = _pre_session_token(request, "/register", form)
+    if expected is None:
         return error_page(
             request, 403, "The form expired or did not come from this store; reload it."
         )
@@ -428,24 +438,14 @@ def register(request: Request, ctx: ContextDep, form: FormDep) -> Response:
             request, expected, status=exc.status, message=exc.message.capitalize() + ".",
             headers=exc.headers, **again,
         )  # fmt: skip
-    response = redirect(_start_page(principal))
-    response.set_cookie(
-        auth.SESSION_COOKIE,
-        token,
-        max_age=int(ctx.settings.session_ttl),
-        httponly=True,
-        samesite="lax",
-        path="/",
-    )
-    response.delete_cookie(REGISTER_CSRF_COOKIE, path="/register", httponly=True, samesite="strict")
-    return response
+    return _signed_in("/register", _start_page(principal), token, ctx)
 
 
 @router.post("/logout")
 def logout(principal: PosterDep, ctx: ContextDep) -> Response:
     auth.logout(ctx.conn(), principal)
     response = redirect("/login")
-    response.delete_cookie(auth.SESSION_COOKIE, path="/", httponly=True, samesite="lax")
+    auth.clear_session_cookie(response)
     return response
 
 
