@@ -87,24 +87,10 @@ def _payment_time(world: World, pos: int, posted: dt.date) -> float:
 def collect(world: World) -> None:
     """Post the payments that arrived: each settles its invoice in full."""
     for _, _, invoice_no in world.due(world.payments_due, world.now):
-        invoice = world.open_invoices.pop(invoice_no, None)
+        invoice = world.open_invoices.get(invoice_no)
         if invoice is None:  # already paid in full online
             continue
-        order = invoice.shipment.order
-        payment = Payment(
-            no=world.number("PAY"),
-            id=world.guid(),
-            customer_no=order.customer_no,
-            invoice_no=invoice.no,
-            posting_date=world.iso_today,
-            amount=round(invoice.remaining, 2),
-            channel="bank_transfer",
-            last_modified=world.stamp,
-        )
-        world.exposure[order.customer] -= world.to_lcy(invoice.remaining, order.currency)
-        invoice.remaining, invoice.status = 0.0, "Paid"
-        world.touch(world.out.invoices, invoice.no, invoice)
-        world.out.payments.append(payment)
+        _post_payment(world, invoice, invoice.remaining, "bank_transfer")
 
 
 def pay_invoice(world: World, invoice_no: str, amount: float | None, channel: str) -> Payment:
@@ -118,6 +104,14 @@ def pay_invoice(world: World, invoice_no: str, amount: float | None, channel: st
     paid = remaining if amount is None else round(amount, 2)
     if not 0 < paid <= remaining:
         raise ValueError(f"amount must be more than 0 and at most the remaining {remaining:.2f}")
+    return _post_payment(world, invoice, paid, channel)
+
+
+def _post_payment(world: World, invoice: Invoice, amount: float, channel: str) -> Payment:
+    """`amount` (2 decimals, at most what remains) paid on an open invoice now: the payment,
+    the customer's lower exposure, the invoice's remaining amount; at zero it is Paid and no
+    longer open. Remaining amounts are always rounded to cents, so settling in full leaves
+    exactly zero."""
     order = invoice.shipment.order
     payment = Payment(
         no=world.number("PAY"),
@@ -125,12 +119,12 @@ def pay_invoice(world: World, invoice_no: str, amount: float | None, channel: st
         customer_no=order.customer_no,
         invoice_no=invoice.no,
         posting_date=world.iso_today,
-        amount=paid,
+        amount=amount,
         channel=channel,
         last_modified=world.stamp,
     )
-    world.exposure[order.customer] -= world.to_lcy(paid, order.currency)
-    invoice.remaining = round(remaining - paid, 2)
+    world.exposure[order.customer] -= world.to_lcy(amount, order.currency)
+    invoice.remaining = round(invoice.remaining - amount, 2)
     if invoice.remaining <= 0:
         invoice.remaining, invoice.status = 0.0, "Paid"
         del world.open_invoices[invoice.no]

@@ -64,7 +64,6 @@ def _return(world: World, ref: str) -> None:
     rng = world.account_rngs[order.customer]
     quantity = max(1.0, float(round(ship_line.quantity * rng.uniform(0.1, 1.0))))
     line = ship_line.order_line
-    amount = round(quantity * line.net_unit_price, 2)
     _log(
         world,
         order.customer,
@@ -73,24 +72,23 @@ def _return(world: World, ref: str) -> None:
         order_no=order.no,
         invoice_no=shipment.invoice_no,
     )
-    memo = CreditMemo(
-        no=world.number("CM"),
-        id=world.guid(),
+    reason = ("Damaged", "Wrong item", "Not needed", "Quality")[int(rng.integers(4))]
+    returned = ReturnedLine(
         customer_no=order.customer_no,
+        order_no=order.no,
         invoice_no=shipment.invoice_no,
-        posting_date=world.iso_today,
-        currency=order.currency,
-        reason=("Damaged", "Wrong item", "Not needed", "Quality")[int(rng.integers(4))],
-        line=DocLine(
-            10000, line.item_no, line.unit, quantity, line.unit_price, line.discount_pct, amount
-        ),
         shipment_no=shipment.no,
         shipment_line_no=ship_line.line_no,
-        last_modified=world.stamp,
+        location_code=world.location_codes[order.location],
+        item_no=line.item_no,
+        unit=line.unit,
+        qty_per_unit=line.qty_per_unit,
+        unit_price=line.unit_price,
+        discount_pct=line.discount_pct,
+        net_unit_price=line.net_unit_price,
+        currency=order.currency,
     )
-    world.ledger(line.item, order.location, "Return", memo.no, quantity * line.qty_per_unit)
-    world.exposure[order.customer] -= world.to_lcy(amount, order.currency)
-    world.out.credit_memos.append(memo)
+    _credit(world, returned, quantity, reason)
 
 
 def log_inquiry(
@@ -139,6 +137,12 @@ def enter_return(
         invoice_no=line.invoice_no,
         channel=channel,
     )
+    return _credit(world, line, quantity, reason), inquiry
+
+
+def _credit(world: World, line: ReturnedLine, quantity: float, reason: str) -> CreditMemo:
+    """The credit memo for `quantity` returned of a shipped line, at the order line's net
+    price: the goods go back into stock and the customer's exposure goes down."""
     amount = round(quantity * line.net_unit_price, 2)
     memo = CreditMemo(
         no=world.number("CM"),
@@ -162,7 +166,7 @@ def enter_return(
     if pos is not None:
         world.exposure[pos] -= world.to_lcy(amount, line.currency)
     world.out.credit_memos.append(memo)
-    return memo, inquiry
+    return memo
 
 
 @dataclass(frozen=True, slots=True)
