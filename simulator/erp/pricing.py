@@ -26,7 +26,7 @@ import functools
 import math
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, Literal, Protocol
 
@@ -47,6 +47,7 @@ __all__ = [
     "CustomerTerms",
     "ItemTerms",
     "LineRef",
+    "MemoPriceData",
     "PriceContext",
     "PriceData",
     "PriceLine",
@@ -57,6 +58,7 @@ __all__ = [
     "SqlitePriceData",
     "price_breaks",
     "price_context",
+    "price_with_breaks",
     "resolve_in_context",
     "resolve_price",
 ]
@@ -528,9 +530,10 @@ def _best_price(
     return best
 
 
-class _Memo:
-    """A `PriceData` that remembers every answer of one underlying source: pricing the same
-    customer and item at several quantities asks the database once per lookup."""
+class MemoPriceData:
+    """A `PriceData` that remembers every answer of one underlying source, for one moment
+    (a catalog page, a line's quantity breaks): pricing the same customer, or the same item
+    at several quantities, asks the database once per lookup."""
 
     def __init__(self, data: PriceData) -> None:
         self._data = data
@@ -577,8 +580,8 @@ def price_breaks(data: PriceData, request: PriceRequest) -> list[tuple[float, Pr
     exactly what an order of that many would be charged. `request.quantity` is ignored.
 
     Raises PricingError as `resolve_price` does (at quantity 1)."""
-    memo = _Memo(data)
-    first = resolve_price(memo, _at(request, 1.0))
+    memo = data if isinstance(data, MemoPriceData) else MemoPriceData(data)
+    first = resolve_price(memo, replace(request, quantity=1.0))
     customer = memo.customer(request.customer_no)
     item = memo.item(request.item_no)
     if customer is None or item is None:  # resolve_price has checked both
@@ -606,18 +609,17 @@ def price_breaks(data: PriceData, request: PriceRequest) -> list[tuple[float, Pr
             thresholds.add(float(line.minimum_quantity))
     breaks = [(1.0, first)]
     for quantity in sorted(q for q in thresholds if q > 1):
-        result = resolve_price(memo, _at(request, float(quantity)))
+        result = resolve_price(memo, replace(request, quantity=float(quantity)))
         if result.net_unit_price != breaks[-1][1].net_unit_price:
             breaks.append((float(quantity), result))
     return breaks
 
 
-def _at(request: PriceRequest, quantity: float) -> PriceRequest:
-    return PriceRequest(
-        request.customer_no,
-        request.item_no,
-        quantity,
-        request.on,
-        request.unit_of_measure_code,
-        request.currency_code,
-    )
+def price_with_breaks(
+    data: PriceData, request: PriceRequest
+) -> tuple[PriceResult, list[tuple[float, PriceResult]]]:
+    """`resolve_price` for the request and its `price_breaks`, sharing one set of lookups
+    (what a catalog page or a batch price call shows for a line). Raises PricingError as
+    `resolve_price` does for the request."""
+    memo = data if isinstance(data, MemoPriceData) else MemoPriceData(data)
+    return resolve_price(memo, request), price_breaks(memo, request)

@@ -9,7 +9,7 @@ Both modes answer the same question, `offers(customer, [(item, unit, quantity)])
   (customer, item, unit, quantity) if younger than `stale_ttl`, marked ``stale`` with
   source ``cache``; the answer's `Offers.stale` tells the catalog to log ``offline_fallback``.
 - `BatchIntegration` prices locally with the ERP's own engine (`resolve_price`,
-  `price_breaks` over `SqlitePriceData` on the mirrored tables) at the ERP's today as of
+  `price_with_breaks` over `SqlitePriceData` on the mirrored tables) at the ERP's today as of
   the last sync, and reads stock from the mirrored ``item_stock``. Between two syncs the
   inputs cannot change, so computed offers are memoised until the next sync.
 
@@ -32,15 +32,12 @@ from typing import Any, Protocol
 import requests
 
 from simulator.erp.pricing import (
-    CustomerTerms,
-    ItemTerms,
+    MemoPriceData,
     PriceData,
-    PriceLine,
     PriceRequest,
     PricingError,
     SqlitePriceData,
-    price_breaks,
-    resolve_price,
+    price_with_breaks,
 )
 from simulator.erp_server.client import ErpApiError, ErpClient
 from simulator.store.accuracy import AccuracySampler
@@ -424,7 +421,7 @@ class BatchIntegration(_Base):
                 (found[0], *items),
             ).fetchall()
         )
-        data = _CallMemo(SqlitePriceData(conn))
+        data = MemoPriceData(SqlitePriceData(conn))  # one page's lookups, asked once
         on = self.today()
         return [
             _local_offer(data, customer_no, item, unit, quantity, on, stock.get(item, 0.0))
@@ -438,8 +435,7 @@ def _local_offer(
 ) -> Offer | None:  # fmt: skip
     request = PriceRequest(customer_no, item, quantity, on, unit)
     try:
-        breaks = price_breaks(data, request)
-        result = breaks[0][1] if quantity == 1 else resolve_price(data, request)
+        result, breaks = price_with_breaks(data, request)
     except PricingError as exc:
         if exc.code in ("customer_not_found", "customer_blocked", "item_not_found"):
             return None
@@ -458,43 +454,6 @@ def _local_offer(
         stale=False,
         source="local",
     )
-
-
-class _CallMemo:
-    """One offers call's lookups of the customer, campaigns and rates, asked once for the
-    whole page (every item of it shares them)."""
-
-    def __init__(self, data: SqlitePriceData) -> None:
-        self._data = data
-        self._customers: dict[str, CustomerTerms | None] = {}
-        self._campaigns: dict[tuple[str, dt.date], list[str]] = {}
-        self._rates: dict[tuple[str, dt.date], float | None] = {}
-
-    def customer(self, no: str) -> CustomerTerms | None:
-        if no not in self._customers:
-            self._customers[no] = self._data.customer(no)
-        return self._customers[no]
-
-    def item(self, no: str) -> ItemTerms | None:
-        return self._data.item(no)
-
-    def qty_per_unit(self, item_no: str, unit_code: str) -> float | None:
-        return self._data.qty_per_unit(item_no, unit_code)
-
-    def active_campaigns(self, segment: str, on: dt.date) -> list[str]:
-        key = (segment, on)
-        if key not in self._campaigns:
-            self._campaigns[key] = self._data.active_campaigns(segment, on)
-        return self._campaigns[key]
-
-    def exchange_rate(self, currency_code: str, on: dt.date) -> float | None:
-        key = (currency_code, on)
-        if key not in self._rates:
-            self._rates[key] = self._data.exchange_rate(currency_code, on)
-        return self._rates[key]
-
-    def candidate_lines(self, **kwargs: Any) -> list[PriceLine]:
-        return self._data.candidate_lines(**kwargs)
 
 
 def make_integration(ctx: Any) -> RealtimeIntegration | BatchIntegration:

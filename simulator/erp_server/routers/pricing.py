@@ -12,7 +12,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.routing import Route
 
-from simulator.erp.pricing import LineRef, PriceRequest, PricingError, price_breaks, resolve_price
+from simulator.erp.pricing import (
+    LineRef,
+    PriceRequest,
+    PriceResult,
+    PricingError,
+    price_with_breaks,
+    resolve_price,
+)
 from simulator.erp_server.deps import json_response, read_json
 from simulator.erp_server.live import pricing_error
 from simulator.erp_server.odata.errors import ODataError
@@ -105,17 +112,24 @@ async def calculate_price(request: Request) -> Response:
             "itemNumber": price_request.item_no,
             "quantity": price_request.quantity,
             "date": price_request.on.isoformat(),
-            "unitOfMeasureCode": result.unit_of_measure_code,
-            "quantityPerUnitOfMeasure": result.qty_per_unit_of_measure,
-            "currencyCode": result.currency_code,
-            "unitPrice": result.unit_price,
-            "discountPercent": result.line_discount_pct,
-            "netUnitPrice": result.net_unit_price,
-            "lineAmount": result.line_amount,
-            "priceSource": _source(result.price_source),
-            "discountSource": _source(result.discount_source),
+            **_result_fields(result),
         }
     )
+
+
+def _result_fields(result: PriceResult) -> dict[str, Any]:
+    """A priced line as both price calls answer it."""
+    return {
+        "unitOfMeasureCode": result.unit_of_measure_code,
+        "quantityPerUnitOfMeasure": result.qty_per_unit_of_measure,
+        "currencyCode": result.currency_code,
+        "unitPrice": result.unit_price,
+        "discountPercent": result.line_discount_pct,
+        "netUnitPrice": result.net_unit_price,
+        "lineAmount": result.line_amount,
+        "priceSource": _source(result.price_source),
+        "discountSource": _source(result.discount_source),
+    }
 
 
 async def calculate_prices(request: Request) -> Response:
@@ -179,8 +193,7 @@ def _priced_line(
         (price_request.item_no, location),
     ).fetchone()
     try:
-        result = resolve_price(data, price_request)
-        breaks = price_breaks(data, price_request)
+        result, breaks = price_with_breaks(data, price_request)
     except PricingError as exc:
         return {
             **line,
@@ -190,20 +203,12 @@ def _priced_line(
         }
     return {
         **line,
-        "unitOfMeasureCode": result.unit_of_measure_code,
-        "quantityPerUnitOfMeasure": result.qty_per_unit_of_measure,
-        "currencyCode": result.currency_code,
-        "unitPrice": result.unit_price,
-        "discountPercent": result.line_discount_pct,
-        "netUnitPrice": result.net_unit_price,
-        "lineAmount": result.line_amount,
+        **_result_fields(result),
         "quantityBreaks": [
             {"minimumQuantity": quantity, "netUnitPrice": found.net_unit_price}
             for quantity, found in breaks
         ],
         "availableQuantity": stock[0] if stock else 0.0,
-        "priceSource": _source(result.price_source),
-        "discountSource": _source(result.discount_source),
         "error": None,
     }
 
