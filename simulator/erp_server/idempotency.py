@@ -68,6 +68,19 @@ class IdempotencyStore:
             )
         return found
 
+    def replay(self, key: str | None, print_: str) -> str | None:
+        """The document id a request with this key already created; None without a key or
+        when the key is new (then the request runs, and `remember` records it)."""
+        if key is None:
+            return None
+        found = self.get(key, print_)
+        return None if found is None else found.key
+
+    def remember(self, key: str | None, print_: str, entity_set: str, document_id: str) -> None:
+        """Record what a keyed request created (nothing without a key)."""
+        if key is not None:
+            self.put(key, print_, entity_set, document_id)
+
     def put(self, key: str, print_: str, entity_set: str, document_id: str) -> None:
         self._items[key] = Remembered(print_, entity_set, document_id, time.monotonic())
         while len(self._items) > self.capacity:

@@ -207,10 +207,9 @@ class LiveErp:
     ) -> tuple[str, bool]:
         """Create a sales order or quote; returns (document id, replayed)."""
         entity_set = "salesOrders" if kind == "order" else "salesQuotes"
-        if key is not None:
-            remembered = self.idempotency.get(key, print_)
-            if remembered is not None:
-                return remembered.key, True
+        replayed = self.idempotency.replay(key, print_)
+        if replayed is not None:
+            return replayed, True
         self.clock.sync()
         world = self.world
         try:
@@ -235,8 +234,7 @@ class LiveErp:
         except PricingError as exc:
             raise pricing_error(exc) from None
         self._commit(document)
-        if key is not None:
-            self.idempotency.put(key, print_, entity_set, document.id)
+        self.idempotency.remember(key, print_, entity_set, document.id)
         return document.id, False
 
     def _credit_check(self, request: OrderRequest) -> None:
@@ -268,10 +266,9 @@ class LiveErp:
 
     def make_order(self, quote_id: str, key: str | None, print_: str) -> tuple[str, bool]:
         """BC's makeOrder on a quote: the order at the quote's prices."""
-        if key is not None:
-            remembered = self.idempotency.get(key, print_)
-            if remembered is not None:
-                return remembered.key, True
+        replayed = self.idempotency.replay(key, print_)
+        if replayed is not None:
+            return replayed, True
         quote_no = self._number("sales_quotes", quote_id, "salesQuotes")
         self.clock.sync()
         try:
@@ -281,8 +278,7 @@ class LiveErp:
         except ValueError as exc:
             raise ODataError(409, "quote_expired", str(exc)) from None
         self._commit(order, self.world.out.quotes[quote_no])
-        if key is not None:
-            self.idempotency.put(key, print_, "salesOrders", order.id)
+        self.idempotency.remember(key, print_, "salesOrders", order.id)
         return order.id, False
 
     def release(self, order_id: str) -> None:
@@ -363,10 +359,9 @@ class LiveErp:
         self, invoice_no: str, amount: float | None, key: str | None, print_: str
     ) -> tuple[str, bool]:
         """An online payment of an open invoice; returns (payment id, replayed)."""
-        if key is not None:
-            remembered = self.idempotency.get(key, print_)
-            if remembered is not None:
-                return remembered.key, True
+        replayed = self.idempotency.replay(key, print_)
+        if replayed is not None:
+            return replayed, True
         self.clock.sync()
         invoice = self.world.open_invoices.get(invoice_no)
         if invoice is None:
@@ -381,17 +376,15 @@ class LiveErp:
         _upsert(self.conn, "customer_payments", [payment.row()])
         _upsert(self.conn, "sales_invoices", [invoice.row()])
         self._commit()
-        if key is not None:
-            self.idempotency.put(key, print_, "customerPayments", payment.id)
+        self.idempotency.remember(key, print_, "customerPayments", payment.id)
         return payment.id, False
 
     def inquire(self, request: InquiryRequest, key: str | None, print_: str) -> tuple[str, bool]:
         """A service request from outside (invoice copy, order status); returns (number,
         replayed). The order or invoice must be the customer's."""
-        if key is not None:
-            remembered = self.idempotency.get(key, print_)
-            if remembered is not None:
-                return remembered.key, True
+        replayed = self.idempotency.replay(key, print_)
+        if replayed is not None:
+            return replayed, True
         self._check_customer(request.customer_no)
         contact = self._contact(request.customer_no, request.contact_no)
         for table, number in (
@@ -413,18 +406,16 @@ class LiveErp:
         )
         _upsert(self.conn, "inquiries", [inquiry.row()])
         self._commit()
-        if key is not None:
-            self.idempotency.put(key, print_, "inquiries", inquiry.no)
+        self.idempotency.remember(key, print_, "inquiries", inquiry.no)
         return inquiry.no, False
 
     def return_goods(self, request: ReturnRequest, key: str | None, print_: str) -> dict[str, Any]:
         """A return request for a shipped, invoiced line: accepted at once as a credit memo
         (the goods go back into stock). 409 when the line is not invoiced yet or more is
         returned than was shipped."""
-        if key is not None:
-            remembered = self.idempotency.get(key, print_)
-            if remembered is not None:
-                return {**self._return_result(remembered.key), "replayed": True}
+        replayed = self.idempotency.replay(key, print_)
+        if replayed is not None:
+            return {**self._return_result(replayed), "replayed": True}
         row = self.conn.execute(
             "SELECT s.customer_no, s.order_no, s.location_code, sl.item_no,"
             " sl.unit_of_measure_code, sl.quantity, ol.qty_per_unit_of_measure,"
@@ -489,8 +480,7 @@ class LiveErp:
         _upsert(self.conn, "inquiries", [inquiry.row()])
         self._commit()
         remembered = f"{memo.id} {inquiry.no}"
-        if key is not None:
-            self.idempotency.put(key, print_, "salesCreditMemos", remembered)
+        self.idempotency.remember(key, print_, "salesCreditMemos", remembered)
         return {**self._return_result(remembered), "replayed": False}
 
     def _return_result(self, remembered: str) -> dict[str, Any]:
