@@ -44,6 +44,7 @@ from simulator.erp_server.settings import ServerSettings
 from simulator.store.accounts import demo_password, invitation_token
 from simulator.store.server import StoreThread
 from simulator.store.settings import StoreSettings
+from tests.integration.polling import poll
 
 __all__ = [
     "ERP_KEY",
@@ -237,3 +238,27 @@ def login() -> Callable[[StoreThread, str, str], StoreSession]:
 @pytest.fixture(scope="session")
 def demo_users() -> Callable[[StoreThread], DemoUsers]:
     return pick_demo_users
+
+
+@pytest.fixture
+def faults(erp_server: ServerThread) -> Iterator[Callable[[dict[str, Any]], None]]:
+    """Set the ERP's faults (`PUT /_admin/faults`); afterwards every fault is switched off
+    again, once a connection-refusing outage window has ended by itself."""
+    key = erp_server.settings.api_key
+
+    def put(settings: dict[str, Any]) -> None:
+        response = requests.put(
+            f"{erp_server.url}/_admin/faults", json=settings, headers={"api-key": key}
+        )
+        assert response.status_code == 200, response.text
+
+    yield put
+    poll(lambda: _reachable(erp_server), "a refuse window to end", timeout=60.0)
+    put({})
+
+
+def _reachable(server: ServerThread) -> bool:
+    try:
+        return requests.get(f"{server.url}/health", timeout=2).status_code == 200
+    except requests.ConnectionError:
+        return False

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import shutil
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -19,19 +18,10 @@ import pytest
 from simulator.erp_server.client import ErpClient
 from simulator.erp_server.server import ServerThread
 from simulator.erp_server.settings import ServerSettings
+from tests.integration.polling import poll
 
 KEY = "live-key"
 SPEED = 4 * 86400.0  # four simulated days per wall second
-
-
-def wait_for(condition: Callable[[], Any], what: str, timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture(scope="module")
@@ -70,8 +60,8 @@ def test_delta_after_the_clock_moves(erp: ErpClient) -> None:
     assert orders.watermark is not None
     assert orders.watermark >= created
     # A few simulated days later the warehouse has shipped it and stock has moved.
-    wait_for(lambda: erp.clock()["advancedTo"][:10] > start["advancedTo"][:10], "a new day")
-    wait_for(
+    poll(lambda: erp.clock()["advancedTo"][:10] > start["advancedTo"][:10], "a new day")
+    poll(
         lambda: erp.get("salesOrders", order["id"])["status"] in ("Shipped", "Invoiced"),
         "the API order to ship",
     )
@@ -145,7 +135,7 @@ def test_webhooks_notify_with_retries(erp: ErpClient, server: ServerThread) -> N
         customer, item = _customer_and_item(erp)
         order = erp.create_order(customer, [(item, "", 2)])
         wanted = f"{resource}({order['id']})"
-        wait_for(
+        poll(
             lambda: any(n["resource"] == wanted for n in receiver.notifications),
             "a notification for the new order",
         )

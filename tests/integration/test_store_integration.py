@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,37 +21,13 @@ from simulator.erp_server.settings import ServerSettings
 from simulator.store.server import StoreThread
 from simulator.store.settings import StoreSettings
 from simulator.store.sync import MASTER_TABLES, MIRROR_TABLES, SETS_BY_TABLE
+from tests.integration.polling import poll
 
 pytest_plugins = ["tests.integration.store_fixtures"]
 
 PAGE = 40
 MOVING_KEY = "moving-key"
 CLOCK_SPEED = 7200.0
-
-
-def poll(condition: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
-
-
-@pytest.fixture
-def faults(erp_server: ServerThread) -> Iterator[Callable[[dict[str, Any]], None]]:
-    key = erp_server.settings.api_key
-
-    def put(settings: dict[str, Any]) -> None:
-        response = requests.put(
-            f"{erp_server.url}/_admin/faults", json=settings, headers={"api-key": key}
-        )
-        assert response.status_code == 200, response.text
-
-    yield put
-    put({})
 
 
 def erp_prices(erp: ErpClient, customer: str, items: list[str]) -> dict[str, dict[str, Any]]:
@@ -200,7 +175,7 @@ def test_breaker_opens_in_an_outage_and_stale_offers_are_served(
                 again = session.get("/api/items", params={"pageSize": 10}).json()
                 return again["stale"] is False
 
-            poll(fresh_again, what="the breaker to close after the outage")
+            poll(fresh_again, "the breaker to close after the outage")
             status = requests.get(f"{store.url}/api/integration", timeout=10).json()
             assert status["breaker"]["state"] == "closed"
         conn = sqlite3.connect(store.settings.db)

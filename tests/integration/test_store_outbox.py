@@ -7,56 +7,22 @@ store restart. Outages are switched on and off through the ERP's `/_admin/faults
 from __future__ import annotations
 
 import sqlite3
-import time
 import uuid
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 import requests
 
 from simulator.erp_server.client import ErpClient
-from simulator.erp_server.server import ServerThread
 from simulator.store import outbox
 from simulator.store.server import StoreThread
+from tests.integration.polling import poll
 
 pytest_plugins = ["tests.integration.store_fixtures"]
 
 FAST = {"outbox_backoff": 0.05, "outbox_backoff_max": 0.3}
+OUTBOX_WAIT = 60.0  # seconds a delivery may take (backoff across outages)
 OUTAGE_503 = {"outages": [{"after": "0s", "duration": "600s", "mode": "503"}]}
-
-
-def poll(condition: Callable[[], Any], timeout: float = 60.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
-
-
-@pytest.fixture
-def faults(erp_server: ServerThread) -> Iterator[Callable[[dict[str, Any]], None]]:
-    key = erp_server.settings.api_key
-
-    def put(settings: dict[str, Any]) -> None:
-        response = requests.put(
-            f"{erp_server.url}/_admin/faults", json=settings, headers={"api-key": key}
-        )
-        assert response.status_code == 200, response.text
-
-    yield put
-    poll(lambda: _reachable(erp_server), what="a refuse window to end")
-    put({})
-
-
-def _reachable(server: ServerThread) -> bool:
-    try:
-        return requests.get(f"{server.url}/health", timeout=2).status_code == 200
-    except requests.ConnectionError:
-        return False
 
 
 @pytest.fixture(scope="module")
@@ -141,12 +107,13 @@ def test_exactly_once_across_outages(store_factory, erp_client, faults, account)
             ids.append(document)
         poll(
             lambda: all(row[5] >= 2 for row in documents(store, ids)),
-            what="the worker retrying during the outage",
+            "the worker retrying during the outage",
+            timeout=OUTBOX_WAIT,
         )
         assert pending(store) == 4
         # then connections refused for a moment (the admin endpoint too: it ends by itself)
         faults({"outages": [{"after": "0s", "duration": "1s", "mode": "refuse"}]})
-        poll(lambda: pending(store) == 0, what="delivery after the outage")
+        poll(lambda: pending(store) == 0, "delivery after the outage", timeout=OUTBOX_WAIT)
         rows = documents(store, ids)
         snapshot = requests.get(f"{store.url}/api/metrics", timeout=10).json()
     assert [row[1] for row in rows] == ["accepted"] * 4
@@ -171,9 +138,13 @@ def test_a_lost_answer_is_not_a_second_order(store_factory, erp_client, faults, 
         faults({"latency": {"write": "1.5s"}})  # the ERP takes the order, answers late
         document = submit(store, customer, order_request(customer, items[:1]), "late-answer")
         assert store.ctx.outbox.deliver_now(document, timeout=0.3) == "pending"
-        poll(lambda: len(web_orders(erp_client, customer)) == before + 1, what="the order")
+        poll(
+            lambda: len(web_orders(erp_client, customer)) == before + 1,
+            "the order",
+            timeout=OUTBOX_WAIT,
+        )
         faults({})
-        poll(lambda: pending(store) == 0, what="the retry to be answered")
+        poll(lambda: pending(store) == 0, "the retry to be answered", timeout=OUTBOX_WAIT)
         ((_, status, erp_id, number, _, attempts),) = documents(store, [document])
     assert status == "accepted"
     assert attempts >= 2
@@ -213,7 +184,7 @@ def test_pending_documents_survive_a_store_restart(
         assert first.ctx.outbox.deliver_now(document, timeout=0.5) == "pending"
     faults({})
     with StoreThread(settings) as second:  # the same database file
-        poll(lambda: pending(second) == 0, what="the restarted store to deliver")
+        poll(lambda: pending(second) == 0, "the restarted store to deliver", timeout=OUTBOX_WAIT)
         ((_, status, _, number, _, _),) = documents(second, [document])
     assert status == "accepted"
     orders = web_orders(erp_client, customer)
