@@ -44,7 +44,14 @@ from simulator.erp_server.protocol import refusing_protocol
 from simulator.erp_server.settings import ServerSettings
 from simulator.errors import UserError
 
-__all__ = ["ServerThread", "bind_socket", "run_server", "working_database"]
+__all__ = [
+    "ServerThread",
+    "ThreadedServer",
+    "bind_for_thread",
+    "bind_socket",
+    "run_server",
+    "working_database",
+]
 
 log = logging.getLogger("erpsim.erp_server")
 STARTUP_TIMEOUT = 120.0
@@ -197,6 +204,40 @@ def _watch_parent(server: uvicorn.Server) -> None:
     threading.Thread(target=watch, name="erp-parent-watch", daemon=True).start()
 
 
+class ThreadedServer:
+    """uvicorn serving a bound socket from a daemon thread (tests, the demo, `erpsim up`):
+    constructing it returns once the server accepts requests; `stop()` ends it and closes
+    the socket. A server that dies or is not up within STARTUP_TIMEOUT is stopped, its
+    socket closed, and RuntimeError names `what`."""
+
+    def __init__(self, config: uvicorn.Config, sock: socket.socket, what: str) -> None:
+        self.sock = sock
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [sock]}, daemon=True
+        )
+        self.thread.start()
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                self.server.should_exit = True
+                self.thread.join(timeout=10)
+                sock.close()
+                raise RuntimeError(f"the {what} did not start")
+            time.sleep(0.01)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+        self.sock.close()
+
+
+def bind_for_thread(host: str, port: int, *, fixed_port: bool) -> socket.socket:
+    """The socket a threaded server listens on: a free loopback port, or (`fixed_port`)
+    `host`:`port`, where a busy port is a UserError."""
+    return bind_socket(host, port) if fixed_port else bind_socket("127.0.0.1", 0)
+
+
 @dataclass
 class ServerThread:
     """The server on a free loopback port in a background thread (tests, the demo).
@@ -210,27 +251,14 @@ class ServerThread:
     fixed_port: bool = False
 
     def __enter__(self) -> ServerThread:
-        if self.fixed_port:
-            self._sock = bind_socket(self.settings.host, self.settings.port)
-        else:
-            self._sock = bind_socket("127.0.0.1", 0)
-        host, port = self._sock.getsockname()[:2]
+        sock = bind_for_thread(self.settings.host, self.settings.port, fixed_port=self.fixed_port)
+        host, port = sock.getsockname()[:2]
         self.url = f"http://{host}:{port}"
         self.app = create_app(self.settings.model_copy(update={"port": port, "workers": 1}))
-        self.server = uvicorn.Server(_config(self.app, self.app.state.injector))
-        self._thread = threading.Thread(
-            target=self.server.run, kwargs={"sockets": [self._sock]}, daemon=True
+        self._running = ThreadedServer(
+            _config(self.app, self.app.state.injector), sock, "ERP server"
         )
-        self._thread.start()
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while not self.server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                self._sock.close()
-                raise RuntimeError("the ERP server did not start")
-            time.sleep(0.01)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self._thread.join(timeout=30)
-        self._sock.close()
+        self._running.stop()

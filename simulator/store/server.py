@@ -9,20 +9,16 @@ from __future__ import annotations
 
 import contextlib
 import socket
-import threading
-import time
 from dataclasses import dataclass
 from typing import Any
 
 import uvicorn
 
-from simulator.erp_server.server import bind_socket
+from simulator.erp_server.server import ThreadedServer, bind_for_thread
 from simulator.store.app import StoreContext, create_app, open_context
 from simulator.store.settings import StoreSettings
 
 __all__ = ["StoreThread", "run_store"]
-
-STARTUP_TIMEOUT = 120.0
 
 
 def _config(app: Any) -> uvicorn.Config:
@@ -60,34 +56,22 @@ class StoreThread:
     fixed_port: bool = False
 
     def __enter__(self) -> StoreThread:
-        host = self.settings.host if self.fixed_port else "127.0.0.1"
-        self._sock = bind_socket(host, self.settings.port if self.fixed_port else 0)
-        port = self._sock.getsockname()[1]
+        sock = bind_for_thread(self.settings.host, self.settings.port, fixed_port=self.fixed_port)
+        host, port = sock.getsockname()[:2]
         self.url = f"http://{host}:{port}"
         self.settings = self.settings.model_copy(update={"host": host, "port": port})
         try:
             self.ctx = open_context(self.settings)
         except BaseException:
-            self._sock.close()
+            sock.close()
             raise
         self.app = create_app(self.settings, context=self.ctx)
-        self.server = uvicorn.Server(_config(self.app))
-        self._thread = threading.Thread(
-            target=self.server.run, kwargs={"sockets": [self._sock]}, daemon=True
-        )
-        self._thread.start()
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while not self.server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                self.server.should_exit = True
-                self._thread.join(timeout=10)
-                self._sock.close()
-                self.ctx.close()
-                raise RuntimeError("the store did not start")
-            time.sleep(0.01)
+        try:
+            self._running = ThreadedServer(_config(self.app), sock, "store")
+        except RuntimeError:
+            self.ctx.close()
+            raise
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self._thread.join(timeout=30)
-        self._sock.close()
+        self._running.stop()
