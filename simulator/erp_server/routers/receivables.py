@@ -16,12 +16,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from simulator.erp_server.deps import ServicesDep, UrlsDep, json_response, read_json
-from simulator.erp_server.entities import ENTITY_SETS
 from simulator.erp_server.idempotency import fingerprint
 from simulator.erp_server.live import InquiryRequest, ReturnRequest
 from simulator.erp_server.odata.errors import ODataError
-from simulator.erp_server.odata.query import Query
-from simulator.erp_server.routers.sales import _idempotency_key, _text
+from simulator.erp_server.routers.sales import created_response, idempotency_key, text_field
 
 __all__ = ["router"]
 
@@ -47,18 +45,6 @@ def _number(body: dict[str, Any], name: str, *, required: bool) -> float | None:
     return float(value)
 
 
-async def _entity(services: Any, urls: Any, entity_set: str, key: str, headers: dict) -> Response:
-    entity = ENTITY_SETS[entity_set]
-    body = services.store.one(entity, (key,), Query(entity))
-    headers = {"Location": urls.entity(entity_set, key), "ETag": body["@odata.etag"], **headers}
-    context = urls.context(f"{entity_set}/$entity")
-    return json_response({"@odata.context": context, **body}, 201, headers)
-
-
-def _replay_header(replayed: bool) -> dict[str, str]:
-    return {"Idempotent-Replayed": "true"} if replayed else {}
-
-
 @router.post(
     "/customerPayments",
     status_code=201,
@@ -72,17 +58,17 @@ def _replay_header(replayed: bool) -> dict[str, str]:
 async def pay(request: Request, services: ServicesDep, urls: UrlsDep) -> Response:
     body = await read_json(request, services.settings.max_body_bytes)
     _only(body, frozenset({"invoiceNumber", "amount", "customerNumber"}))
-    invoice_no = _text(body, "invoiceNumber", required=True) or ""
-    customer_no = _text(body, "customerNumber")
+    invoice_no = text_field(body, "invoiceNumber", required=True) or ""
+    customer_no = text_field(body, "customerNumber")
     if customer_no is not None:
         owner = services.store.lookup("sales_invoices", "no", invoice_no, "customer_no")
         if owner is not None and owner != customer_no:
             raise ODataError(404, "not_found", f"no invoice {invoice_no!r} of {customer_no}")
     amount = _number(body, "amount", required=False)
-    key = _idempotency_key(request)
+    key = idempotency_key(request)
     print_ = fingerprint("customerPayments", body)
     payment_id, replayed = await services.gateway.call("pay", invoice_no, amount, key, print_)
-    return await _entity(services, urls, "customerPayments", payment_id, _replay_header(replayed))
+    return await created_response(services, urls, "customerPayments", payment_id, replayed)
 
 
 @router.post(
@@ -109,25 +95,25 @@ async def inquire(request: Request, services: ServicesDep, urls: UrlsDep) -> Res
         body,
         frozenset({"customerNumber", "contactNumber", "type", "orderNumber", "invoiceNumber"}),
     )
-    kind = _text(body, "type", required=True)
+    kind = text_field(body, "type", required=True)
     if kind not in INQUIRY_TYPES:
         raise ODataError(400, "invalid_value", f"type must be one of {', '.join(INQUIRY_TYPES)}")
     inquiry = InquiryRequest(
-        customer_no=_text(body, "customerNumber", required=True) or "",
+        customer_no=text_field(body, "customerNumber", required=True) or "",
         type=kind,
-        contact_no=_text(body, "contactNumber"),
-        order_no=_text(body, "orderNumber") or "",
-        invoice_no=_text(body, "invoiceNumber") or "",
+        contact_no=text_field(body, "contactNumber"),
+        order_no=text_field(body, "orderNumber") or "",
+        invoice_no=text_field(body, "invoiceNumber") or "",
     )
     if kind == "invoice_copy" and not inquiry.invoice_no:
         raise ODataError(400, "missing_field", "invoiceNumber is required for an invoice copy")
     if kind == "order_status" and not inquiry.order_no:
         raise ODataError(400, "missing_field", "orderNumber is required for an order status")
-    key = _idempotency_key(request)
+    key = idempotency_key(request)
     number, replayed = await services.gateway.call(
         "inquire", inquiry, key, fingerprint("inquiries", body)
     )
-    return await _entity(services, urls, "inquiries", number, _replay_header(replayed))
+    return await created_response(services, urls, "inquiries", number, replayed)
 
 
 @router.post(
@@ -168,16 +154,16 @@ async def return_goods(request: Request, services: ServicesDep) -> Response:
     if isinstance(line_no, bool) or not isinstance(line_no, int) or not 0 < line_no < 1 << 31:
         raise ODataError(400, "invalid_value", "lineSequence must be a positive integer")
     returned = ReturnRequest(
-        shipment_no=_text(body, "shipmentNumber", required=True) or "",
+        shipment_no=text_field(body, "shipmentNumber", required=True) or "",
         line_no=line_no,
         quantity=_number(body, "quantity", required=True) or 0.0,
-        reason=_text(body, "reason") or "Not needed",
-        contact_no=_text(body, "contactNumber"),
-        customer_no=_text(body, "customerNumber"),
+        reason=text_field(body, "reason") or "Not needed",
+        contact_no=text_field(body, "contactNumber"),
+        customer_no=text_field(body, "customerNumber"),
     )
-    key = _idempotency_key(request)
+    key = idempotency_key(request)
     result = await services.gateway.call(
         "return_goods", returned, key, fingerprint("returnRequests", body)
     )
-    headers = _replay_header(result.pop("replayed"))
+    headers = {"Idempotent-Replayed": "true"} if result.pop("replayed") else {}
     return json_response(result, 201, headers)

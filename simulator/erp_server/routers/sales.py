@@ -23,7 +23,7 @@ from simulator.erp_server.odata.errors import ODataError
 from simulator.erp_server.odata.keys import parse_key
 from simulator.erp_server.odata.query import Query
 
-__all__ = ["router"]
+__all__ = ["created_response", "idempotency_key", "router", "text_field"]
 
 router = APIRouter(tags=["sales documents"])
 MAX_LINES = 500
@@ -38,7 +38,7 @@ ORDER_EXAMPLE = {
 }
 
 
-def _text(
+def text_field(
     body: dict[str, Any], name: str, *, required: bool = False, limit: int = 50
 ) -> str | None:
     value = body.get(name)
@@ -55,8 +55,8 @@ def _reference(
     services: Services, body: dict[str, Any], number: str, guid: str, table: str, what: str
 ) -> str:
     """A customer or item given by number or by id, as its number."""
-    no = _text(body, number)
-    ident = _text(body, guid, limit=36)
+    no = text_field(body, number)
+    ident = text_field(body, guid, limit=36)
     if no is None and ident is None:
         raise ODataError(400, "missing_field", f"{number} (or {guid}) is required")
     if ident is not None:
@@ -76,13 +76,13 @@ def parse_document(services: Services, body: dict[str, Any], lines_field: str) -
     if unknown:
         raise ODataError(400, "unknown_field", f"unknown field {sorted(unknown)[0]!r}")
     customer = _reference(services, body, "customerNumber", "customerId", "customers", "customer")
-    contact = _text(body, "contactNumber") or ""
+    contact = text_field(body, "contactNumber") or ""
     if contact and services.store.lookup("contacts", "no", contact, "customer_no") != customer:
         raise ODataError(400, "invalid_contact", f"contact {contact!r} is not one of {customer}'s")
-    channel = _text(body, "channel") or "web"
+    channel = text_field(body, "channel") or "web"
     if channel not in CHANNELS:
         raise ODataError(400, "invalid_value", f"channel must be one of {', '.join(CHANNELS)}")
-    delivery = _text(body, "requestedDeliveryDate", limit=10)
+    delivery = text_field(body, "requestedDeliveryDate", limit=10)
     if delivery is not None:
         try:
             dt.date.fromisoformat(delivery)
@@ -103,7 +103,7 @@ def parse_document(services: Services, body: dict[str, Any], lines_field: str) -
         if extra:
             raise ODataError(400, "unknown_field", f"line {n}: unknown field {sorted(extra)[0]!r}")
         item = _reference(services, line, "itemNumber", "itemId", "items", "item")
-        unit = _text(line, "unitOfMeasureCode", limit=10) or ""
+        unit = text_field(line, "unitOfMeasureCode", limit=10) or ""
         quantity = line.get("quantity")
         if isinstance(quantity, bool) or not isinstance(quantity, int | float):
             raise ODataError(400, "invalid_value", f"line {n}: quantity must be a number")
@@ -113,14 +113,14 @@ def parse_document(services: Services, body: dict[str, Any], lines_field: str) -
     return OrderRequest(customer, contact, tuple(lines), channel, delivery)
 
 
-def _idempotency_key(request: Request) -> str | None:
+def idempotency_key(request: Request) -> str | None:
     key = request.headers.get("idempotency-key")
     if key is not None:
         IdempotencyStore.check_key(key)
     return key
 
 
-async def _created(
+async def created_response(
     services: Services, urls: Urls, entity_set: str, document_id: str, replayed: bool
 ) -> Response:
     entity = ENTITY_SETS[entity_set]
@@ -139,12 +139,12 @@ async def _create(kind: str, request: Request, services: Services, urls: Urls) -
         if kind == "order"
         else ("salesQuotes", "salesQuoteLines")
     )
-    key = _idempotency_key(request)
+    key = idempotency_key(request)
     body = await read_json(request, services.settings.max_body_bytes)
     document = parse_document(services, body, lines)
     print_ = fingerprint(entity_set, body)
     document_id, replayed = await services.gateway.call("create", kind, document, key, print_)
-    return await _created(services, urls, entity_set, document_id, replayed)
+    return await created_response(services, urls, entity_set, document_id, replayed)
 
 
 @router.post(
@@ -180,7 +180,7 @@ async def release(key: str, services: ServicesDep) -> Response:
 )
 async def make_order(key: str, request: Request, services: ServicesDep, urls: UrlsDep) -> Response:
     (quote_id,) = parse_key(key, ENTITY_SETS["salesQuotes"])
-    idem = _idempotency_key(request)
+    idem = idempotency_key(request)
     print_ = fingerprint("makeOrder", {"quote": quote_id})
     order_id, replayed = await services.gateway.call("make_order", quote_id, idem, print_)
-    return await _created(services, urls, "salesOrders", order_id, replayed)
+    return await created_response(services, urls, "salesOrders", order_id, replayed)
