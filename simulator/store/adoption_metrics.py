@@ -22,6 +22,7 @@ Definitions (the forecaster's, restated on the log):
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import sqlite3
 from collections import defaultdict
@@ -173,11 +174,7 @@ def measure(
     n = len(starts)
 
     def index(moment: dt.datetime) -> int:
-        # Periods are few (months) or regular; a linear scan from the end is plenty.
-        for i in range(n - 1, -1, -1):
-            if moment >= starts[i]:
-                return i
-        return 0
+        return max(bisect.bisect_right(starts, moment) - 1, 0)
 
     buyers = {u[0]: u for u in users if u[1] == "buyer"}
     counts = {name: np.zeros(n) for name in SNAPSHOT_NAMES}
