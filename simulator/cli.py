@@ -144,8 +144,16 @@ def inspect(
         print(json.dumps(info, indent=2))
     else:
         stdout.print(counts_table(info["counts"], f"{db}"))
-        keys = ("profile", "seed", "shard", "as_of", "history_months", "world_now",
-                "erpsim_version", "digest")
+        keys = (
+            "profile",
+            "seed",
+            "shard",
+            "as_of",
+            "history_months",
+            "world_now",
+            "erpsim_version",
+            "digest",
+        )
         for key in keys:
             stdout.print(f"{key:<15} {info[key]}")
         if verify:

@@ -245,32 +245,35 @@ def locust_options(
     forecast: Path | None,
     summary: Path,
 ) -> list[str]:
-    """The ``--erpsim-*`` options, the same for the master and every worker."""
-    args = [
-        "--host", host,
-        "--erpsim-shape", settings.shape or "constant",
-        "--erpsim-duration", str(settings.duration),
-        "--erpsim-db", str(db),
-        "--erpsim-secret", settings.secret,
-        "--erpsim-seed", str(settings.seed),
-        "--erpsim-workers", str(max(1, settings.workers)),
-        "--erpsim-summary", str(summary),
-    ]  # fmt: skip
+    """The ``--erpsim-*`` options, the same for the master and every worker.
+
+    Each as ``--flag=value``: a value may start with ``-`` (one random API key in 64 does),
+    and Locust's argparse would take ``--flag -value`` for a missing value.
+    """
+    pairs: list[tuple[str, object]] = [
+        ("--host", host),
+        ("--erpsim-shape", settings.shape or "constant"),
+        ("--erpsim-duration", settings.duration),
+        ("--erpsim-db", db),
+        ("--erpsim-secret", settings.secret),
+        ("--erpsim-seed", settings.seed),
+        ("--erpsim-workers", max(1, settings.workers)),
+        ("--erpsim-summary", summary),
+    ]
     if settings.rate is not None:
-        args += ["--erpsim-rate", str(settings.rate)]
+        pairs.append(("--erpsim-rate", settings.rate))
     elif settings.users is not None:
-        args += ["--erpsim-users", str(settings.users)]
+        pairs.append(("--erpsim-users", settings.users))
     if store_db is not None:
-        args += ["--erpsim-store-db", str(store_db)]
+        pairs.append(("--erpsim-store-db", store_db))
     if settings.mix is not None:
-        args += ["--erpsim-mix", str(settings.mix)]
+        pairs.append(("--erpsim-mix", settings.mix))
     if erp_url and erp_key:
-        args += ["--erpsim-erp-url", erp_url, "--erpsim-erp-key", erp_key]
+        pairs += [("--erpsim-erp-url", erp_url), ("--erpsim-erp-key", erp_key)]
     if forecast is not None:
-        args += ["--erpsim-forecast", str(forecast), "--erpsim-month", settings.month or "1"]
-    for slo in settings.slos:
-        args += ["--erpsim-slo", slo]
-    return args
+        pairs += [("--erpsim-forecast", forecast), ("--erpsim-month", settings.month or "1")]
+    pairs += [("--erpsim-slo", slo) for slo in settings.slos]
+    return [f"{flag}={value}" for flag, value in pairs]
 
 
 class Processes:
