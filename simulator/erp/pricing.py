@@ -28,7 +28,7 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 from simulator.erp.schema import (
     AMOUNT_DISCOUNT,
@@ -148,9 +148,11 @@ class ItemTerms:
     blocked: bool
 
 
-@dataclass(frozen=True, slots=True)
-class PriceLine:
-    """A price list line as stored (see PRICE_LIST_LINES in schema.py)."""
+class PriceLine(NamedTuple):
+    """A price list line as stored (see PRICE_LIST_LINES in schema.py).
+
+    A named tuple rather than a frozen dataclass: the world makes millions of them, and a
+    tuple is built in a tenth of the time (`price_line_from_row`)."""
 
     price_list_code: str
     line_no: int
@@ -318,14 +320,24 @@ class SqlitePriceData:
 
 
 @functools.lru_cache(maxsize=8192)
-def _date(text: str | None) -> date | None:
+def iso_date(text: str | None) -> date | None:
     """Validity dates repeat across millions of lines: parse each text once."""
     return date.fromisoformat(text) if text else None
 
 
 def price_line_from_row(row: tuple[Any, ...]) -> PriceLine:
     """A row of `_LINES_SQL` (columns in PriceLine's field order) as a PriceLine."""
-    return PriceLine(*row[:9], _date(row[9]), _date(row[10]), *row[11:14], bool(row[14]), row[15])
+    return price_line_of(
+        (*row[:9], iso_date(row[9]), iso_date(row[10]), *row[11:14], bool(row[14]), row[15])
+    )
+
+
+def price_line_of(values: tuple[Any, ...]) -> PriceLine:
+    """A PriceLine from its 16 values in field order, without the per-field call handling."""
+    return _new_tuple(PriceLine, values)
+
+
+_new_tuple = tuple.__new__
 
 
 @dataclass(slots=True)

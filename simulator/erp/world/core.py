@@ -84,9 +84,9 @@ class Account:
     days_late: float
     buyers: list[str]
     ap_clerks: list[str]
-    basket_items: np.ndarray  # catalog positions of the repeat basket, most frequent first
+    basket_items: list[int]  # catalog positions of the repeat basket, most frequent first
     basket_units: list[str]
-    basket_qty: np.ndarray
+    basket_qty: list[float]
     basket_weights: np.ndarray  # cumulative, for choosing basket lines
     subfamilies: list[str]
     channels: list[str]
@@ -142,6 +142,9 @@ class World:
         self.prices.preload(start.date())
         self.counters = Counters()
         self.out = Outbox()
+        # A history run sets this but for its last step: documents that will change again
+        # wait for a later write (writer.hold_open). A live world writes everything at once.
+        self.hold_open_documents = False
         self.events = 0
         # `now` as calendar values, worked out once per simulated instant (see `_moment`).
         self._moment_at = -1.0
@@ -315,9 +318,9 @@ class World:
                     days_late=late,
                     buyers=buyers or clerks,
                     ap_clerks=clerks or buyers,
-                    basket_items=np.array([b[0] for b in lines], dtype=int),
+                    basket_items=[int(b[0]) for b in lines],
                     basket_units=[b[1] for b in lines],
-                    basket_qty=np.array([b[2] for b in lines]),
+                    basket_qty=[float(b[2]) for b in lines],
                     basket_weights=np.cumsum(weights) if len(lines) else weights,
                     subfamilies=assortment[no],
                     channels=channels,
@@ -568,15 +571,16 @@ class World:
             self.flush()
 
     def flush(self) -> None:
-        from simulator.erp.world.writer import write_changes  # noqa: PLC0415
+        from simulator.erp.world.writer import hold_open, write_changes  # noqa: PLC0415
 
+        held = hold_open(self.out) if self.hold_open_documents else Outbox()
         write_changes(self)
         self.conn.execute(
             "INSERT OR REPLACE INTO erpsim_meta (key, value) VALUES ('world_now', ?)",
             (json.dumps(self.clock.stamp(self.env.now)),),
         )
         self.conn.commit()
-        self.out = Outbox()
+        self.out = held
         self.prices.written(self.today)
         self._forget_old_documents()
 

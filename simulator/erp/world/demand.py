@@ -91,16 +91,12 @@ def _priced_lines(world: World, account: Account, rng: np.random.Generator) -> l
         # the first count - new distinct lines drawn, in the order drawn
         chosen = list(dict.fromkeys(draws.tolist()))[: count - new]
         if chosen:
-            quantities = np.maximum(
-                1.0,
-                np.round(
-                    account.basket_qty[chosen] * rng.lognormal(0.0, cfg.quantity_sigma, len(chosen))
-                ),
-            ).tolist()
-            items = account.basket_items[chosen].tolist()
-            units = account.basket_units
-            for k, item, qty in zip(chosen, items, quantities, strict=True):
-                picks.append((item, units[k], qty, True))
+            # Plain floats for a handful of lines (numpy's per-call cost would dominate):
+            # the same products, round half to even, floor of one as np.maximum/np.round.
+            factors = rng.lognormal(0.0, cfg.quantity_sigma, len(chosen)).tolist()
+            items, units, usual = account.basket_items, account.basket_units, account.basket_qty
+            for k, factor in zip(chosen, factors, strict=True):
+                picks.append((items[k], units[k], max(1.0, round(usual[k] * factor, 0)), True))
     for _ in range(new):
         sub = account.subfamilies[int(rng.integers(len(account.subfamilies)))]
         members, cumulative = world.subfamily_items.get(sub, (None, None))
@@ -289,7 +285,7 @@ def price_external_lines(
             world.prices, PriceRequest(account.no, item_no, quantity, world.today, unit)
         )
         item = world.item_pos[item_no]
-        basket = set(account.basket_items.tolist())
+        basket = set(account.basket_items)
         priced.append(
             (
                 item,

@@ -28,7 +28,9 @@ from simulator.erp.pricing import (
     ItemTerms,
     PriceLine,
     SqlitePriceData,
+    iso_date,
     price_line_from_row,
+    price_line_of,
 )
 from simulator.erp.schema import (
     AMOUNT_PRICE,
@@ -62,51 +64,37 @@ _sort_key = attrgetter("price_list_code", "line_no")  # `_key`, without a Python
 _intern = sys.intern
 
 
-def _compact(row: tuple) -> tuple:
-    """A price line row with its repeated texts shared (sqlite gives every row its own
-    copies, and the world caches many lines) and zero amounts as the one 0.0."""
+def _compact(row: tuple) -> PriceLine:
+    """A price line row as a PriceLine (`price_line_from_row`), its repeated texts shared
+    (sqlite gives every row its own copies, and the world caches many lines) and zero
+    amounts as the one 0.0."""
     (code, line_no, source_type, source_no, asset_type, asset_no, unit, minimum, currency,
      starting, ending, amount_type, price, discount, allow, status) = row  # fmt: skip
-    return (
-        _intern(code),
-        line_no,
-        _intern(source_type),
-        _intern(source_no),
-        _intern(asset_type),
-        _intern(asset_no),
-        _intern(unit),
-        minimum or 0.0,
-        _intern(currency),
-        starting,
-        ending,
-        _intern(amount_type),
-        price or 0.0,
-        discount or 0.0,
-        allow,
-        _intern(status),
+    return price_line_of(
+        (
+            _intern(code),
+            line_no,
+            _intern(source_type),
+            _intern(source_no),
+            _intern(asset_type),
+            _intern(asset_no),
+            _intern(unit),
+            minimum or 0.0,
+            _intern(currency),
+            iso_date(starting),
+            iso_date(ending),
+            _intern(amount_type),
+            price or 0.0,
+            discount or 0.0,
+            bool(allow),
+            _intern(status),
+        ),
     )
 
 
 def _ended(line: PriceLine, ending: dt.date) -> PriceLine:
-    """`line` with a new ending date (dataclasses.replace, without its generic cost)."""
-    return PriceLine(
-        line.price_list_code,
-        line.line_no,
-        line.source_type,
-        line.source_no,
-        line.asset_type,
-        line.asset_no,
-        line.unit_of_measure_code,
-        line.minimum_quantity,
-        line.currency_code,
-        line.starting_date,
-        ending,
-        line.amount_type,
-        line.unit_price,
-        line.line_discount_pct,
-        line.allow_line_disc,
-        line.status,
-    )
+    """`line` with a new ending date."""
+    return price_line_of((*line[:10], ending, *line[11:]))
 
 
 class PriceBook(SqlitePriceData):
@@ -493,17 +481,20 @@ class PriceBook(SqlitePriceData):
         since the last write, without those that ended before the last write's day (the
         world never prices before it), their texts shared (`_compact`). `stream`: row by
         row (a bulk read would otherwise hold all its rows twice for a moment)."""
+        pruned_on = self._pruned_on
+        if pruned_on is not None:  # lines ended in the database stay there (flattened)
+            sql = f"SELECT * FROM ({sql}) WHERE ending_date IS NULL OR ending_date >= ?"
+            params = (*params, pruned_on.isoformat())
         if stream:
             cursor = self._conn.cursor()
             cursor.row_factory = None
             rows: Iterable[tuple] = cursor.execute(sql, params)
         else:
             rows = self._rows(sql, params)
-        pruned_on = self._pruned_on
         overrides = self.ending_overrides
         lines = []
         for row in rows:
-            line = price_line_from_row(_compact(row))
+            line = _compact(row)
             if overrides and (key := _key(line)) in overrides:
                 line = _ended(line, overrides[key])
             if pruned_on is None or line.ending_date is None or line.ending_date >= pruned_on:

@@ -283,18 +283,24 @@ def _renegotiate(world: World, customer_no: str) -> None:
     by_item = book.agreement(customer_no)  # price lines only
     account = world.accounts[world.account_pos[customer_no]]
     rate = world.prices.exchange_rate(account.currency, today) if account.currency else 1.0
+    # Draw first (the same draws in the same order), then read the list prices of every
+    # item drawn in a few statements rather than one point query each.
+    drawn: list[tuple[str, list[PriceLine], float]] = []
     for item_no in sorted(by_item):
         if rng.random() >= cfg.renegotiation_item_share:
             continue
-        item_lines = list(by_item[item_no])
+        item_lines = by_item[item_no]
         if not item_lines or any(
             ln.starting_date and ln.starting_date > today for ln in item_lines
         ):
             continue  # a new agreement is already on its way
         change = rng.uniform(cfg.renegotiation_change.min, cfg.renegotiation_change.max)
+        drawn.append((item_no, item_lines, change))
+    lines_of = book.many_item_lines([item_no for item_no, _, _ in drawn])
+    for item_no, item_lines, change in drawn:
         list_lines = [
             ln
-            for ln in book.item_lines(item_no, keep=False)
+            for ln in lines_of[item_no]
             if ln.price_list_code == "S-ALL"
             and ln.unit_of_measure_code == ""
             and _valid(ln, tomorrow)

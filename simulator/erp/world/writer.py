@@ -3,6 +3,11 @@
 Documents that change (quotes, orders, invoices, purchase orders) are upserted whole with
 their lines; append-only records (shipments, payments, ledger entries, inquiries, new price
 lines) are inserted; stock, item prices and ended price lines are updated in place.
+
+A history run (`World.hold_open_documents`) keeps documents that will change again (open
+quotes and orders, unpaid invoices, purchase orders not received) for a later write instead
+of writing them now and again then: the final write has every document's last version, so
+the file is the same, with a third fewer document rows written at `large`.
 """
 
 from __future__ import annotations
@@ -11,7 +16,35 @@ import sqlite3
 from collections.abc import Iterable
 
 from simulator.erp.schema import TABLES_BY_NAME
-from simulator.erp.world.core import World
+from simulator.erp.world.core import Outbox, World
+from simulator.erp.world.documents import Invoice, Order, PurchaseOrder, Quote
+
+# The last state of each document kind: a document in it will not change again.
+_SETTLED_QUOTE = frozenset({"Accepted", "Expired"})
+_SETTLED_ORDER = frozenset({"Invoiced"})
+
+
+def _open(document: Quote | Order | Invoice | PurchaseOrder) -> bool:
+    if isinstance(document, Order):
+        return document.status not in _SETTLED_ORDER
+    if isinstance(document, Invoice):
+        return document.status != "Paid"
+    if isinstance(document, PurchaseOrder):
+        return document.status != "Received"
+    return document.status not in _SETTLED_QUOTE
+
+
+def hold_open(out: Outbox) -> Outbox:
+    """Take the documents that will change again out of `out`; they are returned in a new
+    outbox, to be written later (with their later changes)."""
+    held = Outbox()
+    for name in ("quotes", "orders", "invoices", "purchase_orders"):
+        documents: dict = getattr(out, name)
+        keep = {key: doc for key, doc in documents.items() if _open(doc)}
+        if keep:
+            setattr(out, name, {k: d for k, d in documents.items() if k not in keep})
+            setattr(held, name, keep)
+    return held
 
 
 def _upsert(conn: sqlite3.Connection, table: str, rows: Iterable[tuple]) -> None:
