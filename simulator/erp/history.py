@@ -7,13 +7,18 @@ service contact up to as_of is a consequence of the master data and the seed.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import sqlite3
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from simulator.config import Profile
 from simulator.erp.world import World
 from simulator.erp.world.core import without_cyclic_gc
+
+HISTORY_CACHE_KIB = 384 * 1024  # SQLite's page cache during the history (`_page_cache`)
 
 
 def snapshot_date(as_of: dt.date, months: int) -> dt.date:
@@ -59,7 +64,7 @@ def run_history(conn, profile: Profile, *, seed: int, months: int, progress=None
     """Simulate `months` of history on an open database whose master data is at the snapshot."""
     started = time.perf_counter()
     start = snapshot_date(profile.as_of, months)
-    with without_cyclic_gc():
+    with without_cyclic_gc(), _page_cache(conn, HISTORY_CACHE_KIB):
         world = World(conn, profile, seed=seed, start=dt.datetime.combine(start, dt.time()))
         points = month_ends(start, profile.as_of)
         for step, point in enumerate(points, start=1):
@@ -67,4 +72,20 @@ def run_history(conn, profile: Profile, *, seed: int, months: int, progress=None
             world.advance(point)
             if progress is not None:
                 progress.advance("history", 1)
-    return HistorySummary(months, world.events, time.perf_counter() - started)
+        events = world.events
+        world.close()
+        del world
+    return HistorySummary(months, events, time.perf_counter() - started)
+
+
+@contextlib.contextmanager
+def _page_cache(conn: sqlite3.Connection, kib: int) -> Iterator[None]:
+    """A bigger SQLite page cache while the history runs: its writes and price reads hit
+    the price list lines all over the file (measured at `large`: 512 MiB instead of 256
+    saved ~6 % of the run). Sized so the run stays well under its 2 GiB memory target."""
+    (previous,) = conn.execute("PRAGMA cache_size").fetchone()
+    conn.execute(f"PRAGMA cache_size=-{kib}")
+    try:
+        yield
+    finally:
+        conn.execute(f"PRAGMA cache_size={previous}")

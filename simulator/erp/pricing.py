@@ -99,8 +99,7 @@ class PriceRequest:
     currency_code: str | None = None  # None = the customer's currency; '' = LCY
 
 
-@dataclass(frozen=True, slots=True)
-class LineRef:
+class LineRef(NamedTuple):
     """Which price list line decided a price or discount (for explanations and audits)."""
 
     price_list_code: str
@@ -109,9 +108,10 @@ class LineRef:
     source_no: str
 
 
-@dataclass(frozen=True, slots=True)
-class PriceResult:
-    """The quoted sales line: amounts are in `currency_code` per `unit_of_measure_code`."""
+class PriceResult(NamedTuple):
+    """The quoted sales line: amounts are in `currency_code` per `unit_of_measure_code`.
+
+    Named tuples (as `LineRef` and `PriceLine`): a history prices millions of lines."""
 
     unit_price: float  # 5 decimals
     line_discount_pct: float
