@@ -42,7 +42,7 @@ from simulator.erp_server.routers import (
 )
 from simulator.erp_server.settings import API_ROOT, ServerSettings
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "no_telemetry"]
 
 log = logging.getLogger("erpsim.erp_server")
 GatewayFactory = Callable[[FaultInjector], Gateway]
@@ -119,7 +119,7 @@ def create_app(
             gateway.close()
 
     app = FastAPI(
-        **_no_telemetry(),
+        **no_telemetry(),
         title="erpsim mock ERP API",
         summary="Business Central API v2.0-shaped OData over a synthetic ERP",
         version=__version__,
@@ -153,7 +153,7 @@ def create_app(
     return app
 
 
-def _no_telemetry() -> dict[str, Any]:
+def no_telemetry() -> dict[str, Any]:
     """Recent FastAPI looks up OpenTelemetry providers on every request unless told not
     to; older versions have no such option."""
     if "telemetry" in inspect.signature(FastAPI).parameters:

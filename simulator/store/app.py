@@ -10,7 +10,6 @@ and serves. Nothing is built at import time and nothing reads the environment.
 
 from __future__ import annotations
 
-import inspect
 import logging
 import sqlite3
 import threading
@@ -27,6 +26,7 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from simulator import __version__
+from simulator.erp_server.app import no_telemetry
 from simulator.erp_server.client import ErpApiError, ErpClient
 from simulator.errors import UserError
 from simulator.store import ApiError, accounts, db
@@ -196,7 +196,7 @@ def create_app(settings: StoreSettings, *, context: StoreContext | None = None) 
             ctx.close()
 
     app = FastAPI(
-        **_no_telemetry(),
+        **no_telemetry(),
         title="erpsim reference B2B store API",
         summary="A B2B web store integrated with the erpsim mock ERP (realtime or batch)",
         version=__version__,
@@ -212,14 +212,6 @@ def create_app(settings: StoreSettings, *, context: StoreContext | None = None) 
     app.include_router(pages.router)  # HTML pages: absolute paths, not in the OpenAPI schema
     app.add_middleware(MetricsMiddleware)
     return app
-
-
-def _no_telemetry() -> dict[str, Any]:
-    """Recent FastAPI looks up OpenTelemetry providers on every request unless told not
-    to; older versions have no such option."""
-    if "telemetry" in inspect.signature(FastAPI).parameters:
-        return {"telemetry": {"tracing": False, "metrics": False}}
-    return {}
 
 
 def error_response(
