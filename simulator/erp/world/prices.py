@@ -37,21 +37,14 @@ def schedule(world: World) -> None:
 
 
 def line_row(line: PriceLine, stamp: str) -> tuple:
+    """A price line as its table row: the line's fields in column order (dates as ISO text,
+    the flag as 0/1), then the stamp."""
+    starting, ending = line.starting_date, line.ending_date
     return (
-        line.price_list_code,
-        line.line_no,
-        line.source_type,
-        line.source_no,
-        line.asset_type,
-        line.asset_no,
-        line.unit_of_measure_code,
-        line.minimum_quantity,
-        line.currency_code,
-        line.starting_date.isoformat() if line.starting_date else None,
-        line.ending_date.isoformat() if line.ending_date else None,
-        line.amount_type,
-        line.unit_price,
-        line.line_discount_pct,
+        *line[:9],
+        starting.isoformat() if starting else None,
+        ending.isoformat() if ending else None,
+        *line[11:14],
         int(line.allow_line_disc),
         line.status,
         stamp,
@@ -102,7 +95,7 @@ def _replace_all(world: World, changes: list[tuple[PriceLine, float]], starting:
     book = world.prices
     ending = starting - dt.timedelta(days=1)
     stamp = world.stamp
-    ending_text, starting_text = ending.isoformat(), starting.isoformat()
+    ending_text = ending.isoformat()
     ended, rows = world.out.ended_lines, world.out.price_lines
     for line, price in changes:
         code = line.price_list_code
@@ -127,27 +120,7 @@ def _replace_all(world: World, changes: list[tuple[PriceLine, float]], starting:
             line.status,
         )
         book.add_line(successor)
-        rows.append(
-            (
-                code,
-                successor.line_no,
-                line.source_type,
-                line.source_no,
-                line.asset_type,
-                line.asset_no,
-                line.unit_of_measure_code,
-                line.minimum_quantity,
-                line.currency_code,
-                starting_text,
-                None,
-                line.amount_type,
-                price,
-                line.line_discount_pct,
-                int(line.allow_line_disc),
-                line.status,
-                stamp,
-            )
-        )
+        rows.append(line_row(successor, stamp))
 
 
 def _price_round(value: float) -> float:

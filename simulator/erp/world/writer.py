@@ -19,19 +19,17 @@ from simulator.erp.schema import TABLES_BY_NAME
 from simulator.erp.world.core import Outbox, World
 from simulator.erp.world.documents import Invoice, Order, PurchaseOrder, Quote
 
-# The last state of each document kind: a document in it will not change again.
-_SETTLED_QUOTE = frozenset({"Accepted", "Expired"})
-_SETTLED_ORDER = frozenset({"Invoiced"})
+# The last states of each document kind: a document in one will not change again.
+_SETTLED: dict[type, frozenset[str]] = {
+    Quote: frozenset({"Accepted", "Expired"}),
+    Order: frozenset({"Invoiced"}),
+    Invoice: frozenset({"Paid"}),
+    PurchaseOrder: frozenset({"Received"}),
+}
 
 
 def _open(document: Quote | Order | Invoice | PurchaseOrder) -> bool:
-    if isinstance(document, Order):
-        return document.status not in _SETTLED_ORDER
-    if isinstance(document, Invoice):
-        return document.status != "Paid"
-    if isinstance(document, PurchaseOrder):
-        return document.status != "Received"
-    return document.status not in _SETTLED_QUOTE
+    return document.status not in _SETTLED[type(document)]
 
 
 def hold_open(out: Outbox) -> Outbox:
