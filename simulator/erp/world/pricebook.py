@@ -507,8 +507,9 @@ class PriceBook(SqlitePriceData):
             line = _compact(row)
             if overrides and (key := _key(line)) in overrides:
                 line = _ended(line, overrides[key])
-            if pruned_on is None or line.ending_date is None or line.ending_date >= pruned_on:
-                lines.append(line)
+                if pruned_on is not None and line.ending_date < pruned_on:
+                    continue  # ended since the last write (the SQL saw no ending date)
+            lines.append(line)
         return lines
 
 
