@@ -46,6 +46,7 @@ __all__ = ["create_app", "no_telemetry"]
 
 log = logging.getLogger("erpsim.erp_server")
 GatewayFactory = Callable[[FaultInjector], Gateway]
+SYSTEM_USER = "00000000-0000-0000-0000-000000000001"  # who "created" the generated company
 
 
 @dataclass
@@ -74,12 +75,18 @@ def _company(settings: ServerSettings) -> dict[str, Any]:
         conn.close()
     profile = str(meta.get("profile", "erpsim"))
     seed = int(meta.get("seed", 0))
+    created = f"{meta.get('snapshot_date') or meta.get('as_of') or '2024-01-01'}T00:00:00Z"
     return {
         "id": company_id_for(seed, profile),
         "systemVersion": f"erpsim {__version__}",
+        "timestamp": 0,
         "name": f"erpsim-{profile}-{seed}",
         "displayName": f"erpsim {profile} distributor (seed {seed})",
         "businessProfileId": "",
+        "systemCreatedAt": created,
+        "systemCreatedBy": SYSTEM_USER,
+        "systemModifiedAt": created,
+        "systemModifiedBy": SYSTEM_USER,
     }
 
 
@@ -106,7 +113,7 @@ def create_app(
                 injector=injector,
             )
         limits = Limits(settings.max_page_size, settings.max_top)
-        store = ReadStore(settings.db, limits)
+        store = ReadStore(settings.db, limits, company["id"])
         app.state.services = Services(
             settings, store, gateway, injector, limits, company, csdl().encode()
         )

@@ -1,6 +1,10 @@
-"""The API's entity sets: which table each one reads, its camelCase fields, key and lines.
+"""The API's entity sets: what each one reads, its fields, key and lines.
 
-This is the one place where Business Central field names (camelCase, as the API shows them)
+Business Central's standard sets (items, customers, salesOrders...) are the views of
+`bc_sets`, property for property as BC's v2.0 API shows them. The sets BC has no standard
+API for (price list lines, stock per location, assortments, inquiries...) are served as a
+custom API group would publish them, straight over one table each; this module is the one
+place where Business Central field names (camelCase, as the API shows them)
 meet the schema's snake_case columns. Names follow one rule (``no`` -> ``number``,
 ``x_no`` -> ``xNumber``, ``disc`` -> ``discount``, ``pct`` -> ``percent``, ``qty`` ->
 ``quantity``, then camelCase) plus a few per-table renames where Business Central's API
@@ -17,9 +21,12 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from simulator.erp.schema import TABLES_BY_NAME, Table
+from simulator.erp_server.bc_sets import BC_SETS, SetSpec
 
 __all__ = [
+    "CUSTOM_SETS",
     "ENTITY_SETS",
+    "SET_FOR_TABLE",
     "EntitySet",
     "Field",
     "Navigation",
@@ -106,12 +113,21 @@ def api_name(table: str, column: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Field:
-    """One exposed column: API name, column name, EDM type, nullability."""
+    """One exposed property: API name, the SQL column it is read from (a view column for
+    BC's sets), EDM type, nullability; `source` is the table column it shows verbatim
+    (None when computed) and `codec` how (see `bc_sets.Prop`)."""
 
     name: str
     column: str
     edm: str
     nullable: bool
+    source: str | None = None
+    codec: str | None = None
+    extension: bool = False
+
+    @property
+    def is_enum(self) -> bool:
+        return self.edm.startswith("Microsoft.NAV.")
 
     @property
     def is_bool(self) -> bool:
@@ -131,7 +147,9 @@ class Navigation:
 
 @dataclass(frozen=True)
 class EntitySet:
-    """An OData entity set over one table."""
+    """An OData entity set over one table or one BC view (`table` is what SQL reads;
+    `base_table` the ERP table the rows come from, None for reference data the dataset
+    does not hold)."""
 
     name: str
     type_name: str
@@ -140,6 +158,9 @@ class EntitySet:
     key: tuple[str, ...]  # API field names
     navigation: tuple[Navigation, ...] = ()
     sort_key: tuple[str, ...] = field(default=())  # columns of the default (stable) order
+    base_table: str | None = None
+    standard: bool = False  # one of Business Central's standard v2.0 sets
+    parent: str | None = None  # line sets: their header set
 
     @cached_property
     def by_name(self) -> dict[str, Field]:
@@ -206,46 +227,75 @@ def _set(name: str, type_name: str, table_name: str, *lines: str) -> EntitySet:
     table = TABLES_BY_NAME[table_name]
     fields = _fields(table)
     names = {f.column: f.name for f in fields}
+    fields = tuple(
+        Field(f.name, f.column, f.edm, f.nullable, source=f.column, extension=True) for f in fields
+    )
     key = ("id",) if "id" in names else tuple(names[c] for c in table.primary_key)
     navs = tuple(Navigation(line, line, ("no",), ("document_no",)) for line in lines)
-    return EntitySet(name, type_name, table_name, fields, key, navs, table.primary_key)
+    return EntitySet(
+        name, type_name, table_name, fields, key, navs, table.primary_key, base_table=table_name
+    )
 
 
-# Document sets and their lines; lines are reachable on their own and through $expand.
-ENTITY_SETS: dict[str, EntitySet] = {
+def _quoted(name: str) -> str:
+    return f'"{name}"'
+
+
+def _standard(spec: SetSpec) -> EntitySet:
+    """A BC set over its view; line sets are contained in their header by documentId."""
+    fields = tuple(
+        Field(
+            p.name,
+            _quoted(p.name),
+            p.edm,
+            p.nullable,
+            source=p.source,
+            codec=p.codec,
+            extension=p.extension,
+        )
+        for p in spec.props
+    )
+    navs = tuple(Navigation(line, line, ('"id"',), ('"documentId"',)) for line in spec.lines)
+    base = spec.table if spec.table.isidentifier() else None
+    return EntitySet(
+        spec.name,
+        spec.type_name,
+        spec.view,
+        fields,
+        ("id",),
+        navs,
+        tuple(_quoted(c) for c in spec.sort),
+        base_table=base,
+        standard=True,
+        parent=spec.parent,
+    )
+
+
+# The sets BC has no standard API for, served as erpsim's custom API group publishes them.
+CUSTOM_SETS: dict[str, EntitySet] = {
     s.name: s
     for s in (
-        _set("currencies", "currency", "currencies"),
         _set("currencyExchangeRates", "currencyExchangeRate", "currency_exchange_rates"),
-        _set("paymentTerms", "paymentTerm", "payment_terms"),
-        _set("unitsOfMeasure", "unitOfMeasure", "units_of_measure"),
         _set("customerPriceGroups", "customerPriceGroup", "customer_price_groups"),
-        _set("itemCategories", "itemCategory", "item_categories"),
-        _set("locations", "location", "locations"),
-        _set("salespeople", "salesperson", "salespeople"),
-        _set("items", "item", "items"),
         _set("itemUnitsOfMeasure", "itemUnitOfMeasure", "item_units_of_measure"),
         _set("itemStock", "itemStockEntry", "item_stock"),
-        _set("customers", "customer", "customers"),
-        _set("contacts", "contact", "contacts"),
         _set("customerAssortment", "customerAssortmentEntry", "customer_assortment"),
         _set("campaigns", "campaign", "campaigns"),
         _set("priceLists", "priceList", "price_lists"),
         _set("priceListLines", "priceListLine", "price_list_lines"),
-        _set("salesQuotes", "salesQuote", "sales_quotes", "salesQuoteLines"),
-        _set("salesQuoteLines", "salesQuoteLine", "sales_quote_lines"),
-        _set("salesOrders", "salesOrder", "sales_orders", "salesOrderLines"),
-        _set("salesOrderLines", "salesOrderLine", "sales_order_lines"),
-        _set("salesShipments", "salesShipment", "sales_shipments", "salesShipmentLines"),
-        _set("salesShipmentLines", "salesShipmentLine", "sales_shipment_lines"),
-        _set("salesInvoices", "salesInvoice", "sales_invoices", "salesInvoiceLines"),
-        _set("salesInvoiceLines", "salesInvoiceLine", "sales_invoice_lines"),
-        _set("salesCreditMemos", "salesCreditMemo", "sales_credit_memos", "salesCreditMemoLines"),
-        _set("salesCreditMemoLines", "salesCreditMemoLine", "sales_credit_memo_lines"),
-        _set("customerPayments", "customerPayment", "customer_payments"),
         _set("inquiries", "inquiry", "inquiries"),
     )
 }
+ENTITY_SETS: dict[str, EntitySet] = {
+    **{name: _standard(spec) for name, spec in BC_SETS.items()},
+    **CUSTOM_SETS,
+}
+# The set a table is mirrored from (the first set over it: `customers`, not its financial
+# details).
+SET_FOR_TABLE: dict[str, EntitySet] = {}
+for _entity in ENTITY_SETS.values():
+    if _entity.base_table is not None:
+        SET_FOR_TABLE.setdefault(_entity.base_table, _entity)
 
 
 def entity_set(name: str) -> EntitySet | None:

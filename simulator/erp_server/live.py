@@ -21,12 +21,13 @@ from simulator.erp.pricing import PriceRequest, PricingError, resolve_price
 from simulator.erp.schema import TABLES, TABLES_BY_NAME
 from simulator.erp.world.documents import Order, Quote
 from simulator.erp.world.service import ReturnedLine
+from simulator.erp_server import bc_sets
 from simulator.erp_server.clock import ClockMapping, LiveClock, resume_world
 from simulator.erp_server.entities import ENTITY_SETS
 from simulator.erp_server.faults import FaultSettings
 from simulator.erp_server.idempotency import IdempotencyStore
 from simulator.erp_server.odata.errors import ODataError
-from simulator.erp_server.reads import etag_of
+from simulator.erp_server.reads import etag_of, one_row
 from simulator.erp_server.settings import ServerSettings
 from simulator.erp_server.webhooks import WebhookHub
 
@@ -35,14 +36,23 @@ __all__ = ["API_INDEXES", "LiveErp", "OrderRequest", "prepare_database", "pricin
 log = logging.getLogger("erpsim.erp_server")
 
 # Indexes the API needs beyond schema.py's: delta reads by lastModifiedDateTime on every
-# exposed table, and lookups by SystemId (`items(<id>)`).
-API_INDEXES = tuple(
-    f"CREATE INDEX IF NOT EXISTS api_{s.table}_modified ON {s.table} (last_modified_date_time)"
-    for s in ENTITY_SETS.values()
-) + tuple(
-    f"CREATE INDEX IF NOT EXISTS api_{s.table}_id ON {s.table} (id)"
-    for s in ENTITY_SETS.values()
-    if s.key == ("id",)
+# exposed table, lookups by SystemId (`items(<id>)`, a line's document), and the joins the
+# BC views make (a shipment's invoice).
+_TABLES = dict.fromkeys(s.base_table for s in ENTITY_SETS.values() if s.base_table is not None)
+_WITH_ID = {t.name for t in TABLES if "id" in t.columns}
+API_INDEXES = (
+    *(
+        f"CREATE INDEX IF NOT EXISTS api_{table}_modified ON {table} (last_modified_date_time)"
+        for table in _TABLES
+    ),
+    *(
+        f"CREATE INDEX IF NOT EXISTS api_{table}_id ON {table} (id)"
+        for table in _TABLES
+        if table in _WITH_ID
+    ),
+    "CREATE INDEX IF NOT EXISTS api_sales_invoices_shipment ON sales_invoices (shipment_no)",
+    "CREATE INDEX IF NOT EXISTS api_sales_invoices_order ON sales_invoices (order_no)",
+    "CREATE INDEX IF NOT EXISTS api_sales_invoices_customer ON sales_invoices (customer_no)",
 )
 PRICING_STATUS = {
     "customer_not_found": 400,
@@ -101,6 +111,7 @@ def prepare_database(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     known = {t.name for t in TABLES}
+    bc_sets.prepare(conn)
     for statement in API_INDEXES:
         table = statement.split(" ON ")[1].split(" ")[0]
         if table in known:
@@ -149,6 +160,7 @@ class LiveErp:
         self.settings = settings
         self.conn = sqlite3.connect(path, check_same_thread=False)
         prepare_database(self.conn)
+        bc_sets.install(self.conn, company_id)
         self.world = resume_world(self.conn)
         self.hub = WebhookHub(
             company_id=company_id,
@@ -301,10 +313,7 @@ class LiveErp:
         """Update fields of one entity if its ETag still matches `if_match` (412 if not)."""
         entity = ENTITY_SETS[entity_set]
         self.clock.sync()
-        where = " AND ".join(f"{f.column} = ?" for f in entity.key_fields)
-        row = self.conn.execute(
-            f"SELECT {', '.join(entity.columns)} FROM {entity.table} WHERE {where}", key
-        ).fetchone()
+        row = one_row(self.conn, entity, key)
         if row is None:
             raise ODataError(404, "not_found", f"{entity_set}: no entity with this key")
         if if_match != "*" and if_match != etag_of(row):
@@ -313,14 +322,14 @@ class LiveErp:
             )
         columns = {PATCHABLE[entity_set][name]: value for name, value in changes.items()}
         if entity_set == "salesOrders":
-            self._patch_order(row[entity.columns.index("no")], columns)
+            self._patch_order(row[entity.columns.index('"number"')], columns)
         else:
             assignments = ", ".join(f"{c} = ?" for c in columns)
             try:
                 self.conn.execute(
-                    f"UPDATE {entity.table} SET {assignments}, last_modified_date_time = ?"
-                    f" WHERE {where}",
-                    (*columns.values(), self.world.stamp, *key),
+                    f"UPDATE {entity.base_table} SET {assignments}, last_modified_date_time = ?"
+                    " WHERE id = ?",
+                    (*columns.values(), self.world.stamp, key[0]),
                 )
             except sqlite3.IntegrityError as exc:
                 self.conn.rollback()

@@ -26,11 +26,12 @@ import orjson
 
 from simulator.erp.digest import read_only_uri
 from simulator.erp.pricing import SqlitePriceData
+from simulator.erp_server import bc_sets
 from simulator.erp_server.entities import ENTITY_SETS, EntitySet
 from simulator.erp_server.odata.errors import ODataError
 from simulator.erp_server.odata.query import Limits, Query, encode_skiptoken
 
-__all__ = ["Page", "ReadStore", "Shape", "etag_of", "open_reader"]
+__all__ = ["Page", "ReadStore", "Shape", "etag_of", "one_row", "open_reader"]
 
 READ_CACHE_KIB = 65536
 MMAP_BYTES = 1 << 30
@@ -40,13 +41,14 @@ def etag_of(values: Sequence[Any]) -> str:
     return f'W/"{hashlib.blake2b(orjson.dumps(values), digest_size=8).hexdigest()}"'
 
 
-def open_reader(path: Path) -> sqlite3.Connection:
-    """A read-only connection tuned for many small reads."""
+def open_reader(path: Path, company_id: str) -> sqlite3.Connection:
+    """A read-only connection tuned for many small reads, with the BC views."""
     conn = sqlite3.connect(
         read_only_uri(Path(path)), uri=True, check_same_thread=False, cached_statements=512
     )
     conn.execute(f"PRAGMA cache_size=-{READ_CACHE_KIB}")
     conn.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
+    bc_sets.install(conn, company_id)
     conn.execute("PRAGMA query_only=1")
     return conn
 
@@ -98,9 +100,10 @@ class Page:
 class ReadStore:
     """Read-only access to the ERP database for request handlers."""
 
-    def __init__(self, path: Path, limits: Limits) -> None:
+    def __init__(self, path: Path, limits: Limits, company_id: str) -> None:
         self.path = path
         self.limits = limits
+        self.company_id = company_id
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
@@ -109,7 +112,7 @@ class ReadStore:
     def conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = open_reader(self.path)
+            conn = open_reader(self.path, self.company_id)
             self._local.conn = conn
             with self._lock:
                 self._all.append(conn)
@@ -133,11 +136,7 @@ class ReadStore:
 
     # --- single entities -----------------------------------------------------------------
     def one_row(self, entity: EntitySet, key: tuple[Any, ...]) -> tuple[Any, ...] | None:
-        where = " AND ".join(f"{f.column} = ?" for f in entity.key_fields)
-        rows = self.conn.execute(
-            f"SELECT {', '.join(entity.columns)} FROM {entity.table} WHERE {where}", key
-        ).fetchall()
-        return rows[0] if rows else None
+        return one_row(self.conn, entity, key)
 
     def one(self, entity: EntitySet, key: tuple[Any, ...], query: Query) -> dict[str, Any]:
         row = self.one_row(entity, key)
@@ -209,6 +208,24 @@ class ReadStore:
                     found[tuple(row[i] for i in foreign)].append(shape.payload(row))
             for body, parent in zip(bodies, parents, strict=True):
                 body[nav.name] = found.get(parent, [])
+
+
+def one_row(
+    conn: sqlite3.Connection, entity: EntitySet, key: tuple[Any, ...]
+) -> tuple[Any, ...] | None:
+    """One entity's row by key. A document line's id names its document (see `bc_sets`):
+    the lookup goes through the document's indexed id instead of computing every line's."""
+    where = " AND ".join(f"{f.column} = ?" for f in entity.key_fields)
+    params: tuple[Any, ...] = key
+    parts = bc_sets.line_id_parts(str(key[0])) if entity.parent is not None else None
+    if parts is not None:
+        prefix, line_no = parts
+        where = f'"documentId" >= ? AND "documentId" < ? AND "sequence" = ? AND {where}'
+        params = (prefix, prefix + "~", line_no, *key)
+    rows = conn.execute(
+        f"SELECT {', '.join(entity.columns)} FROM {entity.table} WHERE {where}", params
+    ).fetchall()
+    return rows[0] if rows else None
 
 
 def _select_indexes(query: Query) -> tuple[int, ...] | None:

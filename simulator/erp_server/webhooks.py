@@ -85,7 +85,16 @@ def parse_resource(resource: str, company_id: str) -> EntitySet:
         raise ODataError(
             400, "invalid_resource", f"resource {resource!r} does not name an entity set"
         )
+    if "lastModifiedDateTime" not in found.by_name:
+        raise ODataError(
+            400, "invalid_resource", f"{found.name} has no lastModifiedDateTime to watch"
+        )
     return found
+
+
+def _stamp(entity: EntitySet) -> str:
+    """The SQL column of an entity's lastModifiedDateTime."""
+    return entity.by_name["lastModifiedDateTime"].column
 
 
 def check_url(url: str) -> None:
@@ -210,9 +219,7 @@ class WebhookHub:
 
     # --- change detection ---------------------------------------------------------------
     def _start_feed(self, conn: sqlite3.Connection, entity: EntitySet) -> _Feed:
-        (watermark,) = conn.execute(
-            f"SELECT max(last_modified_date_time) FROM {entity.table}"
-        ).fetchone()
+        (watermark,) = conn.execute(f"SELECT max({_stamp(entity)}) FROM {entity.table}").fetchone()
         feed = _Feed(watermark or "")
         feed.seen = {key for key, _ in self._changed(conn, entity, feed.watermark, None)}
         return feed
@@ -221,10 +228,8 @@ class WebhookHub:
         self, conn: sqlite3.Connection, entity: EntitySet, since: str, limit: int | None
     ) -> list[tuple[str, str]]:
         keys = ", ".join(f.column for f in entity.key_fields)
-        sql = (
-            f"SELECT {keys}, last_modified_date_time FROM {entity.table}"
-            " WHERE last_modified_date_time >= ? ORDER BY last_modified_date_time"
-        )
+        stamp = _stamp(entity)
+        sql = f"SELECT {keys}, {stamp} FROM {entity.table} WHERE {stamp} >= ? ORDER BY {stamp}"
         params: list[Any] = [since]
         if limit is not None:
             sql += " LIMIT ?"

@@ -536,8 +536,18 @@ ORDER_FIELDS = (
 )
 
 
+# The store shows the order's lifecycle (Released, Shipped...), which the ERP keeps beside
+# BC's three API statuses.
+ERP_NAMES = {"status": "lifecycleStatus"}
+
+
+def erp_fields(row: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    """`names` of an ERP document as the store shows them."""
+    return {name: row.get(ERP_NAMES.get(name, name)) for name in names}
+
+
 def _order_summary(row: dict[str, Any], documents: dict[str, int]) -> dict[str, Any]:
-    summary = {name: row.get(name) for name in ORDER_FIELDS}
+    summary = erp_fields(row, ORDER_FIELDS)
     summary["source"] = "erp"
     summary["document"] = documents.get(str(row.get("number")))
     return summary
@@ -642,7 +652,7 @@ def order_detail(ctx: StoreContext, principal: Principal, number: Any) -> dict[s
     lines = [_order_line(line) for line in order.get("salesOrderLines", [])]
     events.record(ctx.conn(), principal, "track_order", order=number)
     return {
-        **{name: order.get(name) for name in ORDER_FIELDS},
+        **erp_fields(order, ORDER_FIELDS),
         "contactNumber": order.get("contactNumber"),
         "lines": lines,
         "shipments": [

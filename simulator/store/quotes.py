@@ -24,6 +24,7 @@ from simulator.store.orders import (
     cart_document_lines,
     check_number,
     check_page,
+    erp_fields,
     erp_rows,
     erp_today,
     existing_document,
@@ -128,7 +129,7 @@ def list_quotes(
         events.record(conn, principal, "offline_fallback", view="quotes")
         return {"quotes": mine[(page - 1) * size : page * size], "page": page,
                 "pageSize": size, "total": len(mine), "stale": True}  # fmt: skip
-    quotes = [{**{n: row.get(n) for n in QUOTE_FIELDS}, "source": "erp"} for row in rows]
+    quotes = [{**erp_fields(row, QUOTE_FIELDS), "source": "erp"} for row in rows]
     shown = waiting if page == 1 else []
     audit(conn, principal, "quotes", page=page)
     return {"quotes": shown + quotes, "page": page, "pageSize": size,
@@ -170,7 +171,7 @@ def quote_detail(ctx: StoreContext, principal: Principal, number: Any) -> dict[s
     )
     audit(ctx.conn(), principal, "quote", quote=quote["number"])
     return {
-        **{n: quote.get(n) for n in QUOTE_FIELDS},
+        **erp_fields(quote, QUOTE_FIELDS),
         "contactNumber": quote.get("contactNumber"),
         "lines": [
             {n: line.get(n) for n in LINE_FIELDS} for line in quote.get("salesQuoteLines", [])
@@ -189,8 +190,8 @@ def accept_quote(
     replay = existing_document(conn, principal, key)
     if replay is not None:
         return {**get_document(ctx, principal, replay), "replayed": True}
-    if quote.get("status") != "Open":
-        raise ApiError(409, "quote_not_open", f"quote {number} is {quote.get('status')}")
+    if quote.get("lifecycleStatus") != "Open":
+        raise ApiError(409, "quote_not_open", f"quote {number} is {quote.get('lifecycleStatus')}")
     today = erp_today(ctx)
     valid_until = str(quote.get("validUntilDate") or "")
     if today is not None and valid_until and dt.date.fromisoformat(valid_until[:10]) < today:

@@ -31,8 +31,9 @@ from typing import Any
 import orjson
 
 from simulator.erp.schema import TABLES_BY_NAME
+from simulator.erp_server.bc_sets import LCY
 from simulator.erp_server.client import ErpClient
-from simulator.erp_server.entities import ENTITY_SETS, EntitySet
+from simulator.erp_server.entities import ENTITY_SETS, SET_FOR_TABLE, EntitySet, Field
 
 __all__ = [
     "MASTER_TABLES",
@@ -66,7 +67,24 @@ PRICING_TABLES: tuple[str, ...] = (
 )
 MIRROR_TABLES: tuple[str, ...] = MASTER_TABLES + PRICING_TABLES
 
-SETS_BY_TABLE: dict[str, EntitySet] = {s.table: s for s in ENTITY_SETS.values()}
+SETS_BY_TABLE: dict[str, EntitySet] = SET_FOR_TABLE
+# How the API shows a verbatim column, undone for the mirror (the store prices with the
+# ERP's own codes: '' is a blank option and the local currency).
+DECODE: dict[str, Callable[[Any], Any]] = {
+    "blank": lambda value: "" if value == "_x0020_" else value,
+    "lcy": lambda value: "" if value == LCY else value,
+}
+
+
+def mirrored_fields(table: str) -> tuple[Field, ...]:
+    """The fields of a table's set that show a column verbatim, one per column."""
+    seen: dict[str, Field] = {}
+    for f in SETS_BY_TABLE[table].fields:
+        if f.source is not None and f.source not in seen:
+            seen[f.source] = f
+    return tuple(seen.values())
+
+
 _DDL_LINE = re.compile(r"^\s*(\w+)\s+(TEXT|REAL|INTEGER)", re.MULTILINE)
 PAGE_SIZE = 20_000  # asked with Prefer; the ERP caps it at its --max-page-size
 
@@ -76,8 +94,8 @@ def mirror_ddl(table: str) -> list[str]:
     source = TABLES_BY_NAME[table]
     types = {m.group(1): m.group(2) for m in _DDL_LINE.finditer(source.ddl)}
     columns = [
-        f"{f.column} {types[f.column]}{'' if f.nullable else ' NOT NULL'}"
-        for f in SETS_BY_TABLE[table].fields
+        f"{f.source} {types[f.source or '']}{'' if f.nullable else ' NOT NULL'}"
+        for f in mirrored_fields(table)
     ]
     columns.append(f"PRIMARY KEY ({', '.join(source.primary_key)})")
     body = ",\n    ".join(columns)
@@ -170,8 +188,10 @@ class Synchronizer:
 
     def _sync_table(self, conn: sqlite3.Connection, table: str, limit: str) -> int:
         entity = SETS_BY_TABLE[table]
-        names = [f.name for f in entity.fields]
-        columns = ", ".join(f.column for f in entity.fields)
+        fields = mirrored_fields(table)
+        names = [f.name for f in fields]
+        decoders = [(i, DECODE[f.codec]) for i, f in enumerate(fields) if f.codec]
+        columns = ", ".join(str(f.source) for f in fields)
         upsert = (
             f"INSERT OR REPLACE INTO {table} ({columns}) VALUES ({', '.join('?' * len(names))})"
         )
@@ -190,7 +210,9 @@ class Synchronizer:
             while url is not None:
                 response = self._timed("sync", self._getter(url, params, headers))
                 page = orjson.loads(response.content)
-                rows = [tuple(item[name] for name in names) for item in page["value"]]
+                rows = [
+                    _decoded([item[name] for name in names], decoders) for item in page["value"]
+                ]
                 if rows:
                     conn.executemany(upsert, rows)
                     count += len(rows)
@@ -207,9 +229,17 @@ class Synchronizer:
         return count
 
 
+def _decoded(
+    values: list[Any], decoders: list[tuple[int, Callable[[Any], Any]]]
+) -> tuple[Any, ...]:
+    for i, decode in decoders:
+        values[i] = decode(values[i])
+    return tuple(values)
+
+
 def _table_name(name: str) -> str:
     entity = ENTITY_SETS.get(name)
-    table = entity.table if entity is not None else name
+    table = entity.base_table if entity is not None and entity.base_table else name
     if table not in MIRROR_TABLES:
         raise ValueError(f"not a mirrored table or entity set: {name!r}")
     return table

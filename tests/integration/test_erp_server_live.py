@@ -62,11 +62,11 @@ def test_delta_after_the_clock_moves(erp: ErpClient) -> None:
     # A few simulated days later the warehouse has shipped it and stock has moved.
     poll(lambda: erp.clock()["advancedTo"][:10] > start["advancedTo"][:10], "a new day")
     poll(
-        lambda: erp.get("salesOrders", order["id"])["status"] in ("Shipped", "Invoiced"),
+        lambda: erp.get("salesOrders", order["id"])["lifecycleStatus"] in ("Shipped", "Invoiced"),
         "the API order to ship",
     )
     later = {row["number"]: row for row in erp.delta("salesOrders", created).changes()}
-    assert later[order["number"]]["status"] in ("Shipped", "Invoiced")
+    assert later[order["number"]]["lifecycleStatus"] in ("Shipped", "Invoiced")
     assert all(row["lastModifiedDateTime"] >= created for row in later.values())
     stock = list(erp.delta("itemStock", start["advancedTo"]).changes())
     assert any(row["itemNumber"] == item for row in stock)

@@ -48,7 +48,7 @@ def test_provisioning_covers_every_contact_and_salesperson(
     store: StoreThread, erp_client: Any
 ) -> None:
     contacts = {c["number"]: c for c in erp_client.iter("contacts")}
-    salespeople = {s["code"]: s for s in erp_client.iter("salespeople")}
+    salespeople = {s["code"]: s for s in erp_client.iter("salespeoplePurchasers")}
     conn = sqlite3.connect(store.settings.db)
     try:
         rows = conn.execute(

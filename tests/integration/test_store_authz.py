@@ -143,7 +143,7 @@ def assert_a_untouched(erp: ErpClient, a: AccountA, buyer_view: StoreSession) ->
     assert erp.count("customerPayments", filter=f"invoiceNumber eq '{a.invoice}'") == a.payments
     assert erp.count("inquiries", filter=f"invoiceNumber eq '{a.invoice}'") == a.inquiries
     (quote,) = erp.iter("salesQuotes", filter=f"number eq '{a.quote}'")
-    assert quote["status"] == "Open"
+    assert quote["lifecycleStatus"] == "Open"
     assert buyer_view.get(f"/api/carts/{a.cart}").json()["status"] == "open"
 
 

@@ -250,7 +250,7 @@ def test_tracking_shows_lines_shipments_and_invoices(
     customer = users.buyer.customer_no
     (order,) = erp_client.iter(
         "salesOrders",
-        filter=f"customerNumber eq '{customer}' and status eq 'Invoiced'",
+        filter=f"customerNumber eq '{customer}' and lifecycleStatus eq 'Invoiced'",
         orderby="orderDate desc",
         top=1,
     )

@@ -323,11 +323,23 @@ def _number(text: str, pos: int) -> int | float:
     return number
 
 
+def enum_member(text: str) -> str:
+    """An enum value as its member name (BC's XML-encoded spelling of spaces and signs)."""
+    if text.strip() == "":
+        return "_x0020_"
+    out = []
+    for char in text:
+        out.append(char if char.isalnum() or char == "_" else f"_x{ord(char):04X}_")
+    return "".join(out)
+
+
 def _coerce(field: Field, literal: Literal) -> Any:
     """The bound parameter for comparing `field` with `literal`, or a 400 on a type clash."""
     edm, kind = field.edm, literal.kind
     if edm == EDM_STRING and kind == "string":
         return literal.value
+    if field.is_enum and kind == "string":  # BC takes 'In Review' and 'In_x0020_Review'
+        return enum_member(str(literal.value))
     if edm == EDM_GUID and kind in ("guid", "string"):
         return str(literal.value).lower()
     if edm in NUMERIC and kind == "number":

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from xml.sax.saxutils import quoteattr
 
+from simulator.erp_server.bc_sets import ENUMS
 from simulator.erp_server.entities import ENTITY_SETS, EntitySet
 
 __all__ = ["NAMESPACE", "PRICE_RESULT_FIELDS", "csdl"]
@@ -19,9 +20,14 @@ NAMESPACE = "Microsoft.NAV"
 COMPANY_FIELDS = (
     ("id", "Edm.Guid", False),
     ("systemVersion", "Edm.String", False),
+    ("timestamp", "Edm.Int64", False),
     ("name", "Edm.String", False),
     ("displayName", "Edm.String", False),
     ("businessProfileId", "Edm.String", False),
+    ("systemCreatedAt", "Edm.DateTimeOffset", False),
+    ("systemCreatedBy", "Edm.Guid", False),
+    ("systemModifiedAt", "Edm.DateTimeOffset", False),
+    ("systemModifiedBy", "Edm.Guid", False),
 )
 PRICE_SOURCE_FIELDS = (
     ("priceListCode", "Edm.String", False),
@@ -68,15 +74,24 @@ def _entity_type(entity: EntitySet) -> list[str]:
         target = ENTITY_SETS[nav.target].type_name
         lines.append(
             f"<NavigationProperty Name={quoteattr(nav.name)} "
-            f'Type="Collection({NAMESPACE}.{target})"/>'
+            f'Type="Collection({NAMESPACE}.{target})" ContainsTarget="true"/>'
         )
     lines.append("</EntityType>")
     return lines
 
 
+def _enum_types() -> list[str]:
+    lines = []
+    for name, members in ENUMS.items():
+        lines.append(f"<EnumType Name={quoteattr(name)}>")
+        lines += [f'<Member Name={quoteattr(m)} Value="{v}"/>' for m, v in members]
+        lines.append("</EnumType>")
+    return lines
+
+
 def csdl() -> str:
     """The whole CSDL document (it depends only on the code: build it once)."""
-    schema: list[str] = []
+    schema: list[str] = _enum_types()
     for entity in ENTITY_SETS.values():
         schema += _entity_type(entity)
     schema += ['<EntityType Name="company">', '<Key><PropertyRef Name="id"/></Key>']

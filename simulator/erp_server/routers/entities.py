@@ -146,6 +146,34 @@ async def read_lines(request: Request) -> Response:
     return json_response(_collection_body(urls, query, page, context, request.url.path))
 
 
+async def read_line(request: Request) -> Response:
+    """Read one line of a document by its key, through the document."""
+    services, urls = _context(request)
+    params = request.path_params
+    parent = _entity(params["entity_set"])
+    nav = parent.navigation_by_name.get(params["navigation"])
+    if nav is None:
+        raise ODataError(
+            404, "not_found", f"{parent.name} has no navigation {params['navigation']!r}"
+        )
+    row = services.store.one_row(parent, parse_key(params["key"], parent))
+    if row is None:
+        raise ODataError(404, "not_found", f"{parent.name}: no entity with key {params['key']}")
+    target = ENTITY_SETS[nav.target]
+    query = parse_query(
+        request.query_params.multi_items(), target, services.limits, collection=False
+    )
+    body = services.store.one(target, parse_key(params["line_key"], target), query)
+    local = tuple(row[parent.columns.index(c)] for c in nav.local)
+    foreign = tuple(body.get(c.strip('"')) for c in nav.foreign)
+    if local != foreign:
+        raise ODataError(
+            404, "not_found", f"{parent.name}({params['key']}) has no line {params['line_key']}"
+        )
+    context = urls.context(f"{target.name}{_select_suffix(query)}/$entity")
+    return json_response({"@odata.context": context, **body}, headers={"ETag": body["@odata.etag"]})
+
+
 @router.patch("/{entity_set}({key})", summary="Update an entity (needs If-Match)")
 async def patch_one(
     entity_set: str, key: str, request: Request, services: ServicesDep, urls: UrlsDep
@@ -260,11 +288,22 @@ class ReadRoutes(BaseRoute):
         if close < paren:
             return None
         params["key"] = rest[paren + 1 : close]
-        tail = rest[close + 1 :]
+        first = rest.find(")")
+        tail = rest[first + 1 :]
         if tail:
-            if not tail.startswith("/") or "/" in tail[1:] or "(" in params["key"]:
+            if not tail.startswith("/") or "/" in tail[1:]:
                 return None
-            params["navigation"] = tail[1:]
+            params["key"] = rest[paren + 1 : first]
+            navigation = tail[1:]
+            inner = navigation.find("(")
+            if inner >= 0:  # a contained line by its key: salesOrders(<id>)/salesOrderLines(<id>)
+                if not navigation.endswith(")"):
+                    return None
+                params["line_key"] = navigation[inner + 1 : -1]
+                navigation = navigation[:inner]
+            params["navigation"] = navigation
+        elif close != first:
+            return None
         return params
 
     def matches(self, scope: Any) -> tuple[Match, dict[str, Any]]:
@@ -273,7 +312,9 @@ class ReadRoutes(BaseRoute):
         params = self._parse(scope["path"])
         if params is None:
             return Match.NONE, {}
-        if "navigation" in params:
+        if "line_key" in params:
+            handler = read_line
+        elif "navigation" in params:
             handler = read_lines
         elif "key" in params:
             handler = read_one
