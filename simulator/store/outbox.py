@@ -73,13 +73,18 @@ def submit(
     rep_user_id: int | None,
     request: dict[str, Any],
     idempotency_key: str,
+    claim: Callable[[sqlite3.Connection], None] | None = None,
 ) -> int:
     """Commit a web document and its outbox row (one transaction); returns the document id.
-    The same `idempotency_key` again returns the first document's id."""
+    The same `idempotency_key` again returns the first document's id. `claim(conn)` runs
+    first in that transaction (a checkout takes its cart there); if it raises, nothing is
+    written and the exception propagates."""
     if kind not in KINDS:
         raise ValueError(f"unknown document kind {kind!r}")
     now = _now_text()
     with conn:
+        if claim is not None:
+            claim(conn)
         cursor = conn.execute(
             "INSERT INTO web_documents (kind, customer_no, user_id, rep_user_id,"
             " idempotency_key, status, request_json, created_at, updated_at)"
