@@ -224,3 +224,26 @@ def test_creates_on_a_full_disk_keep_nothing_and_their_retries_work(db: Path, pa
         *(r.json()["id"] for r in retried),
     )
     assert [q for (q,) in quantities] == [1.0, 2.0, 3.0, 4.0, 5.0]
+
+
+def test_a_payment_on_a_full_disk_keeps_nothing_and_its_retry_pays(db: Path) -> None:
+    (invoice, remaining), *_ = rows(
+        db, "SELECT no, remaining_amount FROM sales_invoices WHERE status = 'Open' ORDER BY no"
+    )
+    paid_before = rows(db, "SELECT no, amount FROM customer_payments WHERE invoice_no = ?", invoice)
+    headers = {"api-key": KEY, "Idempotency-Key": "pay-full-1"}
+    with serve(db) as server:
+        admin = f"{server.url}/_admin/faults"
+        pay = f"{server.url}/api/v2.0/customerPayments"
+        requests.patch(admin, json={"disk_full": True}, headers={"api-key": KEY})
+        failed = requests.post(pay, json={"invoiceNumber": invoice}, headers=headers, timeout=30)
+        assert failed.status_code == 503, failed.text
+        requests.patch(admin, json={"disk_full": False}, headers={"api-key": KEY})
+        paid = requests.post(pay, json={"invoiceNumber": invoice}, headers=headers, timeout=30)
+        assert paid.status_code == 201, paid.text
+        assert paid.json()["amount"] == pytest.approx(remaining)
+    assert rows(
+        db, "SELECT status, remaining_amount FROM sales_invoices WHERE no = ?", invoice
+    ) == [("Paid", 0.0)]
+    payments = rows(db, "SELECT no, amount FROM customer_payments WHERE invoice_no = ?", invoice)
+    assert payments == [*paid_before, (paid.json()["number"], pytest.approx(remaining))]
