@@ -238,7 +238,7 @@ class LiveErp:
     def recover(self, exc: BaseException) -> None:
         """After a failed write: roll back, and resume the world from the database, which
         holds exactly what was committed (the world may hold a document whose rows were
-        not). Costs a world start-up (about a second at `medium`), on failures only."""
+        not). Costs one world start-up (0.3 s at `small`), on failures only."""
         log.warning("a write failed (%s): resuming the world from the database", exc)
         try:
             self.conn.rollback()
