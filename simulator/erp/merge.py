@@ -93,7 +93,8 @@ def merge_shards(shards: list[str | Path], out: str | Path, *, force: bool = Fal
 
 
 def _shard_of(path: str | Path, meta: dict[str, object]) -> tuple[int, int, str | Path]:
-    index, _, count = str(meta.get("shard", "")).partition("/")
-    if not (index.isdigit() and count.isdigit()):
+    shard = str(meta.get("shard", ""))
+    index, _, count = shard.partition("/")
+    if not (shard.isascii() and index.isdigit() and count.isdigit()):
         raise UserError(f"{path} has no shard information")
     return int(index), int(count), path

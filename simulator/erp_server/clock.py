@@ -6,28 +6,26 @@ request, if at least `min_interval` wall seconds passed since the last advance, 
 runs up to the mapped simulated now and writes what changed. Speed 0 freezes time.
 
 `resume_world` is the one place that builds a World over an existing dataset. The world
-cannot yet reload the open documents of a history (open orders, unpaid invoices, open
-purchase orders); when `World.resume(conn)` exists it replaces the body of this function
-and nothing else changes. Until then it also repairs two things a fresh World gets wrong on
-a database that already has documents: document number series restart at 1 (new numbers
-would overwrite history rows), and the world's GUID stream is the one the history already
-used (new ids would repeat old ones). Both are fixed here, deterministically.
+resumes the open documents and the number series itself (world/resume.py); what is left
+here is the seed, which decides the world's GUID stream: it must not repeat the ids of any
+document already in the database (see `live_seed`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import sqlite3
 import time
-import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from simulator.config import profile_from_dict
 from simulator.erp.database import read_meta
 from simulator.erp.world import World
+from simulator.erp.world.resume import SERIES
 from simulator.errors import UserError
 
 __all__ = ["CLOCK_META_KEY", "ClockMapping", "LiveClock", "resume_world"]
@@ -50,10 +48,23 @@ class ClockMapping:
         return self.at(time.monotonic())
 
 
-def live_seed(seed: int, start: dt.datetime) -> int:
-    """The live world's seed: derived from the dataset's, so it never replays the history's
-    random streams (its GUIDs above all), and fixed for a given dataset and start."""
-    return zlib.crc32(f"erp-server:{seed}:{start.isoformat()}".encode()) ^ (seed << 32)
+def live_seed(seed: int, start: dt.datetime, marks: Sequence[str] = ()) -> int:
+    """The live world's seed (128 bits): derived from the dataset's, so it never replays the
+    history's random streams (its GUIDs above all), from the start, and from `marks`, the
+    last document number of every series. A world that gave a document an id committed
+    that document, which moved its series: so the next world resumed on the database has
+    other marks, hence another GUID stream, even at the same start (a restart with the
+    clock frozen). Fixed for a given database: the same file resumes the same world."""
+    text = f"erp-server:{seed}:{start.isoformat()}:{','.join(marks)}"
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:16], "big")
+
+
+def document_marks(conn: sqlite3.Connection) -> list[str]:
+    """The highest number of each document series (one index lookup each)."""
+    return [
+        str(conn.execute(f"SELECT max(no) FROM {table}").fetchone()[0] or "")
+        for table in SERIES.values()
+    ]
 
 
 def resume_world(conn: sqlite3.Connection) -> World:
@@ -70,7 +81,8 @@ def resume_world(conn: sqlite3.Connection) -> World:
     if stored:
         start = max(start, dt.datetime.fromisoformat(stored))
     # The World resumes the open documents and continues the number series itself.
-    return World(conn, profile, seed=live_seed(seed, start), start=start)
+    live = live_seed(seed, start, document_marks(conn))
+    return World(conn, profile, seed=live, start=start)
 
 
 class LiveClock:

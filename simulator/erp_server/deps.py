@@ -107,7 +107,9 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 async def read_json(request: Request, max_bytes: int) -> dict[str, Any]:
     """The request body as a JSON object; 400 for oversize, malformed or non-object bodies."""
     declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > max_bytes):
+    if declared is not None and (
+        not (declared.isascii() and declared.isdigit()) or int(declared) > max_bytes
+    ):
         raise ODataError(400, "body_too_large", f"the request body exceeds {max_bytes} bytes")
     chunks = []
     size = 0

@@ -14,6 +14,8 @@ Settings (`FaultSettings`, JSON-friendly, set by flags or `/_admin/faults`):
   connections (clients see a connection error), ``503`` answers with ``Retry-After``.
 - ``drip``: ``{"ratio": 0.1, "chunk": 256, "interval": "100ms"}``: that share of responses
   trickles out in small chunks.
+- ``disk_full``: ``true`` makes the database refuse writes as a full disk does (see
+  `storage.DiskFull`); creates answer 503 and keep nothing, their retries work once it is off.
 
 `FaultInjector` makes the per-request decisions from a seeded `random.Random` of its own, so
 a run is reproducible for a seed and a request order. With nothing configured the check is a
@@ -194,6 +196,7 @@ class FaultSettings(_Model):
     rate_limit: Annotated[float, Field(gt=0.0)] | None = None
     outages: list[Outage] = []
     drip: Drip = Drip()
+    disk_full: bool = False
     seed: int = 0
 
     @field_validator("latency")

@@ -120,7 +120,8 @@ def check_integrity(
         if n > 1:
             v.append(f"ERP number {number} belongs to {n} store documents")
     for entry in orders:
-        row = documents.get(int(entry["document"])) if str(entry["document"]).isdigit() else None
+        document = str(entry["document"])  # ASCII digits: int() refuses '²', isdigit() not
+        row = documents.get(int(document)) if document.isascii() and document.isdigit() else None
         label = f"{entry['kind']} document {entry['document']} (key {entry['key']})"
         if row is None or not str(row[3]).endswith(f":{entry['key']}"):
             v.append(f"{label}: placed, but the store has no such document")

@@ -4,7 +4,8 @@ A cart belongs to the user and the account it was filled for (a rep acting for a
 has carts of their own there); anyone else asking for it gets 404. It holds at most one
 line per item: setting an item in another unit replaces the line. A cart is read with one
 `integration.offers` call for all its lines; checkout and quotes (orders.py, quotes.py) take
-its lines with `cart_lines` and close it with `close_cart`.
+its lines with `cart_lines` and close it with `claim_cart`, in the transaction that writes
+the document: of concurrent checkouts of one cart exactly one claims it.
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ __all__ = [
     "MAX_LINES",
     "MAX_QUANTITY",
     "CartLine",
+    "CartTaken",
     "cart_json",
     "cart_lines",
-    "close_cart",
+    "claim_cart",
     "create_cart",
     "default_cart",
     "delete_cart",
@@ -279,13 +281,20 @@ def delete_cart(conn: sqlite3.Connection, principal: Principal, cart_id: int) ->
         conn.execute("DELETE FROM carts WHERE id = ?", (cart_id,))
 
 
-def close_cart(conn: sqlite3.Connection, principal: Principal, cart_id: int, status: str) -> None:
-    """Mark the principal's open cart 'ordered' or 'quoted' (checkout, quote request)."""
+class CartTaken(Exception):
+    """The cart was no longer open when a checkout or quote request came to claim it."""
+
+
+def claim_cart(conn: sqlite3.Connection, principal: Principal, cart_id: int, status: str) -> None:
+    """Mark the principal's open cart 'ordered' or 'quoted' inside the caller's transaction
+    (the one that writes the document): a conditional UPDATE, so of concurrent claims one
+    changes the row and the others raise `CartTaken` (and write nothing)."""
     if status not in ("ordered", "quoted"):
         raise ValueError(f"not a closing status: {status!r}")
-    _open(conn, principal, cart_id)
-    with conn:
-        conn.execute(
-            "UPDATE carts SET status = ?, updated_at = ? WHERE id = ? AND status = 'open'",
-            (status, utc_now(), cart_id),
-        )
+    claimed = conn.execute(
+        "UPDATE carts SET status = ?, updated_at = ?"
+        " WHERE id = ? AND user_id = ? AND customer_no = ? AND status = 'open'",
+        (status, utc_now(), cart_id, principal.user_id, principal.customer_no),
+    ).rowcount
+    if claimed != 1:
+        raise CartTaken(cart_id)

@@ -37,6 +37,7 @@ __all__ = [
     "ErpUnavailable",
     "audit",
     "checkout",
+    "closed_cart",
     "document_view",
     "erp_get",
     "erp_rows",
@@ -271,11 +272,13 @@ def submit(
     request: dict[str, Any],
     key: str,
     *,
+    claim: Any = None,
     after_commit: Any = None,
 ) -> dict[str, Any]:
     """Commit the document and its outbox row locally, then give the ERP `DELIVERY_WAIT`
-    seconds: accepted, rejected, or pending (the outbox keeps trying). `after_commit(conn,
-    document_id)` runs once the document exists (e.g. mark the cart ordered)."""
+    seconds: accepted, rejected, or pending (the outbox keeps trying). `claim(conn)` runs in
+    the document's transaction (take the cart; raising writes nothing); `after_commit(conn,
+    document_id)` runs once the document exists."""
     if ctx.outbox is None:
         raise ApiError(503, "outbox_unavailable", "the store cannot take documents right now")
     conn = ctx.conn()
@@ -287,6 +290,7 @@ def submit(
         rep_user_id=principal.rep_user_id,
         request=request,
         idempotency_key=key,
+        claim=claim,
     )
     if after_commit is not None:
         after_commit(conn, document_id)
@@ -438,24 +442,26 @@ def checkout(
     every = _recurrence(recurrence)
     delivery = check_delivery_date(ctx, requested_delivery_date)
     if status != "open":
-        first = cart_document(conn, principal, "order", cart_no) if status == "ordered" else None
-        if first is None:
-            raise ApiError(409, "cart_not_open", f"cart {cart_no} is already {status}")
-        return {**get_document(ctx, principal, first), "cart": cart_no, "replayed": True}
+        return closed_cart(ctx, principal, "order", cart_no, key)
     lines = cart_document_lines(ctx, principal, cart_no)
     request = {**order_request(principal, lines, delivery), "cart": cart_no}
 
-    def close_cart(conn: sqlite3.Connection, document_id: int) -> None:
-        carts.close_cart(conn, principal, cart_no, "ordered")
-        with conn:
-            if every is not None:
+    def claim(conn: sqlite3.Connection) -> None:
+        carts.claim_cart(conn, principal, cart_no, "ordered")
+
+    def schedule(conn: sqlite3.Connection, document_id: int) -> None:
+        if every is not None:
+            with conn:
                 conn.execute(
                     "INSERT INTO recurring_orders(document_id, every_days, next_date) "
                     "VALUES (?, ?, ?)",
                     (document_id, every, (delivery + dt.timedelta(days=every)).isoformat()),
                 )
 
-    view = submit(ctx, principal, "order", request, key, after_commit=close_cart)
+    try:
+        view = submit(ctx, principal, "order", request, key, claim=claim, after_commit=schedule)
+    except carts.CartTaken:  # another checkout of this cart claimed it meanwhile
+        return closed_cart(ctx, principal, "order", cart_no, key)
     if view["status"] == "rejected":  # the buyer fixes the cart and orders again
         with conn:
             conn.execute(
@@ -475,6 +481,27 @@ def checkout(
         )
     recurring = None if every is None else {"everyDays": every}
     return {**view, "cart": cart_no, "recurrence": recurring}
+
+
+CLOSED_BY = {"order": "ordered", "quote": "quoted"}  # a cart's status after each kind
+
+
+def closed_cart(
+    ctx: StoreContext, principal: Principal, kind: str, cart_no: int, key: str
+) -> dict[str, Any]:
+    """The answer to a checkout (`kind` 'order') or quote request ('quote') of a cart that
+    is no longer open: the document that closed it (this request's own key first, then the
+    cart's latest document of `kind`), marked replayed; 409 if no such document exists (the
+    cart was closed the other way). So N concurrent checkouts of one cart make one order,
+    and every one of them answers with it."""
+    conn = ctx.conn()
+    (status,) = conn.execute("SELECT status FROM carts WHERE id = ?", (cart_no,)).fetchone()
+    first = existing_document(conn, principal, key)
+    if first is None and status == CLOSED_BY[kind]:
+        first = cart_document(conn, principal, kind, cart_no)
+    if first is None:
+        raise ApiError(409, "cart_not_open", f"cart {cart_no} is already {status}")
+    return {**get_document(ctx, principal, first), "cart": cart_no, "replayed": True}
 
 
 def _is_reorder_cart(conn: sqlite3.Connection, principal: Principal, cart_id: int) -> bool:

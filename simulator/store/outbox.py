@@ -57,6 +57,7 @@ LINE_FIELDS = ("itemNumber", "unitOfMeasureCode", "quantity")
 BATCH = 20  # due rows taken per round
 IDLE_WAIT = 1.0  # seconds between looks when nothing is due soon
 BACKGROUND_TIMEOUT = 10.0  # the worker's own per-call timeout (nobody is waiting)
+LOOP_BACKOFF = 0.05  # seconds after a failed round, doubling (capped by outbox_backoff_max)
 
 
 def _now_text() -> str:
@@ -72,13 +73,18 @@ def submit(
     rep_user_id: int | None,
     request: dict[str, Any],
     idempotency_key: str,
+    claim: Callable[[sqlite3.Connection], None] | None = None,
 ) -> int:
     """Commit a web document and its outbox row (one transaction); returns the document id.
-    The same `idempotency_key` again returns the first document's id."""
+    The same `idempotency_key` again returns the first document's id. `claim(conn)` runs
+    first in that transaction (a checkout takes its cart there); if it raises, nothing is
+    written and the exception propagates."""
     if kind not in KINDS:
         raise ValueError(f"unknown document kind {kind!r}")
     now = _now_text()
     with conn:
+        if claim is not None:
+            claim(conn)
         cursor = conn.execute(
             "INSERT INTO web_documents (kind, customer_no, user_id, rep_user_id,"
             " idempotency_key, status, request_json, created_at, updated_at)"
@@ -171,6 +177,7 @@ class OutboxWorker:
         self.delivered = 0
         self.rejected = 0
         self.failures = 0
+        self.loop_errors = 0  # rounds of the delivery loop that failed (and were retried)
         if metrics is not None:
             metrics.gauge("outbox", self.stats)
 
@@ -257,32 +264,52 @@ class OutboxWorker:
         )
 
     def _run(self) -> None:
-        conn = self._connect()
+        """Rounds until stopped. A round that fails (a locked or damaged database, anything
+        unexpected) is logged and the next one comes after a backoff, on a new connection:
+        one bad moment must not stop deliveries until the store restarts."""
+        conn: sqlite3.Connection | None = None
         erp = self._client()
+        failed = 0
         try:
             while not self._stop.is_set():
-                due = conn.execute(
-                    "SELECT document_id FROM outbox WHERE status = 'pending'"
-                    " AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?",
-                    (time.time(), BATCH),
-                ).fetchall()
-                for (document_id,) in due:
-                    if self._stop.is_set():
-                        break
-                    self._attempt(conn, erp, document_id)
-                if due:
-                    continue
-                (next_at,) = conn.execute(
-                    "SELECT min(next_attempt_at) FROM outbox WHERE status = 'pending'"
-                ).fetchone()
-                wait = IDLE_WAIT if next_at is None else min(IDLE_WAIT, next_at - time.time())
-                self._wake.wait(max(0.005, wait))
-                self._wake.clear()
-        except Exception:
-            log.exception("the outbox worker stopped")
+                try:
+                    conn = conn or self._connect()
+                    wait = self._round(conn, erp)
+                    failed = 0
+                except Exception:
+                    failed += 1
+                    self.loop_errors += 1
+                    log.exception("outbox round failed (%d in a row); retrying", failed)
+                    wait = min(self.settings.outbox_backoff_max, LOOP_BACKOFF * 2 ** (failed - 1))
+                    if conn is not None:
+                        conn.close()
+                    conn = None
+                if wait > 0:
+                    self._wake.wait(wait)
+                    self._wake.clear()
         finally:
             erp.close()
-            conn.close()
+            if conn is not None:
+                conn.close()
+
+    def _round(self, conn: sqlite3.Connection, erp: ErpClient) -> float:
+        """Attempt the due documents; returns how long to wait before the next round (0:
+        go on at once, more may be due)."""
+        due = conn.execute(
+            "SELECT document_id FROM outbox WHERE status = 'pending'"
+            " AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?",
+            (time.time(), BATCH),
+        ).fetchall()
+        for (document_id,) in due:
+            if self._stop.is_set():
+                break
+            self._attempt(conn, erp, document_id)
+        if due:
+            return 0.0
+        (next_at,) = conn.execute(
+            "SELECT min(next_attempt_at) FROM outbox WHERE status = 'pending'"
+        ).fetchone()
+        return IDLE_WAIT if next_at is None else min(IDLE_WAIT, max(0.005, next_at - time.time()))
 
     def _pending(self, conn: sqlite3.Connection) -> bool:
         found = conn.execute("SELECT 1 FROM outbox WHERE status = 'pending' LIMIT 1")

@@ -20,10 +20,10 @@ from simulator.store.orders import (
     ErpUnavailable,
     _cart,
     audit,
-    cart_document,
     cart_document_lines,
     check_number,
     check_page,
+    closed_cart,
     erp_fields,
     erp_rows,
     erp_today,
@@ -72,10 +72,7 @@ def request_quote(
     if replay is not None:
         return {**get_document(ctx, principal, replay), "replayed": True}
     if status != "open":
-        first = cart_document(conn, principal, "quote", cart_no) if status == "quoted" else None
-        if first is None:
-            raise ApiError(409, "cart_not_open", f"cart {cart_no} is already {status}")
-        return {**get_document(ctx, principal, first), "cart": cart_no, "replayed": True}
+        return closed_cart(ctx, principal, "quote", cart_no, key)
     lines = cart_document_lines(ctx, principal, cart_no)
     request: dict[str, Any] = {
         "customerNumber": principal.customer_no,
@@ -88,10 +85,13 @@ def request_quote(
     if principal.contact_no:
         request["contactNumber"] = principal.contact_no
 
-    def mark_quoted(conn: Any, document_id: int) -> None:
-        carts.close_cart(conn, principal, cart_no, "quoted")
+    def claim(conn: Any) -> None:
+        carts.claim_cart(conn, principal, cart_no, "quoted")
 
-    view = submit(ctx, principal, "quote", request, key, after_commit=mark_quoted)
+    try:
+        view = submit(ctx, principal, "quote", request, key, claim=claim)
+    except carts.CartTaken:  # another request for this cart claimed it meanwhile
+        return closed_cart(ctx, principal, "quote", cart_no, key)
     if view["status"] == "rejected":
         with conn:
             conn.execute(

@@ -25,9 +25,8 @@ if TYPE_CHECKING:
 __all__ = ["act_as", "list_accounts", "require_assigned", "stop_acting"]
 
 SEARCH = re.compile(r"[\w .&'-]{1,40}")
-ACCOUNT_COLUMNS = (
-    "no, display_name, city, country_code, key_account, blocked, segment, location_code"
-)
+# The mirror keeps the ERP's column names: the API's displayName is `name`.
+ACCOUNT_COLUMNS = "no, name, city, country_code, key_account, blocked, segment, location_code"
 
 
 def _rep_code(principal: Principal) -> str:
@@ -72,13 +71,12 @@ def list_accounts(
         if not isinstance(q, str) or not SEARCH.fullmatch(q):
             raise ApiError(400, "invalid_query", "q must be 1-40 letters, digits or spaces")
         pattern = "%" + q.replace("\\", "").replace("%", "").replace("_", "") + "%"
-        where += " AND (no LIKE ? OR display_name LIKE ?)"
+        where += " AND (no LIKE ? OR name LIKE ?)"
         params += [pattern, pattern]
     conn = ctx.conn()
     (total,) = conn.execute(f"SELECT count(*) FROM customers WHERE {where}", params).fetchone()
     rows = conn.execute(
-        f"SELECT {_columns(conn)} FROM customers WHERE {where} ORDER BY display_name, no "
-        "LIMIT ? OFFSET ?",
+        f"SELECT {_columns(conn)} FROM customers WHERE {where} ORDER BY name, no LIMIT ? OFFSET ?",
         (*params, size, (page - 1) * size),
     ).fetchall()
     acting = principal.customer_no if principal.rep_user_id is not None else None

@@ -20,6 +20,7 @@ import requests
 from simulator.erp.pricing import PriceRequest, SqlitePriceData, resolve_price
 from simulator.erp_server.client import ErpApiError, ErpClient
 from simulator.erp_server.entities import ENTITY_SETS
+from simulator.erp_server.odata.query import encode_skiptoken
 from simulator.erp_server.server import ServerThread
 from simulator.erp_server.settings import ServerSettings
 
@@ -283,6 +284,19 @@ BAD_REQUESTS = [
     ("GET", "items?$count=maybe", None),
     ("GET", "items?$expand=salesOrderLines", None),
     ("GET", "items?$skiptoken=garbage!!", None),
+    # Found by fuzzing (each was a 500): a digit str.isdigit() takes and int() does not,
+    # a sort value beyond SQLite's 64-bit integers, offsets that leave datetime's range.
+    ("GET", "items?$top=%C2%B2", None),
+    ("GET", "items?$skip=%C2%B2", None),
+    ("GET", "items?$top=%D9%A3", None),
+    ("GET", f"items?$skiptoken={encode_skiptoken([2**63])}", None),
+    ("GET", f"items?$skiptoken={encode_skiptoken([2**64 - 1])}", None),
+    ("GET", f"items?$orderby=unitPrice&$skiptoken={encode_skiptoken([2**63, 'x'])}", None),
+    ("GET", "items?$filter=lastModifiedDateTime gt 9999-12-31T23:59:59-01:00", None),
+    ("GET", "items?$filter=lastModifiedDateTime lt 0001-01-01T00:00:00%2B01:00", None),
+    ("GET", "items?$filter=lastModifiedDateTime ge 9999-12-31T23:59:59.5-00:01", None),
+    ("GET", "items?$filter=lastModifiedDateTime in (0001-01-01T00:30:00%2B00:31)", None),
+    ("GET", "salesOrders?$filter=orderDate gt 9999-12-31T23:59:59-01:00", None),
     ("GET", "items?$search=x", None),
     ("GET", "items?$foo=1", None),
     ("GET", "items?$top=1&$top=2", None),

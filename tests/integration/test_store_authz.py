@@ -302,6 +302,28 @@ def test_rep_sees_and_acts_only_for_assigned_accounts(
     assert document == (rep_id, rep_id, customer_a)
 
 
+def test_rep_searches_assigned_accounts_by_name_or_number(
+    store: StoreThread, users: DemoUsers, login: Any, erp_client: ErpClient
+) -> None:
+    code = users.rep.salesperson_code
+    assert code is not None
+    names = {
+        c["number"]: c["displayName"]
+        for c in erp_client.iter("customers", filter=f"salespersonCode eq '{code}'")
+    }
+    wanted = {no for no, name in names.items() if "a" in no.lower() or "a" in name.lower()}
+    assert wanted, "the rep has no account with an 'a' in its name"
+    with session(store, login, users.rep.email, users.rep.password) as rep:
+        answer = rep.get("/api/rep/accounts", params={"q": "a"})
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+    found = {a["number"]: a["displayName"] for a in body["accounts"]}
+    assert body["total"] == len(wanted)
+    first_page = sorted(wanted, key=lambda no: (names[no], no))[: body["pageSize"]]
+    assert list(found) == first_page
+    assert all(found[no] == names[no] for no in found)
+
+
 def test_rep_loses_an_account_reassigned_meanwhile(
     store: StoreThread, users: DemoUsers, login: Any, account_a: AccountA
 ) -> None:

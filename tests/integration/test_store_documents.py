@@ -5,9 +5,11 @@ pay, copy) and return requests. What the ERP ends up holding is read back from t
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import datetime as dt
 import sqlite3
+import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +20,7 @@ import requests
 from simulator.erp_server.client import ErpClient
 from simulator.store import catalog, orders
 from simulator.store.server import StoreThread
+from tests.integration.polling import poll
 
 if TYPE_CHECKING:
     from tests.integration.store_fixtures import DemoUsers, StoreSession
@@ -147,6 +150,45 @@ def test_checkout_with_a_client_key_is_idempotent(
     assert first["document"] == second["document"]
     assert first["erpNumber"] == second["erpNumber"]
     assert erp_client.count("salesOrders", filter=f"number eq '{first['erpNumber']}'") == 1
+
+
+def test_concurrent_checkouts_of_one_cart_make_one_order(
+    store: StoreThread, buyer: StoreSession, users: DemoUsers, erp_client: ErpClient, today: dt.date
+) -> None:
+    """Ten checkouts of one cart at once, each with its own key: the cart is claimed once,
+    so the ERP gets one order and every checkout answers with that document."""
+    customer = users.buyer.customer_no
+    items = cheap_items(buyer, 1)
+    cart_id = fill_cart(buyer, [(items[0]["number"], 1)])
+    before = erp_client.count("salesOrders", filter=f"customerNumber eq '{customer}'")
+    start = threading.Barrier(10)
+    url = f"{store.url}/api/carts/{cart_id}/checkout"
+    headers = dict(buyer.headers)
+
+    def checkout(n: int) -> requests.Response:
+        body = {"requestedDeliveryDate": today.isoformat(), "idempotencyKey": f"race-{n:04d}-key"}
+        start.wait(timeout=30)
+        return requests.post(url, json=body, headers=headers, timeout=60)
+
+    with concurrent.futures.ThreadPoolExecutor(10) as pool:
+        answers = list(pool.map(checkout, range(10)))
+    assert [a.status_code for a in answers] == [201] * 10, [a.text for a in answers]
+    documents = {a.json()["document"] for a in answers}
+    assert len(documents) == 1
+    assert sorted(a.json().get("replayed", False) for a in answers) == [False] + [True] * 9
+    with store_db(store) as conn:
+        (made,) = conn.execute(
+            "SELECT count(*) FROM web_documents WHERE json_extract(request_json, '$.cart') = ?",
+            (cart_id,),
+        ).fetchone()
+    assert made == 1
+    (document,) = documents
+    poll(
+        lambda: buyer.get(f"/api/documents/{document}").json()["status"] == "accepted",
+        "the order to reach the ERP",
+    )
+    after = erp_client.count("salesOrders", filter=f"customerNumber eq '{customer}'")
+    assert after == before + 1
 
 
 @pytest.mark.parametrize(

@@ -190,3 +190,31 @@ def test_pending_documents_survive_a_store_restart(
     orders = web_orders(erp_client, customer)
     assert len(orders) == before + 1
     assert number in {o["number"] for o in orders}
+
+
+def test_the_worker_survives_a_failing_round(store_factory, erp_client, account) -> None:
+    """The outbox table is away for a moment (every round fails on it); once it is back, a
+    document submitted then is still delivered by the worker's own loop."""
+    customer, items, _ = account
+    with store_factory("batch", **FAST) as store:
+        worker = store.ctx.outbox
+        conn = sqlite3.connect(store.settings.db)
+        try:
+            with conn:
+                conn.execute("ALTER TABLE outbox RENAME TO outbox_away")
+            poll(lambda: worker.loop_errors >= 2, "outbox rounds failing", timeout=OUTBOX_WAIT)
+            with conn:
+                conn.execute("ALTER TABLE outbox_away RENAME TO outbox")
+        finally:
+            conn.close()
+        document = submit(
+            store, customer, order_request(customer, items[:1]), f"later-{uuid.uuid4()}"
+        )
+        poll(
+            lambda: documents(store, [document])[0][1] == "accepted",
+            "the worker to deliver after the failed rounds",
+            timeout=OUTBOX_WAIT,
+        )
+        (row,) = documents(store, [document])
+    assert row[4] == "delivered"
+    assert erp_client.get("salesOrders", row[2])["number"] == row[3]

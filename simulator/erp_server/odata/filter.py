@@ -32,7 +32,7 @@ from simulator.erp_server.entities import (
 )
 from simulator.erp_server.odata.errors import ODataError
 
-__all__ = ["SqlFilter", "parse_filter", "stamp_text"]
+__all__ = ["INT64", "SqlFilter", "parse_filter", "stamp_text"]
 
 MAX_FILTER_LENGTH = 4000
 MAX_DEPTH = 40
@@ -51,7 +51,7 @@ _TOKEN = re.compile(
   | (?P<name>[A-Za-z_]\w*)
   | (?P<punct>[(),])
     """,
-    re.VERBOSE,
+    re.VERBOSE | re.ASCII,  # OData's digits are ASCII ones
 )
 COMPARISONS = {"eq": "=", "ne": "!=", "gt": ">", "ge": ">=", "lt": "<", "le": "<="}
 SWAPPED = {"eq": "eq", "ne": "ne", "gt": "lt", "ge": "le", "lt": "gt", "le": "ge"}
@@ -299,7 +299,10 @@ def _literal(token: Token) -> Literal:
     if kind == "stamp":
         try:
             moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
+            # In UTC now: near year 1 or 9999 an offset takes it out of datetime's range.
+            if moment.tzinfo is not None:
+                moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
+        except (ValueError, OverflowError):
             raise _error(f"{text!r} at position {token.pos} is not a date-time") from None
         return Literal("stamp", moment, fraction=moment.microsecond != 0)
     if kind == "guid":

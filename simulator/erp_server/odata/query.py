@@ -20,7 +20,7 @@ import orjson
 
 from simulator.erp_server.entities import EntitySet, Field, Navigation
 from simulator.erp_server.odata.errors import ODataError
-from simulator.erp_server.odata.filter import SqlFilter, parse_filter
+from simulator.erp_server.odata.filter import INT64, SqlFilter, parse_filter
 
 __all__ = ["Limits", "Query", "decode_skiptoken", "encode_skiptoken", "parse_query"]
 
@@ -156,11 +156,19 @@ def decode_skiptoken(token: str, query: Query) -> tuple[Any, ...]:
     except (binascii.Error, ValueError, orjson.JSONDecodeError):
         raise _bad("invalid_skiptoken", "$skiptoken is not one this server issued") from None
     ok = isinstance(values, list) and len(values) == len(query.sort)
-    if not ok or not all(
-        isinstance(v, str | int | float) and not isinstance(v, bool) for v in values
-    ):
+    if not ok or not all(_sort_value(v) for v in values):
         raise _bad("invalid_skiptoken", "$skiptoken does not match this query")
     return tuple(values)
+
+
+def _sort_value(value: Any) -> bool:
+    """A value SQLite can bind: text, a float, or an integer in its 64-bit range (orjson
+    reads integers up to 2**64 - 1; binding one at or above 2**63 raises OverflowError)."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return -INT64 <= value < INT64
+    return isinstance(value, str | float)
 
 
 def _bad(code: str, message: str) -> ODataError:
@@ -251,7 +259,8 @@ def _integer(option: str, text: str | None, maximum: int) -> int | None:
     if text is None:
         return None
     value = text.strip()
-    if not value.isdigit() or len(value) > 12:
+    # ASCII digits only: str.isdigit() also takes '²', which int() refuses.
+    if not (value.isascii() and value.isdigit()) or len(value) > 12:
         raise _bad(f"invalid_{option[1:]}", f"{option} must be a whole number >= 0, got {text!r}")
     number = int(value)
     if number > maximum:
