@@ -173,7 +173,7 @@ def _odata_error(
     status: int, code: str, message: str, headers: dict[str, str] | None = None
 ) -> Response:
     return Response(
-        error_body(code, message),
+        error_body(code, message, status),
         status_code=status,
         media_type=JSON_TYPE,
         headers={"OData-Version": "4.0", **(headers or {})},
@@ -187,7 +187,7 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        codes = {404: "not_found", 405: "method_not_allowed"}
+        codes = {404: "resource_not_found", 405: "method_not_allowed"}
         message = "no such resource" if exc.status_code == 404 else str(exc.detail)
         return _odata_error(
             exc.status_code,

@@ -38,10 +38,14 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 
 
 class ErpApiError(Exception):
-    """An error answer of the API (after retries): HTTP status, OData code and message."""
+    """An error answer of the API (after retries): HTTP status, Business Central's error
+    code (`code`, e.g. ``Application_DialogException``), the precise reason the server gave
+    in ``error.details`` (`reason`, e.g. ``credit_limit_exceeded``; BC's code when there is
+    none) and the message."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(f"{status} {code}: {message}")
+    def __init__(self, status: int, code: str, message: str, reason: str | None = None) -> None:
+        self.reason = reason or code
+        super().__init__(f"{status} {code} ({self.reason}): {message}")
         self.status = status
         self.code = code
         self.message = message
@@ -326,11 +330,16 @@ def _retry_after_seconds(value: str | None) -> float | None:
 
 
 def _api_error(response: requests.Response) -> ErpApiError:
+    reason = None
     try:
         error = response.json()["error"]
         code, message = str(error["code"]), str(error["message"])
-    except (ValueError, KeyError, TypeError):
+        details = error.get("details")
+        if isinstance(details, list) and details and isinstance(details[0], dict):
+            reason = str(details[0].get("code", code))
+            message = str(details[0].get("message", message))
+    except (ValueError, KeyError, TypeError, AttributeError):
         code, message = "http_error", response.text[:200]
     finally:
         response.close()
-    return ErpApiError(response.status_code, code, message)
+    return ErpApiError(response.status_code, code, message, reason)
