@@ -30,6 +30,7 @@ from simulator.erp_server.middleware import GuardMiddleware
 from simulator.erp_server.odata.errors import ODataError, error_body
 from simulator.erp_server.odata.metadata import csdl
 from simulator.erp_server.odata.query import Limits
+from simulator.erp_server.paths import PathRewrite
 from simulator.erp_server.reads import ReadStore
 from simulator.erp_server.routers import (
     admin,
@@ -150,6 +151,7 @@ def create_app(
         injector=injector,
         gateway=_LateGateway(runtime),
     )
+    app.add_middleware(PathRewrite, base_path=settings.base_path)  # outermost
     return app
 
 

@@ -14,6 +14,7 @@ from simulator.erp_server.faults import FaultInjector
 from simulator.erp_server.gateway import Gateway
 from simulator.erp_server.odata.errors import ODataError
 from simulator.erp_server.odata.query import Limits
+from simulator.erp_server.paths import PUBLIC_PATH, PUBLIC_ROOT
 from simulator.erp_server.reads import ReadStore
 from simulator.erp_server.settings import API_ROOT, ServerSettings
 
@@ -64,9 +65,9 @@ ServicesDep = Annotated[Services, Depends(_services)]
 
 class Urls:
     """The request's service root and the path prefix of its entity sets (for
-    `@odata.context` and next links)."""
+    `@odata.context` and next links), in the URL form the client called (see `paths`)."""
 
-    __slots__ = ("origin", "prefix", "request", "root")
+    __slots__ = ("origin", "path", "prefix", "request", "root")
 
     def __init__(self, request: Request) -> None:
         self.request = request
@@ -76,8 +77,9 @@ class Urls:
             server = scope.get("server") or ("127.0.0.1", 80)
             host = f"{server[0]}:{server[1]}"
         self.origin = f"{scope.get('scheme', 'http')}://{host}"
-        self.root = self.origin + API_ROOT
+        self.root = self.origin + scope.get(PUBLIC_ROOT, API_ROOT)
         path: str = scope["path"]
+        self.path: str = scope.get(PUBLIC_PATH, path)
         start = len(API_ROOT) + 1
         if path.startswith("companies(", start):
             self.prefix = path[start : path.index(")", start) + 2]

@@ -143,7 +143,7 @@ async def read_lines(request: Request) -> Response:
     query = parse_query(request.query_params.multi_items(), target, services.limits)
     page = services.store.page(query, _page_size(request, services.limits.max_page_size), scope)
     context = urls.context(f"{entity_set}({key})/{navigation}{_select_suffix(query)}")
-    return json_response(_collection_body(urls, query, page, context, request.url.path))
+    return json_response(_collection_body(urls, query, page, context, urls.path))
 
 
 @router.patch("/{entity_set}({key})", summary="Update an entity (needs If-Match)")
@@ -175,7 +175,7 @@ async def read_collection(request: Request) -> Response:
     query = parse_query(request.query_params.multi_items(), entity, services.limits)
     page = services.store.page(query, _page_size(request, services.limits.max_page_size))
     context = urls.context(entity.name + _select_suffix(query))
-    body = _collection_body(urls, query, page, context, request.url.path)
+    body = _collection_body(urls, query, page, context, urls.path)
     return json_response(body)
 
 
