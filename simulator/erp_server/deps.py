@@ -27,6 +27,8 @@ __all__ = [
     "company_id_for",
     "json_response",
     "read_json",
+    "return_preference",
+    "written_response",
 ]
 
 JSON_TYPE = "application/json; odata.metadata=minimal"
@@ -104,6 +106,35 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
     content = body if isinstance(body, bytes) else orjson.dumps(body)
     merged = {**ODATA_HEADERS, **headers} if headers else ODATA_HEADERS
     return Response(content, status_code=status, media_type=JSON_TYPE, headers=merged)
+
+
+def return_preference(request: Request) -> str | None:
+    """``minimal`` or ``representation`` when the client sent ``Prefer: return=...``."""
+    prefer = request.headers.get("prefer", "")
+    for part in prefer.split(","):
+        name, _, value = part.strip().partition("=")
+        if name.strip() == "return" and value.strip() in ("minimal", "representation"):
+            return value.strip()
+    return None
+
+
+def written_response(
+    request: Request, body: dict[str, Any], status: int, headers: dict[str, str], entity_url: str
+) -> Response:
+    """The answer to a write: the entity (``return=representation``, the default) or, with
+    ``Prefer: return=minimal``, 204 with ``OData-EntityId`` and ``Preference-Applied``."""
+    preference = return_preference(request)
+    if preference == "minimal":
+        minimal = {
+            **ODATA_HEADERS,
+            **headers,
+            "OData-EntityId": entity_url,
+            "Preference-Applied": "return=minimal",
+        }
+        return Response(status_code=204, headers=minimal)
+    if preference == "representation":
+        headers = {**headers, "Preference-Applied": "return=representation"}
+    return json_response(body, status, headers)
 
 
 async def read_json(request: Request, max_bytes: int) -> dict[str, Any]:
