@@ -101,7 +101,8 @@ def up(
         )
     except ValidationError as exc:
         flag, _, problem = describe_validation_error(exc).partition(": ")
-        raise UserError(f"bad ERP settings: {flag.replace('field ', '')}: {problem}") from None
+        flag = flag.replace("field ", "--", 1).replace("_", "-")
+        raise UserError(f"{flag}: {problem}") from None
     with (
         _store_database(store_db or store_db_for(db), scratch) as store_path,
         working_database(erp_settings) as served,
