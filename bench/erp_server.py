@@ -44,6 +44,7 @@ from locust import FastHttpUser, constant, task
 SAMPLE = json.load(open(os.environ["ERP_BENCH_SAMPLE"]))
 CLASSES = set(os.environ["ERP_BENCH_CLASSES"].split(","))
 HEADERS = {"api-key": SAMPLE["key"], "Content-Type": "application/json"}
+CUSTOM = "/api/erpsim/commerce/v1.0"  # the custom API group
 
 
 class Integration(FastHttpUser):
@@ -66,7 +67,7 @@ class Integration(FastHttpUser):
         item, unit = random.choice(SAMPLE["lines"])
         body = {"customerNumber": customer, "itemNumber": item, "unitOfMeasureCode": unit,
                 "quantity": random.choice([1, 5, 12, 50])}
-        self.client.post("/api/v2.0/calculatePrice", data=json.dumps(body), headers=HEADERS,
+        self.client.post(f"{CUSTOM}/calculatePrice", data=json.dumps(body), headers=HEADERS,
                          name="price")
 
     @task(1 if "order" in CLASSES else 0)

@@ -351,6 +351,7 @@ class ErpIntegrationClient(FastHttpUser):
     weight = 1
     mix_name = "ErpIntegrationClient"
     ERP = "/api/v2.0"
+    CUSTOM = "/api/erpsim/commerce/v1.0"  # the custom API group: calculatePrices
 
     def __init__(self, environment: Any) -> None:
         super().__init__(environment)
@@ -367,6 +368,10 @@ class ErpIntegrationClient(FastHttpUser):
     @property
     def base(self) -> str:
         return f"{(runtime.erp_url or '').rstrip('/')}{self.ERP}"
+
+    @property
+    def custom(self) -> str:
+        return f"{(runtime.erp_url or '').rstrip('/')}{self.CUSTOM}"
 
     def on_start(self) -> None:
         self.headers = {"api-key": runtime.erp_key or ""}
@@ -414,7 +419,7 @@ class ErpIntegrationClient(FastHttpUser):
             for item, unit, quantity in self.rng.sample(account.items, count)
         ]
         self.client.post(
-            f"{self.base}/calculatePrices",
+            f"{self.custom}/calculatePrices",
             data=orjson.dumps({"customerNumber": customer, "lines": lines}),
             headers={**self.headers, "Content-Type": "application/json"},
             name="[erp] /calculatePrices",

@@ -30,9 +30,11 @@ from simulator.erp_server.middleware import GuardMiddleware
 from simulator.erp_server.odata.errors import ODataError, error_body
 from simulator.erp_server.odata.metadata import csdl
 from simulator.erp_server.odata.query import Limits
+from simulator.erp_server.paths import PathRewrite
 from simulator.erp_server.reads import ReadStore
 from simulator.erp_server.routers import (
     admin,
+    batch,
     entities,
     pricing,
     receivables,
@@ -143,7 +145,7 @@ def create_app(
     check = [Depends(_check_company(company["id"]))]
     fast = []
     for prefix, dependencies in ((API_ROOT, []), (company_prefix, check)):
-        for module in (service, subscriptions, pricing, sales, receivables, entities):
+        for module in (service, batch, subscriptions, pricing, sales, receivables, entities):
             app.include_router(module.router, prefix=prefix, dependencies=dependencies)
         fast += pricing.fast_routes(prefix)
     fast.append(entities.ReadRoutes(API_ROOT))
@@ -157,6 +159,7 @@ def create_app(
         injector=injector,
         gateway=_LateGateway(runtime),
     )
+    app.add_middleware(PathRewrite, base_path=settings.base_path)  # outermost
     return app
 
 
@@ -180,7 +183,7 @@ def _odata_error(
     status: int, code: str, message: str, headers: dict[str, str] | None = None
 ) -> Response:
     return Response(
-        error_body(code, message),
+        error_body(code, message, status),
         status_code=status,
         media_type=JSON_TYPE,
         headers={"OData-Version": "4.0", **(headers or {})},
@@ -194,7 +197,7 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        codes = {404: "not_found", 405: "method_not_allowed"}
+        codes = {404: "resource_not_found", 405: "method_not_allowed"}
         message = "no such resource" if exc.status_code == 404 else str(exc.detail)
         return _odata_error(
             exc.status_code,

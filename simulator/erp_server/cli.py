@@ -70,6 +70,9 @@ def serve_erp(
     scratch: Annotated[
         bool, typer.Option(help="Serve a private copy of the database (discarded at exit).")
     ] = False,
+    base_path: Annotated[
+        str, typer.Option(help='Serve the whole API under this prefix, e.g. "/bc".')
+    ] = "",
 ) -> None:
     """Serve an ERP dataset as a Business Central-shaped OData API with a live clock.
 
@@ -107,14 +110,19 @@ def serve_erp(
             sync_interval=sync_interval,
             faults=faults,
             scratch=scratch,
+            base_path=base_path,
         )
     except ValidationError as exc:
-        raise UserError(describe_validation_error(exc).replace("field ", "--", 1)) from None
+        flag, _, problem = describe_validation_error(exc).partition(": ")
+        flag = flag.replace("field ", "--", 1).replace("_", "-")
+        raise UserError(f"{flag}: {problem}") from None
     console = Console(highlight=False)
     with working_database(settings) as working:
         sock = bind_socket(host, port)
-        base = f"http://{host}:{port}"
-        console.print(f"mock ERP API  {base}/api/v2.0/   (docs: {base}/docs)")
+        origin = f"http://{host}:{port}"
+        base = origin + base_path
+        console.print(f"mock ERP API  {base}/api/v2.0/   (docs: {origin}/docs)")
+        console.print(f"custom API    {base}/api/erpsim/commerce/v1.0/")
         console.print(f"database      {working.db}{'  (scratch copy)' if scratch else ''}")
         console.print(f"API key       {key}")
         console.print(f"clock speed   {clock_speed:g}x   workers {workers}")

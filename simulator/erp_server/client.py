@@ -31,17 +31,43 @@ from typing import Any
 
 import requests
 
-__all__ = ["DeltaSync", "ErpApiError", "ErpClient"]
+__all__ = ["CUSTOM_SETS", "DeltaSync", "ErpApiError", "ErpClient"]
+
+STANDARD_API = "/api/v2.0"
+CUSTOM_API = "/api/erpsim/commerce/v1.0"
+# The sets and operations of the custom API group (the server's list is
+# `simulator.erp_server.paths`; a unit test keeps the two equal, so this file stays
+# copyable on its own).
+CUSTOM_SETS = frozenset(
+    {
+        "calculatePrice",
+        "calculatePrices",
+        "priceLists",
+        "priceListLines",
+        "campaigns",
+        "customerPriceGroups",
+        "itemStock",
+        "inquiries",
+        "returnRequests",
+        "customerAssortment",
+        "itemUnitsOfMeasure",
+    }
+)
+CUSTOM_OPERATIONS = frozenset({("customerPayments", "POST")})
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 
 
 class ErpApiError(Exception):
-    """An error answer of the API (after retries): HTTP status, OData code and message."""
+    """An error answer of the API (after retries): HTTP status, Business Central's error
+    code (`code`, e.g. ``Application_DialogException``), the precise reason the server gave
+    in ``error.details`` (`reason`, e.g. ``credit_limit_exceeded``; BC's code when there is
+    none) and the message."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(f"{status} {code}: {message}")
+    def __init__(self, status: int, code: str, message: str, reason: str | None = None) -> None:
+        self.reason = reason or code
+        super().__init__(f"{status} {code} ({self.reason}): {message}")
         self.status = status
         self.code = code
         self.message = message
@@ -63,10 +89,11 @@ class ErpClient:
         sleep: Callable[[float], None] = time.sleep,
         session: requests.Session | None = None,
     ) -> None:
-        root = base_url.rstrip("/")
-        if not root.endswith("/api/v2.0"):
-            root += "/api/v2.0"
-        self.root = root + (f"/companies({company_id})" if company_id else "")
+        base = base_url.rstrip("/")
+        base = base.removesuffix(STANDARD_API)
+        company = f"/companies({company_id})" if company_id else ""
+        self.root = base + STANDARD_API + company
+        self.custom_root = base + CUSTOM_API + company
         self.timeout = timeout
         self.max_attempts = max_attempts
         self.backoff = backoff
@@ -99,7 +126,7 @@ class ErpClient:
         headers: dict[str, str] | None = None,
     ) -> requests.Response:
         """One call with retries; returns the successful response, raises ErpApiError."""
-        url = path_or_url if "://" in path_or_url else f"{self.root}/{path_or_url.lstrip('/')}"
+        url = path_or_url if "://" in path_or_url else self.url_for(method, path_or_url)
         retriable = method in IDEMPOTENT_METHODS or bool(headers and "Idempotency-Key" in headers)
         attempt = 1
         while True:
@@ -122,6 +149,13 @@ class ErpClient:
                 attempt += 1
                 continue
             raise _api_error(response)
+
+    def url_for(self, method: str, path: str) -> str:
+        """Custom sets live in the custom API group, the rest in the standard API."""
+        path = path.lstrip("/")
+        name = path.split("(", 1)[0].split("/", 1)[0].split("?", 1)[0]
+        custom = name in CUSTOM_SETS or (name, method) in CUSTOM_OPERATIONS
+        return f"{self.custom_root if custom else self.root}/{path}"
 
     def _pause(self, attempt: int, retry_after: str | None) -> None:
         self.retries += 1
@@ -326,11 +360,16 @@ def _retry_after_seconds(value: str | None) -> float | None:
 
 
 def _api_error(response: requests.Response) -> ErpApiError:
+    reason = None
     try:
         error = response.json()["error"]
         code, message = str(error["code"]), str(error["message"])
-    except (ValueError, KeyError, TypeError):
+        details = error.get("details")
+        if isinstance(details, list) and details and isinstance(details[0], dict):
+            reason = str(details[0].get("code", code))
+            message = str(details[0].get("message", message))
+    except (ValueError, KeyError, TypeError, AttributeError):
         code, message = "http_error", response.text[:200]
     finally:
         response.close()
-    return ErpApiError(response.status_code, code, message)
+    return ErpApiError(response.status_code, code, message, reason)

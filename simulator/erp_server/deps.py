@@ -14,6 +14,7 @@ from simulator.erp_server.faults import FaultInjector
 from simulator.erp_server.gateway import Gateway
 from simulator.erp_server.odata.errors import ODataError
 from simulator.erp_server.odata.query import Limits
+from simulator.erp_server.paths import PUBLIC_PATH, PUBLIC_ROOT
 from simulator.erp_server.reads import ReadStore
 from simulator.erp_server.settings import API_ROOT, ServerSettings
 
@@ -26,6 +27,8 @@ __all__ = [
     "company_id_for",
     "json_response",
     "read_json",
+    "return_preference",
+    "written_response",
 ]
 
 JSON_TYPE = "application/json; odata.metadata=minimal"
@@ -64,9 +67,9 @@ ServicesDep = Annotated[Services, Depends(_services)]
 
 class Urls:
     """The request's service root and the path prefix of its entity sets (for
-    `@odata.context` and next links)."""
+    `@odata.context` and next links), in the URL form the client called (see `paths`)."""
 
-    __slots__ = ("origin", "prefix", "request", "root")
+    __slots__ = ("origin", "path", "prefix", "request", "root")
 
     def __init__(self, request: Request) -> None:
         self.request = request
@@ -76,8 +79,9 @@ class Urls:
             server = scope.get("server") or ("127.0.0.1", 80)
             host = f"{server[0]}:{server[1]}"
         self.origin = f"{scope.get('scheme', 'http')}://{host}"
-        self.root = self.origin + API_ROOT
+        self.root = self.origin + scope.get(PUBLIC_ROOT, API_ROOT)
         path: str = scope["path"]
+        self.path: str = scope.get(PUBLIC_PATH, path)
         start = len(API_ROOT) + 1
         if path.startswith("companies(", start):
             self.prefix = path[start : path.index(")", start) + 2]
@@ -102,6 +106,35 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
     content = body if isinstance(body, bytes) else orjson.dumps(body)
     merged = {**ODATA_HEADERS, **headers} if headers else ODATA_HEADERS
     return Response(content, status_code=status, media_type=JSON_TYPE, headers=merged)
+
+
+def return_preference(request: Request) -> str | None:
+    """``minimal`` or ``representation`` when the client sent ``Prefer: return=...``."""
+    prefer = request.headers.get("prefer", "")
+    for part in prefer.split(","):
+        name, _, value = part.strip().partition("=")
+        if name.strip() == "return" and value.strip() in ("minimal", "representation"):
+            return value.strip()
+    return None
+
+
+def written_response(
+    request: Request, body: dict[str, Any], status: int, headers: dict[str, str], entity_url: str
+) -> Response:
+    """The answer to a write: the entity (``return=representation``, the default) or, with
+    ``Prefer: return=minimal``, 204 with ``OData-EntityId`` and ``Preference-Applied``."""
+    preference = return_preference(request)
+    if preference == "minimal":
+        minimal = {
+            **ODATA_HEADERS,
+            **headers,
+            "OData-EntityId": entity_url,
+            "Preference-Applied": "return=minimal",
+        }
+        return Response(status_code=204, headers=minimal)
+    if preference == "representation":
+        headers = {**headers, "Preference-Applied": "return=representation"}
+    return json_response(body, status, headers)
 
 
 async def read_json(request: Request, max_bytes: int) -> dict[str, Any]:

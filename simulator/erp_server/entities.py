@@ -271,11 +271,12 @@ def _standard(spec: SetSpec) -> EntitySet:
     )
 
 
+# A standard BC set still in erpsim's own shape (its table's columns, camelCase).
+EXCHANGE_RATES = _set("currencyExchangeRates", "currencyExchangeRate", "currency_exchange_rates")
 # The sets BC has no standard API for, served as erpsim's custom API group publishes them.
 CUSTOM_SETS: dict[str, EntitySet] = {
     s.name: s
     for s in (
-        _set("currencyExchangeRates", "currencyExchangeRate", "currency_exchange_rates"),
         _set("customerPriceGroups", "customerPriceGroup", "customer_price_groups"),
         _set("itemUnitsOfMeasure", "itemUnitOfMeasure", "item_units_of_measure"),
         _set("itemStock", "itemStockEntry", "item_stock"),
@@ -288,6 +289,7 @@ CUSTOM_SETS: dict[str, EntitySet] = {
 }
 ENTITY_SETS: dict[str, EntitySet] = {
     **{name: _standard(spec) for name, spec in BC_SETS.items()},
+    EXCHANGE_RATES.name: EXCHANGE_RATES,
     **CUSTOM_SETS,
 }
 # The set a table is mirrored from (the first set over it: `customers`, not its financial

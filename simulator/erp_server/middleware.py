@@ -128,7 +128,7 @@ async def _error(
     retry_after: int | None = None,
     extra: list[tuple[bytes, bytes]] | None = None,
 ) -> None:
-    body = error_body(code, message)
+    body = error_body(code, message, status)
     headers = [(b"content-type", JSON), (b"content-length", str(len(body)).encode())]
     if retry_after is not None:
         headers.append((b"retry-after", str(retry_after).encode()))

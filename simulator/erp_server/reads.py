@@ -27,7 +27,7 @@ import orjson
 from simulator.erp.digest import read_only_uri
 from simulator.erp.pricing import SqlitePriceData
 from simulator.erp_server import bc_sets
-from simulator.erp_server.entities import ENTITY_SETS, EntitySet
+from simulator.erp_server.entities import ENTITY_SETS, EntitySet, Navigation
 from simulator.erp_server.odata.errors import ODataError
 from simulator.erp_server.odata.query import Limits, Query, encode_skiptoken
 
@@ -188,7 +188,11 @@ class ReadStore:
     def _expand(
         self, entity: EntitySet, rows: list[Any], bodies: list[dict[str, Any]], query: Query
     ) -> None:
+        nested = dict(query.expand_queries)
         for nav in query.expand:
+            if nav.name in nested:
+                expand_with_options(self.conn, entity, rows, bodies, nav, nested[nav.name])
+                continue
             target = ENTITY_SETS[nav.target]
             local = [entity.columns.index(c) for c in nav.local]
             parents = [tuple(row[i] for i in local) for row in rows]
@@ -226,6 +230,46 @@ def one_row(
         f"SELECT {', '.join(entity.columns)} FROM {entity.table} WHERE {where}", params
     ).fetchall()
     return rows[0] if rows else None
+
+
+def expand_with_options(
+    conn: sqlite3.Connection,
+    entity: EntitySet,
+    rows: list[Any],
+    bodies: list[dict[str, Any]],
+    nav: Navigation,
+    nested: Query,
+) -> None:
+    """``$expand=lines($select=..;$filter=..;$orderby=..;$top=..;$skip=..)``: each parent's
+    lines filtered and sorted in SQL (one statement per 500 parents), then `$skip`/`$top`
+    per parent."""
+    target = nested.entity
+    shape = SHAPES[target.name]
+    local = [entity.columns.index(c) for c in nav.local]
+    parents = [tuple(row[i] for i in local) for row in rows]
+    foreign = [target.columns.index(c) for c in nav.foreign]
+    where, params = nested.where(with_keyset=False)
+    condition = where.replace(" WHERE ", " AND ", 1)
+    order = ", ".join(f"{t.expression}{' DESC' if t.descending else ''}" for t in nested.sort)
+    select = _select_indexes(nested)
+    found: dict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
+    unique = list(dict.fromkeys(parents))
+    end = None if nested.top is None else nested.skip + nested.top
+    for start in range(0, len(unique), 500):
+        chunk = unique[start : start + 500]
+        marks = ", ".join("?" * len(chunk))
+        sql = (
+            f"SELECT {', '.join(target.columns)} FROM {target.table}"
+            f" WHERE {nav.foreign[0]} IN ({marks}){condition}"
+            f" ORDER BY {nav.foreign[0]}, {order}"
+        )
+        grouped: dict[tuple[Any, ...], list[Any]] = defaultdict(list)
+        for row in conn.execute(sql, [p[0] for p in chunk] + params):
+            grouped[tuple(row[i] for i in foreign)].append(row)
+        for parent, lines in grouped.items():
+            found[parent] = [shape.payload(row, select) for row in lines[nested.skip : end]]
+    for body, parent in zip(bodies, parents, strict=True):
+        body[nav.name] = found.get(parent, [])
 
 
 def _select_indexes(query: Query) -> tuple[int, ...] | None:

@@ -6,9 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from simulator.erp_server.faults import FaultSettings
+from simulator.erp_server.paths import check_base_path
 
 __all__ = ["API_ROOT", "ServerSettings"]
 
@@ -42,5 +43,7 @@ class ServerSettings(BaseModel):
     webhook_timeout: Annotated[float, Field(gt=0.0)] = 5.0
     webhook_handshake: bool = True
     idempotency_ttl: Annotated[float, Field(gt=0.0)] = 86400.0
+    # Serve the whole API under this prefix ("/bc" -> /bc/api/v2.0/...); "" for none.
+    base_path: Annotated[str, AfterValidator(check_base_path)] = ""
     # Work on a private copy of the database (deleted at exit) instead of the file itself.
     scratch: bool = False

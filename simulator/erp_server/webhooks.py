@@ -34,6 +34,7 @@ import requests
 
 from simulator.erp_server.entities import ENTITY_SETS, EntitySet
 from simulator.erp_server.odata.errors import ODataError
+from simulator.erp_server.paths import CUSTOM_ROOT, STANDARD_ROOT
 
 __all__ = ["Subscription", "WebhookHub", "handshake", "parse_resource"]
 
@@ -73,8 +74,12 @@ def parse_resource(resource: str, company_id: str) -> EntitySet:
     """The entity set a subscription's resource names (absolute or relative URL)."""
     path = urlsplit(resource).path if "://" in resource else resource
     path = path.strip("/")
-    if path.startswith("api/v2.0/"):
-        path = path[len("api/v2.0/") :]
+    # any URL form (base path, BC online's /v2.0/{tenant}/{environment}/, the custom group)
+    for root in (STANDARD_ROOT, CUSTOM_ROOT):
+        at = ("/" + path).find(root + "/")
+        if at >= 0:
+            path = ("/" + path)[at + len(root) + 1 :]
+            break
     prefix = f"companies({company_id})/"
     if path.startswith("companies("):
         if not path.startswith(prefix):

@@ -170,7 +170,7 @@ def _check_erp(erp: ErpClient, url: str) -> None:
     except ErpApiError as exc:
         if exc.status == 401:
             raise UserError(f"the ERP at {url} refused the API key (--erp-key)") from None
-        raise UserError(f"the ERP at {url} answered {exc.status} {exc.code}") from None
+        raise UserError(f"the ERP at {url} answered {exc.status} {exc.reason}") from None
 
 
 def _build_parts(ctx: StoreContext) -> None:

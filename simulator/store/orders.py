@@ -129,7 +129,7 @@ def erp_get(ctx: StoreContext, path: str, params: dict[str, Any] | None = None) 
     """One GET on the ERP, once: a buyer waiting for a page is better served by a quick
     "unavailable" than by retries that honour a long Retry-After (the shared client's
     policy, right for the background jobs). ErpUnavailable when it does not answer."""
-    url = f"{ctx.erp.root}/{path}"
+    url = ctx.erp.url_for("GET", path)
     try:
         response = ctx.erp.session.get(url, params=params, timeout=READ_TIMEOUT)
     except requests.RequestException as exc:

@@ -365,9 +365,9 @@ class OutboxWorker:
             except ErpApiError as exc:
                 self._record(started, ok=exc.status < 500 and exc.status != 429)
                 if exc.status >= 500 or exc.status in (408, 429):
-                    self._retry(conn, document_id, attempts, f"{exc.status} {exc.code}")
+                    self._retry(conn, document_id, attempts, f"{exc.status} {exc.reason}")
                 else:
-                    self._reject(conn, document_id, f"{exc.code}: {exc.message}")
+                    self._reject(conn, document_id, f"{exc.reason}: {exc.message}")
                 return
             except (requests.RequestException, ValueError) as exc:
                 self._record(started, ok=False)

@@ -64,8 +64,14 @@ def up(
     for_seconds: Annotated[
         float | None, typer.Option("--for", help="Stop after this many seconds.")
     ] = None,
+    base_path: Annotated[
+        str, typer.Option(help='Serve the ERP API under this prefix, e.g. "/bc".')
+    ] = "",
 ) -> None:
     """Start the mock ERP and the reference store; print URLs and demo logins."""
+    from pydantic import ValidationError  # noqa: PLC0415 - fast --help
+
+    from simulator.config import describe_validation_error  # noqa: PLC0415
     from simulator.erp_server.server import ServerThread, working_database  # noqa: PLC0415
     from simulator.erp_server.settings import ServerSettings  # noqa: PLC0415
     from simulator.store.cli import parse_duration  # noqa: PLC0415
@@ -86,10 +92,17 @@ def up(
     key = api_key or secrets.token_urlsafe(16)
     try:
         erp_settings = ServerSettings(
-            db=db, port=erp_port, api_key=key, clock_speed=clock_speed, scratch=scratch
+            db=db,
+            port=erp_port,
+            api_key=key,
+            clock_speed=clock_speed,
+            scratch=scratch,
+            base_path=base_path,
         )
-    except ValueError as exc:
-        raise UserError(f"bad ERP settings: {exc}") from None
+    except ValidationError as exc:
+        flag, _, problem = describe_validation_error(exc).partition(": ")
+        flag = flag.replace("field ", "--", 1).replace("_", "-")
+        raise UserError(f"{flag}: {problem}") from None
     with (
         _store_database(store_db or store_db_for(db), scratch) as store_path,
         working_database(erp_settings) as served,
@@ -97,7 +110,7 @@ def up(
     ):
         store_settings = StoreSettings(
             db=store_path,
-            erp_url=erp.url,
+            erp_url=erp.url + base_path,
             erp_key=key,
             port=store_port,
             integration=integration,  # type: ignore[arg-type]
@@ -105,7 +118,7 @@ def up(
             secret=secret,
         )
         with StoreThread(store_settings, fixed_port=True) as store:
-            _announce(erp.url, store.url, key, store, secret, integration)
+            _announce(erp.url + base_path, store.url, key, store, secret, integration)
             _wait(for_seconds)
     typer.echo("stopped")
 

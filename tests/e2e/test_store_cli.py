@@ -105,6 +105,10 @@ def test_up_bad_input(dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "--integration" in err
     err = _one_line_error(capsys, "up", "--db", str(dataset), "--sync-interval", "soon")
     assert "--sync-interval" in err
+    err = _one_line_error(capsys, "up", "--db", str(dataset), "--base-path", "bc/")
+    assert "--base-path" in err
+    err = _one_line_error(capsys, "serve", "erp", "--db", str(dataset), "--base-path", "/b c")
+    assert "--base-path" in err
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen(1)

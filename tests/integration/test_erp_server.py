@@ -21,6 +21,7 @@ from simulator.erp.pricing import PriceRequest, SqlitePriceData, resolve_price
 from simulator.erp_server.client import ErpApiError, ErpClient
 from simulator.erp_server.entities import ENTITY_SETS
 from simulator.erp_server.odata.query import encode_skiptoken
+from simulator.erp_server.paths import CUSTOM_SETS
 from simulator.erp_server.server import ServerThread
 from simulator.erp_server.settings import ServerSettings
 
@@ -69,17 +70,23 @@ def sql(db: Path) -> Iterator[sqlite3.Connection]:
 
 
 def error_of(response: requests.Response, status: int) -> dict[str, str]:
+    """The error in Business Central's shape: BC's `code`, a message ending in a
+    CorrelationId, our reason in ``details``; returned with the reason as `reason`."""
     assert response.status_code == status, response.text
     error = response.json()["error"]
-    assert set(error) == {"code", "message"}
-    return error
+    assert set(error) == {"code", "message", "details"}
+    assert error["code"][0].isupper(), error
+    assert error["message"].endswith(".")
+    assert "CorrelationId:" in error["message"]
+    (detail,) = error["details"]
+    return {"code": error["code"], "reason": detail["code"], "message": detail["message"]}
 
 
 # --- auth and service --------------------------------------------------------------------
 def test_every_api_call_needs_the_key(api: str) -> None:
     for headers in ({}, {"api-key": "wrong"}, {"Authorization": "Bearer wrong"}):
         response = requests.get(f"{api}/items?$top=1", headers=headers)
-        assert error_of(response, 401)["code"] == "unauthorized"
+        assert error_of(response, 401)["reason"] == "unauthorized"
     assert requests.get(f"{api}/$metadata").status_code == 401
     for headers in ({"api-key": KEY}, {"Authorization": f"Bearer {KEY}"}):
         assert requests.get(f"{api}/items?$top=1", headers=headers).status_code == 200
@@ -87,7 +94,7 @@ def test_every_api_call_needs_the_key(api: str) -> None:
 
 def test_service_document_companies_and_company_paths(api: str, http: requests.Session) -> None:
     names = {s["name"] for s in http.get(f"{api}/").json()["value"]}
-    assert names == {"companies", *ENTITY_SETS}
+    assert names == {"companies", *ENTITY_SETS} - CUSTOM_SETS
     companies = http.get(f"{api}/companies").json()["value"]
     assert len(companies) == 1
     company = companies[0]["id"]
@@ -97,7 +104,7 @@ def test_service_document_companies_and_company_paths(api: str, http: requests.S
     assert scoped["@odata.context"].endswith(f"$metadata#companies({company})/items")
     assert http.get(f"{api}/companies({company})").json()["id"] == company
     unknown = "00000000-0000-4000-8000-000000000000"
-    assert error_of(http.get(f"{api}/companies({unknown})/items"), 404)["code"] == "not_found"
+    assert error_of(http.get(f"{api}/companies({unknown})/items"), 404)["reason"] == "not_found"
 
 
 # --- reads -------------------------------------------------------------------------------
@@ -114,10 +121,10 @@ def test_read_by_key_single_and_compound(api: str, http: requests.Session, sql) 
     stock = http.get(f"{api}/itemStock(itemNumber='{item}',locationCode='{location}')").json()
     assert stock["inventory"] == inventory
     missing = "00000000-0000-4000-8000-000000000000"
-    assert error_of(http.get(f"{api}/items({missing})"), 404)["code"] == "not_found"
-    assert error_of(http.get(f"{api}/items('1000001')"), 400)["code"] == "invalid_key"
-    assert error_of(http.get(f"{api}/itemStock('x')"), 400)["code"] == "invalid_key"
-    assert error_of(http.get(f"{api}/nothing"), 404)["code"] == "not_found"
+    assert error_of(http.get(f"{api}/items({missing})"), 404)["reason"] == "not_found"
+    assert error_of(http.get(f"{api}/items('1000001')"), 400)["reason"] == "invalid_key"
+    assert error_of(http.get(f"{api}/itemStock('x')"), 400)["reason"] == "invalid_key"
+    assert error_of(http.get(f"{api}/nothing"), 404)["reason"] == "not_found"
 
 
 FILTERS = [
@@ -341,11 +348,11 @@ def test_bad_input_is_a_400_and_the_server_stays_healthy(
 
 
 def test_wrong_methods_and_paths_get_odata_errors(api: str, http: requests.Session) -> None:
-    assert error_of(http.delete(f"{api}/items"), 405)["code"] == "method_not_allowed"
+    assert error_of(http.delete(f"{api}/items"), 405)["reason"] == "method_not_allowed"
     assert error_of(http.get(f"{api}/items(1)/nothing/else"), 404)
     item = http.get(f"{api}/items?$top=1").json()["value"][0]
     response = http.patch(f"{api}/items({item['id']})", json={"unitPrice": 1})
-    assert error_of(response, 405)["code"] == "read_only"
+    assert error_of(response, 405)["reason"] == "read_only"
 
 
 # --- pricing -----------------------------------------------------------------------------
@@ -386,7 +393,7 @@ def test_calculate_price_errors(erp: ErpClient, sql) -> None:
     for args, options, status, code in cases:
         with pytest.raises(ErpApiError) as caught:
             erp.calculate_price(*args, **options)
-        assert (caught.value.status, caught.value.code) == (status, code)
+        assert (caught.value.status, caught.value.reason) == (status, code)
 
 
 # --- writes ------------------------------------------------------------------------------
@@ -429,7 +436,7 @@ def test_idempotent_post_under_concurrent_retries(server: ServerThread, sql) -> 
     ).fetchone() == (1,)
     with ErpClient(server.url, api_key=KEY) as client, pytest.raises(ErpApiError) as caught:
         client.create_order(customer, [(item, "", 4)], idempotency_key="K-42")
-    assert (caught.value.status, caught.value.code) == (422, "idempotency_key_reused")
+    assert (caught.value.status, caught.value.reason) == (422, "idempotency_key_reused")
 
 
 def test_orders_are_validated_like_an_erp(erp: ErpClient, sql) -> None:
@@ -458,7 +465,7 @@ def test_orders_are_validated_like_an_erp(erp: ErpClient, sql) -> None:
     for (who, lines), status, code in cases:
         with pytest.raises(ErpApiError) as caught:
             erp.create_order(who, lines)
-        assert (caught.value.status, caught.value.code) == (status, code), (who, lines)
+        assert (caught.value.status, caught.value.reason) == (status, code), (who, lines)
     assert sql.execute("SELECT count(*) FROM sales_orders").fetchone() == before
 
 
@@ -472,13 +479,13 @@ def test_patch_with_etags(erp: ErpClient, api: str, http: requests.Session, sql)
         erp.update("customers", customer_id, before["@odata.etag"], {"phoneNumber": "+34 601"})
     assert caught.value.status == 412
     response = http.patch(f"{api}/customers({customer_id})", json={"phoneNumber": "x"})
-    assert error_of(response, 428)["code"] == "precondition_required"
+    assert error_of(response, 428)["reason"] == "precondition_required"
     response = http.patch(
         f"{api}/customers({customer_id})",
         json={"creditLimit": 5},
         headers={"If-Match": after["@odata.etag"]},
     )
-    assert error_of(response, 400)["code"] == "read_only_field"
+    assert error_of(response, 400)["reason"] == "read_only_field"
     customer, item = _buyable(sql, 2)
     order = erp.create_order(customer, [(item, "", 2)])
     changed = erp.update(
@@ -502,3 +509,41 @@ def test_quote_make_order_and_release(erp: ErpClient, sql) -> None:
         erp.release_order(order["id"])
         assert erp.get("salesOrders", order["id"])["lifecycleStatus"] == "Released"
         erp.release_order(order["id"])  # again: nothing changes, no error
+
+
+# --- Business Central error codes -----------------------------------------------------------
+def test_errors_carry_business_central_codes(
+    api: str, http: requests.Session, erp: ErpClient, sql
+) -> None:
+    missing = "00000000-0000-4000-8000-000000000000"
+    customer_id = sql.execute("SELECT id FROM customers ORDER BY no LIMIT 1").fetchone()[0]
+    fresh = erp.get("customers", customer_id)
+    erp.update("customers", customer_id, fresh["@odata.etag"], {"phoneNumber": "+34 700"})
+    stale = http.patch(
+        f"{api}/customers({customer_id})",
+        json={"phoneNumber": "+34 701"},
+        headers={"If-Match": fresh["@odata.etag"]},
+    )
+    blocked = sql.execute("SELECT no FROM customers WHERE blocked = 'All'").fetchone()[0]
+    item = sql.execute("SELECT no FROM items WHERE blocked = 0 LIMIT 1").fetchone()[0]
+    order = {"customerNumber": blocked, "salesOrderLines": [{"itemNumber": item, "quantity": 1}]}
+    cases = [
+        (requests.get(f"{api}/items"), 401, "Authentication_InvalidCredentials", "unauthorized"),
+        (http.get(f"{api}/items({missing})"), 404, "BadRequest_NotFound", "not_found"),
+        (http.get(f"{api}/items?$filter=number eq"), 400, "BadRequest_NotFound", "invalid_filter"),
+        (http.get(f"{api}/items?$search=x"), 400, "BadRequest_MethodNotImplemented",
+         "not_supported"),
+        (http.delete(f"{api}/items"), 405, "BadRequest_MethodNotAllowed", "method_not_allowed"),
+        (stale, 412, "Request_EntityChanged", "precondition_failed"),
+        (http.post(f"{api}/salesOrders", data=b"{"), 400, "BadRequest", "invalid_json"),
+        (http.post(f"{api}/salesOrders", json=order), 422, "Application_DialogException",
+         "customer_blocked"),
+    ]  # fmt: skip
+    for response, status, code, reason in cases:
+        error = error_of(response, status)
+        assert (error["code"], error["reason"]) == (code, reason), response.url
+    with pytest.raises(ErpApiError) as caught:
+        erp.create_order(blocked, [(item, "", 1)])
+    assert caught.value.code == "Application_DialogException"
+    assert caught.value.reason == "customer_blocked"
+    assert "CorrelationId" not in caught.value.message

@@ -47,6 +47,9 @@ def db(small_run, tmp_path_factory: pytest.TempPathFactory) -> Path:
         (["--outage", "for=10s"], "--outage"),
         (["--drip", "ratio=2"], "--drip"),
         (["--workers", "0"], "workers"),
+        (["--base-path", "bc"], "--base-path"),
+        (["--base-path", "/bc/"], "--base-path"),
+        (["--base-path", "/b c"], "--base-path"),
     ],
 )
 def test_bad_flags_are_one_line_user_errors(db: Path, flags: list[str], message: str) -> None:

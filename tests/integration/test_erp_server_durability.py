@@ -97,7 +97,7 @@ def test_a_retry_after_a_restart_replays_the_order(db: Path, parties) -> None:
         assert again.json()["id"] == first.json()["id"]
         other = post_order(server.url, order_body(customer, item, 3), "restart-1")
         assert other.status_code == 422, other.text
-        assert other.json()["error"]["code"] == "idempotency_key_reused"
+        assert other.json()["error"]["details"][0]["code"] == "idempotency_key_reused"
     assert web_orders(db, customer) == before + 1
     assert rows(db, "SELECT key, entity_set, result FROM erpsim_idempotency") == [
         ("restart-1", "salesOrders", first.json()["id"])
@@ -204,7 +204,7 @@ def test_creates_on_a_full_disk_keep_nothing_and_their_retries_work(db: Path, pa
         failed = [post_order(server.url, order_body(customer, item, n + 1), k) for n, k in
                   enumerate(keys)]  # fmt: skip
         assert [r.status_code for r in failed] == [503] * 5, [r.text for r in failed]
-        assert {r.json()["error"]["code"] for r in failed} == {"storage_full"}
+        assert {r.json()["error"]["details"][0]["code"] for r in failed} == {"storage_full"}
         assert web_orders(db, customer) == before
         off = requests.patch(admin, json={"disk_full": False}, headers={"api-key": KEY})
         assert off.status_code == 200, off.text

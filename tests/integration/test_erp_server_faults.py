@@ -59,7 +59,8 @@ def test_injected_errors_and_the_client_surviving_them(server, faults, erp) -> N
     faults({"error_rate": 1.0, "error_mix": {"500": 1}})
     response = get(items_url(server))
     assert response.status_code == 500
-    assert response.json()["error"]["code"] == "internal_error"
+    assert response.json()["error"]["details"][0]["code"] == "internal_error"
+    assert response.json()["error"]["code"] == "Internal_ServerError"
     faults({"error_rate": 1.0, "error_mix": {"503": 1}})
     response = get(items_url(server))
     assert response.status_code == 503
@@ -77,7 +78,8 @@ def test_rate_limit_429_with_retry_after(server, faults, erp) -> None:
     limited = [r for r in statuses if r.status_code == 429]
     assert limited
     assert all(int(r.headers["Retry-After"]) >= 1 for r in limited)
-    assert limited[0].json()["error"]["code"] == "too_many_requests"
+    assert limited[0].json()["error"]["details"][0]["code"] == "too_many_requests"
+    assert limited[0].json()["error"]["code"] == "Application_TooManyRequests"
     erp.retries = 0
     for _ in range(8):
         erp.get_json("items", {"$top": "1"})
@@ -126,7 +128,7 @@ def test_bad_fault_settings_are_400(server) -> None:
     ):
         response = requests.put(f"{server.url}/_admin/faults", json=body, headers={"api-key": KEY})
         assert response.status_code == 400, body
-        assert response.json()["error"]["code"] == "invalid_faults"
+        assert response.json()["error"]["details"][0]["code"] == "invalid_faults"
     assert requests.get(f"{server.url}/_admin/faults").status_code == 401
 
 

@@ -162,14 +162,14 @@ def test_a_subscription_needs_the_handshake(erp: ErpClient) -> None:
             "subscriptions",
             json={"notificationUrl": "http://127.0.0.1:9/nobody", "resource": "items"},
         )
-    assert (caught.value.status, caught.value.code) == (400, "handshake_failed")
+    assert (caught.value.status, caught.value.reason) == (400, "handshake_failed")
     with pytest.raises(ErpApiError) as caught:
         erp.request(
             "POST",
             "subscriptions",
             json={"notificationUrl": "http://127.0.0.1:9/x", "resource": "nothing"},
         )
-    assert caught.value.code == "invalid_resource"
+    assert caught.value.reason == "invalid_resource"
 
 
 def test_the_live_file_remembers_its_clock(server: ServerThread) -> None:

@@ -115,7 +115,7 @@ def test_calculate_prices_bad_input(
 ) -> None:
     response = http.post(api + "/calculatePrices", json=body)
     assert response.status_code == status
-    assert response.json()["error"]["code"] == code
+    assert response.json()["error"]["details"][0]["code"] == code
 
 
 def _open_invoice(sql: sqlite3.Connection, offset: int = 0) -> tuple[str, str, float]:
@@ -157,7 +157,7 @@ def test_pay_invoice_in_parts_then_in_full(
     assert paid == pytest.approx(remaining)
     again = http.post(api + "/customerPayments", json={"invoiceNumber": invoice})
     assert again.status_code == 409
-    assert again.json()["error"]["code"] == "invoice_not_open"
+    assert again.json()["error"]["details"][0]["code"] == "invoice_not_open"
 
 
 def test_payment_refusals(api: str, http: requests.Session, sql: sqlite3.Connection) -> None:
@@ -239,7 +239,7 @@ def test_return_request_makes_a_credit_memo_and_restocks(
     assert inquiry == ("return", "web")
     too_many = http.post(api + "/returnRequests", json={**body, "quantity": shipped})
     assert too_many.status_code == 409
-    assert too_many.json()["error"]["code"] == "return_exceeds_shipped"
+    assert too_many.json()["error"]["details"][0]["code"] == "return_exceeds_shipped"
     other = sql.execute("SELECT no FROM customers WHERE no != ? LIMIT 1", (customer,)).fetchone()[0]
     foreign = http.post(api + "/returnRequests", json={**body, "customerNumber": other})
     assert foreign.status_code == 404

@@ -1,4 +1,4 @@
-"""OData error responses: ``{"error": {"code", "message"}}`` with an HTTP status.
+"""OData error responses: ``{"error": {"code", "message", "details"}}`` with an HTTP status.
 
 Everything a client can get wrong raises `ODataError`; the app turns it into this body, so bad
 input never becomes a 500 or a traceback.
@@ -6,7 +6,7 @@ input never becomes a 500 or a traceback.
 
 from __future__ import annotations
 
-import orjson
+from simulator.erp_server.odata.bc_errors import bc_error_body
 
 __all__ = ["ODataError", "error_body"]
 
@@ -26,8 +26,9 @@ class ODataError(Exception):
         return f"{self.status} {self.code}: {self.message}"
 
 
-def error_body(code: str, message: str) -> bytes:
-    return orjson.dumps({"error": {"code": code, "message": message}})
+def error_body(code: str, message: str, status: int = 400) -> bytes:
+    """The body of an error: Business Central's code, our reason in ``details``."""
+    return bc_error_body(code, message, status)
 
 
 def bad_request(code: str, message: str) -> ODataError:

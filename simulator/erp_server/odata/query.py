@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from simulator.erp_server.entities import EntitySet, Field, Navigation
+from simulator.erp_server.entities import ENTITY_SETS, EntitySet, Field, Navigation
 from simulator.erp_server.odata.errors import ODataError
 from simulator.erp_server.odata.filter import INT64, SqlFilter, parse_filter
 
@@ -72,6 +72,8 @@ class Query:
     expand: tuple[Navigation, ...] = ()
     skiptoken: tuple[Any, ...] | None = None
     options: tuple[tuple[str, str], ...] = ()  # as given, for next links
+    # Options inside $expand=lines($select=..;$filter=..): navigation name -> its query.
+    expand_queries: tuple[tuple[str, Query], ...] = ()
 
     @property
     def sort(self) -> tuple[SortTerm, ...]:
@@ -197,6 +199,7 @@ def parse_query(
     fmt = options.get("$format")
     if fmt is not None and fmt.split(";")[0].strip() not in ("json", "application/json"):
         raise _bad("not_supported", f"$format={fmt}: this server speaks JSON only")
+    expand, expand_queries = _expand(options.get("$expand"), entity, limits)
     query = Query(
         entity=entity,
         filter=parse_filter(options["$filter"], entity) if options.get("$filter") else None,
@@ -205,8 +208,9 @@ def parse_query(
         top=_integer("$top", options.get("$top"), limits.max_top),
         skip=_integer("$skip", options.get("$skip"), MAX_SKIP) or 0,
         count=_boolean("$count", options.get("$count")),
-        expand=_expand(options.get("$expand"), entity),
+        expand=expand,
         options=tuple(options.items()),
+        expand_queries=expand_queries,
     )
     token = options.get("$skiptoken")
     if token is not None:
@@ -276,13 +280,49 @@ def _boolean(option: str, text: str | None) -> bool:
     return text == "true"
 
 
-def _expand(text: str | None, entity: EntitySet) -> tuple[Navigation, ...]:
+# Options a $expand item may carry (OData 5.1.3: semicolon-separated, in parentheses).
+EXPAND_OPTIONS = frozenset({"$select", "$filter", "$orderby", "$top", "$skip"})
+
+
+def split_top_level(text: str, separator: str, option: str) -> list[str]:
+    """`text` split at `separator` outside parentheses and quoted literals."""
+    parts: list[str] = []
+    depth = 0
+    quoted = False
+    start = 0
+    for i, char in enumerate(text):
+        if char == "'":
+            quoted = not quoted  # '' (an escaped quote) toggles twice
+        elif quoted:
+            continue
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth < 0:
+                raise _bad(f"invalid_{option[1:]}", f"{option}: unbalanced ')' in {text!r}")
+        elif char == separator and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    if depth or quoted:
+        raise _bad(f"invalid_{option[1:]}", f"{option}: unbalanced '(' or quote in {text!r}")
+    parts.append(text[start:])
+    return parts
+
+
+def _expand(
+    text: str | None, entity: EntitySet, limits: Limits
+) -> tuple[tuple[Navigation, ...], tuple[tuple[str, Query], ...]]:
+    """The navigations of $expand, and the nested query of those that carry options."""
     if text is None:
-        return ()
+        return (), ()
     navigations = []
-    for name in _names(text, "$expand"):
-        if "(" in name:
-            raise _bad("not_supported", f"$expand: options inside {name!r} are not supported")
+    nested: dict[str, Query] = {}
+    for item in (part.strip() for part in split_top_level(text, ",", "$expand")):
+        if not item:
+            raise _bad("invalid_expand", f"$expand={text!r}: empty item in the list")
+        name, paren, inner = item.partition("(")
+        name = name.strip()
         nav = entity.navigation_by_name.get(name)
         if nav is None:
             known = ", ".join(entity.navigation_by_name) or "none"
@@ -291,4 +331,25 @@ def _expand(text: str | None, entity: EntitySet) -> tuple[Navigation, ...]:
                 f"$expand: {entity.name} has no navigation {name!r} (it has: {known})",
             )
         navigations.append(nav)
-    return tuple(dict.fromkeys(navigations))
+        if paren:
+            if not inner.endswith(")"):
+                raise _bad("invalid_expand", f"$expand: {item!r} must end with ')'")
+            nested[name] = _expand_query(inner[:-1], nav, limits)
+    return tuple(dict.fromkeys(navigations)), tuple(nested.items())
+
+
+def _expand_query(text: str, nav: Navigation, limits: Limits) -> Query:
+    """The options inside ``lines(...)``, validated against the lines' entity set."""
+    pairs = []
+    for part in split_top_level(text, ";", "$expand"):
+        name, equals, value = part.strip().partition("=")
+        if not equals or not value.strip():
+            raise _bad("invalid_expand", f"$expand {nav.name}: cannot read option {part!r}")
+        if name not in EXPAND_OPTIONS:
+            raise _bad(
+                "not_supported",
+                f"$expand {nav.name}: {name} is not supported inside $expand"
+                f" (use {', '.join(sorted(EXPAND_OPTIONS))})",
+            )
+        pairs.append((name, value.strip()))
+    return parse_query(pairs, ENTITY_SETS[nav.target], limits)

@@ -17,7 +17,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.routing import BaseRoute, Match, NoMatchFound
 
-from simulator.erp_server.deps import Services, ServicesDep, Urls, UrlsDep, json_response, read_json
+from simulator.erp_server.deps import (
+    Services,
+    ServicesDep,
+    Urls,
+    UrlsDep,
+    json_response,
+    read_json,
+    written_response,
+)
 from simulator.erp_server.entities import EDM_DATE, ENTITY_SETS, EntitySet
 from simulator.erp_server.live import PATCHABLE
 from simulator.erp_server.odata.errors import ODataError
@@ -50,6 +58,8 @@ QUERY_DOCS = [
     )
 ]
 SET_DOC = f"Entity set: one of {SETS}."
+# $count counts what $filter keeps; paging and shaping options do not change it.
+COUNT_OPTIONS = frozenset({"$filter"})
 
 
 def _context(request: Request) -> tuple[Services, Urls]:
@@ -75,6 +85,14 @@ def _page_size(request: Request, maximum: int) -> int:
         if match:
             return max(1, min(maximum, int(match.group(1))))
     return maximum
+
+
+def _page_headers(request: Request, size: int) -> dict[str, str] | None:
+    """``Preference-Applied`` when the client asked for a page size (OData 8.2.8.3)."""
+    prefer = request.headers.get("prefer")
+    if prefer and _MAXPAGESIZE.search(prefer):
+        return {"Preference-Applied": f"odata.maxpagesize={size}"}
+    return None
 
 
 def _collection_body(
@@ -141,9 +159,11 @@ async def read_lines(request: Request) -> Response:
     local = tuple(row[parent.columns.index(c)] for c in nav.local)
     scope = (" AND ".join(f"{c} = ?" for c in nav.foreign), local)
     query = parse_query(request.query_params.multi_items(), target, services.limits)
-    page = services.store.page(query, _page_size(request, services.limits.max_page_size), scope)
+    size = _page_size(request, services.limits.max_page_size)
+    page = services.store.page(query, size, scope)
     context = urls.context(f"{entity_set}({key})/{navigation}{_select_suffix(query)}")
-    return json_response(_collection_body(urls, query, page, context, request.url.path))
+    body = _collection_body(urls, query, page, context, urls.path)
+    return json_response(body, headers=_page_headers(request, size))
 
 
 async def read_line(request: Request) -> Response:
@@ -191,9 +211,9 @@ async def patch_one(
     await services.gateway.call("patch", entity.name, values, changes, if_match)
     fresh = services.store.one(entity, values, Query(entity))
     context = urls.context(f"{entity.name}/$entity")
-    return json_response(
-        {"@odata.context": context, **fresh}, headers={"ETag": fresh["@odata.etag"]}
-    )
+    body = {"@odata.context": context, **fresh}
+    headers = {"ETag": fresh["@odata.etag"]}
+    return written_response(request, body, 200, headers, urls.entity(entity.name, key))
 
 
 async def read_collection(request: Request) -> Response:
@@ -201,10 +221,37 @@ async def read_collection(request: Request) -> Response:
     services, urls = _context(request)
     entity = _entity(request.path_params["entity_set"])
     query = parse_query(request.query_params.multi_items(), entity, services.limits)
-    page = services.store.page(query, _page_size(request, services.limits.max_page_size))
+    size = _page_size(request, services.limits.max_page_size)
+    page = services.store.page(query, size)
     context = urls.context(entity.name + _select_suffix(query))
-    body = _collection_body(urls, query, page, context, request.url.path)
-    return json_response(body)
+    body = _collection_body(urls, query, page, context, urls.path)
+    return json_response(body, headers=_page_headers(request, size))
+
+
+async def read_count(request: Request) -> Response:
+    """``/{set}/$count`` (or a document's ``/{lines}/$count``): the number of entities that
+    match `$filter`, as plain text (OData 11.2.10)."""
+    services, _ = _context(request)
+    params = request.path_params
+    entity = _entity(params["entity_set"])
+    scope = None
+    if "navigation" in params:
+        nav = entity.navigation_by_name.get(params["navigation"])
+        if nav is None:
+            raise ODataError(404, "not_found", f"{entity.name} has no {params['navigation']!r}")
+        row = services.store.one_row(entity, parse_key(params["key"], entity))
+        if row is None:
+            raise ODataError(404, "not_found", f"{entity.name}: no entity with key {params['key']}")
+        local = tuple(row[entity.columns.index(c)] for c in nav.local)
+        scope = (" AND ".join(f"{c} = ?" for c in nav.foreign), local)
+        entity = ENTITY_SETS[nav.target]
+    items = [(k, v) for k, v in request.query_params.multi_items() if k in COUNT_OPTIONS]
+    query = parse_query(items, entity, services.limits)
+    sql, values = query.count_sql(scope)
+    (count,) = services.store.conn.execute(sql, values).fetchone()
+    return Response(
+        str(count), media_type="text/plain; charset=utf-8", headers={"OData-Version": "4.0"}
+    )
 
 
 def _changes(entity: EntitySet, allowed: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
@@ -240,6 +287,7 @@ def _check_date(name: str, value: str) -> None:
 # dependency solving would cost more than the whole read); FastAPI documents them.
 READS = (
     ("/companies", companies, "The companies (one per dataset)", ()),
+    ("/{entity_set}/$count", read_count, "The number of entities ($filter), text/plain", ()),
     ("/{entity_set}({key})/{navigation}", read_lines, "Read the lines of a document", QUERY_DOCS),
     ("/{entity_set}({key})", read_one, "Read one entity by key ($select, $expand)", ()),
     ("/{entity_set}", read_collection, "Read a collection (query options, paging)", QUERY_DOCS),
@@ -277,6 +325,9 @@ class ReadRoutes(BaseRoute):
             rest = path[len(self.root) :]
         else:
             return None
+        if rest.endswith("/$count"):
+            params["count"] = "true"
+            rest = rest[: -len("/$count")]
         paren = rest.find("(")
         name = rest if paren < 0 else rest[:paren]
         if (name not in ENTITY_SETS and name != "companies") or "/" in name:
@@ -312,7 +363,11 @@ class ReadRoutes(BaseRoute):
         params = self._parse(scope["path"])
         if params is None:
             return Match.NONE, {}
-        if "line_key" in params:
+        if "count" in params:
+            if "navigation" not in params and "key" in params:
+                return Match.NONE, {}
+            handler = read_count
+        elif "line_key" in params:
             handler = read_line
         elif "navigation" in params:
             handler = read_lines

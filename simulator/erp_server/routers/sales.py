@@ -15,7 +15,14 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from simulator.erp_server.deps import Services, ServicesDep, Urls, UrlsDep, json_response, read_json
+from simulator.erp_server.deps import (
+    Services,
+    ServicesDep,
+    Urls,
+    UrlsDep,
+    read_json,
+    written_response,
+)
 from simulator.erp_server.entities import ENTITY_SETS
 from simulator.erp_server.idempotency import IdempotencyStore, fingerprint
 from simulator.erp_server.live import CHANNELS, OrderRequest
@@ -130,7 +137,8 @@ async def created_response(
     if replayed:
         headers["Idempotent-Replayed"] = "true"
     context = urls.context(f"{entity_set}/$entity")
-    return json_response({"@odata.context": context, **body}, 201, headers)
+    body = {"@odata.context": context, **body}
+    return written_response(urls.request, body, 201, headers, headers["Location"])
 
 
 async def _create(kind: str, request: Request, services: Services, urls: Urls) -> Response:

@@ -7,6 +7,7 @@ from fastapi.responses import Response
 
 from simulator.erp_server.deps import ServicesDep, UrlsDep, json_response
 from simulator.erp_server.entities import ENTITY_SETS
+from simulator.erp_server.paths import CUSTOM_SETS, is_custom_root
 
 __all__ = ["health_router", "router"]
 
@@ -14,9 +15,12 @@ router = APIRouter(tags=["service"])
 health_router = APIRouter(tags=["service"])
 
 
-@router.get("/", summary="Service document: the entity sets")
+@router.get("/", summary="Service document: the entity sets of this API (standard or custom)")
 async def service_document(urls: UrlsDep) -> Response:
-    sets = ["companies", *ENTITY_SETS] if not urls.prefix else list(ENTITY_SETS)
+    custom = is_custom_root(urls.root)
+    sets = [name for name in ENTITY_SETS if (name in CUSTOM_SETS) == custom]
+    if not urls.prefix:
+        sets.insert(0, "companies")
     return json_response(
         {
             "@odata.context": f"{urls.root}/$metadata",
