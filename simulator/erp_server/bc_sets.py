@@ -21,6 +21,7 @@ in 12 hex digits>``: a GUID as unique as its document's, found again from the id
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 import uuid
 from dataclasses import dataclass, field
@@ -31,7 +32,9 @@ __all__ = [
     "ENUMS",
     "EXTRAS_DDL",
     "LCY",
+    "NOT_NULL",
     "Prop",
+    "Ref",
     "SetSpec",
     "install",
     "line_id_parts",
@@ -94,6 +97,7 @@ ENUMS: dict[str, tuple[tuple[str, int], ...]] = {
         ("Fixed_x0020_Asset", 4),
         ("Charge_x0020__x0028_Item_x0029_", 5),
         ("Allocation_x0020_Account", 10),
+        ("Service_x0020_Object", 8000),
     ),
     "countryRegionAddressFormat": (
         ("Post_x0020_Code_x002B_City", 0),
@@ -138,8 +142,32 @@ ENUMS: dict[str, tuple[tuple[str, int], ...]] = {
         ("Sales_x0020_Credit_x0020_Memo", 4),
         ("Purchase_x0020_Receipt", 5),
         ("Purchase_x0020_Invoice", 6),
+        ("Purchase_x0020_Return_x0020_Shipment", 7),
+        ("Purchase_x0020_Credit_x0020_Memo", 8),
+        ("Transfer_x0020_Shipment", 9),
+        ("Transfer_x0020_Receipt", 10),
+        ("Service_x0020_Shipment", 11),
+        ("Service_x0020_Invoice", 12),
+        ("Service_x0020_Credit_x0020_Memo", 13),
+        ("Posted_x0020_Assembly", 14),
+        ("Inventory_x0020_Receipt", 19),
+        ("Inventory_x0020_Shipment", 20),
+        ("Direct_x0020_Transfer", 21),
     ),
 }
+# Properties BC's $metadata declares Nullable="false" besides every `id`.
+NOT_NULL = frozenset(
+    {
+        "code",
+        "billToCustomerNumber",
+        "currencyExchangeRates.currencyCode",
+        "currencyExchangeRates.startingDate",
+        "contacts.displayName",
+        "contacts.jobTitle",
+        "customers.displayName",
+        "currencies.amountDecimalPlaces",
+    }
+)
 
 # Header fields BC documents carry that the history does not hold: what a connector sets
 # on a create (external document number, ship-to address...) lives here, one row per
@@ -194,6 +222,18 @@ class Prop:
     extension: bool = False  # not a BC property: erpsim's own, documented as such
 
 
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """A navigation property to another set: `local` property equals the target's
+    `foreign` one (BC's ``customer`` of an order: customerId -> customers.id)."""
+
+    name: str
+    target: str
+    local: str
+    foreign: str = "id"
+    single: bool = True
+
+
 @dataclass(frozen=True)
 class SetSpec:
     """A BC entity set: its type, the table it is mostly about, the FROM clause of its
@@ -208,6 +248,7 @@ class SetSpec:
     lines: tuple[str, ...] = ()  # contained line sets
     parent: str | None = None  # for line sets: the header set
     hidden: tuple[tuple[str, str], ...] = field(default=())  # (view column, sql) for sorting
+    refs: tuple[Ref, ...] = ()  # navigation properties to other sets (see `REFS`)
 
     @property
     def view(self) -> str:
@@ -1334,6 +1375,26 @@ def _sets() -> tuple[SetSpec, ...]:
         ),
         ("entryNumber",),
     )
+    exchange_rates = SetSpec(
+        "currencyExchangeRates",
+        "currencyExchangeRate",
+        "currency_exchange_rates",
+        "",
+        (
+            calc(
+                "id",
+                EDM_GUID,
+                "erpsim_guid('currencyExchangeRate', t.currency_code || '/' || t.starting_date)",
+            ),
+            col("currencyCode", "currency_code"),
+            col("startingDate", "starting_date", EDM_DATE),
+            col("exchangeRateAmount", "exchange_rate_amount", EDM_DECIMAL),
+            calc("relationalCurrencyCode", EDM_STRING, "''"),
+            col("relationalExchangeRateAmount", "relational_exch_rate_amount", EDM_DECIMAL),
+            stamp(),
+        ),
+        ("currencyCode", "startingDate"),
+    )
     company_information = SetSpec(
         "companyInformation",
         "companyInformation",
@@ -1365,6 +1426,7 @@ def _sets() -> tuple[SetSpec, ...]:
     return (
         company_information,
         currencies,
+        exchange_rates,
         payment_terms,
         payment_methods,
         shipment_methods,
@@ -1394,7 +1456,57 @@ def _sets() -> tuple[SetSpec, ...]:
     )
 
 
-BC_SETS: dict[str, SetSpec] = {spec.name: spec for spec in _sets()}
+_HEADER_REFS = (
+    Ref("customer", "customers", "customerId"),
+    Ref("currency", "currencies", "currencyId"),
+    Ref("paymentTerm", "paymentTerms", "paymentTermsId"),
+    Ref("shipmentMethod", "shipmentMethods", "shipmentMethodId"),
+)
+_LINE_REFS = (
+    Ref("item", "items", "itemId"),
+    Ref("unitOfMeasure", "unitsOfMeasure", "unitOfMeasureId"),
+    Ref("location", "locations", "locationId"),
+)
+# BC's navigation properties between the sets served here (as its $metadata names them).
+REFS: dict[str, tuple[Ref, ...]] = {
+    "items": (
+        Ref("itemCategory", "itemCategories", "itemCategoryId"),
+        Ref("unitOfMeasure", "unitsOfMeasure", "baseUnitOfMeasureId"),
+        Ref("itemVariants", "itemVariants", "id", "itemId", single=False),
+    ),
+    "itemVariants": (Ref("item", "items", "itemId"),),
+    "customers": (
+        Ref("currency", "currencies", "currencyId"),
+        Ref("paymentTerm", "paymentTerms", "paymentTermsId"),
+        Ref("shipmentMethod", "shipmentMethods", "shipmentMethodId"),
+        Ref("paymentMethod", "paymentMethods", "paymentMethodId"),
+        Ref("customerFinancialDetail", "customerFinancialDetails", "id"),
+    ),
+    "customerFinancialDetails": (Ref("customer", "customers", "id"),),
+    "salesQuotes": _HEADER_REFS,
+    "salesOrders": _HEADER_REFS,
+    "salesInvoices": _HEADER_REFS,
+    "salesCreditMemos": _HEADER_REFS,
+    "salesShipments": (Ref("customer", "customers", "customerId"),),
+    "salesQuoteLines": (Ref("salesQuote", "salesQuotes", "documentId"), *_LINE_REFS),
+    "salesOrderLines": (Ref("salesOrder", "salesOrders", "documentId"), *_LINE_REFS),
+    "salesInvoiceLines": (Ref("salesInvoice", "salesInvoices", "documentId"), *_LINE_REFS),
+    "salesCreditMemoLines": (
+        Ref("salesCreditMemo", "salesCreditMemos", "documentId"),
+        *_LINE_REFS,
+    ),
+    "salesShipmentLines": (Ref("salesShipment", "salesShipments", "documentId"),),
+    "customerPayments": (
+        Ref("customerPaymentJournal", "customerPaymentJournals", "journalId"),
+        Ref("customer", "customers", "customerId"),
+    ),
+    "customerPaymentJournals": (
+        Ref("customerPayments", "customerPayments", "id", "journalId", single=False),
+    ),
+}
+BC_SETS: dict[str, SetSpec] = {
+    spec.name: dataclasses.replace(spec, refs=REFS.get(spec.name, ())) for spec in _sets()
+}
 
 
 def view_sql(spec: SetSpec) -> str:

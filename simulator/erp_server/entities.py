@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from simulator.erp.schema import TABLES_BY_NAME, Table
-from simulator.erp_server.bc_sets import BC_SETS, SetSpec
+from simulator.erp_server.bc_sets import BC_SETS, NOT_NULL, SetSpec
 
 __all__ = [
     "CUSTOM_SETS",
@@ -136,13 +136,15 @@ class Field:
 
 @dataclass(frozen=True, slots=True)
 class Navigation:
-    """A contained collection (document lines): target rows whose `foreign` columns equal the
-    parent's `local` columns, in the target's key order."""
+    """A contained collection (document lines) or, `single`, a reference (an order's
+    customer): target rows whose `foreign` columns equal the parent's `local` columns, in
+    the target's key order."""
 
     name: str
     target: str  # entity set name
     local: tuple[str, ...]  # parent's columns
     foreign: tuple[str, ...]  # target's columns
+    single: bool = False
 
 
 @dataclass(frozen=True)
@@ -241,6 +243,10 @@ def _quoted(name: str) -> str:
     return f'"{name}"'
 
 
+def _not_null(set_name: str, name: str) -> bool:
+    return name == "id" or name in NOT_NULL or f"{set_name}.{name}" in NOT_NULL
+
+
 def _standard(spec: SetSpec) -> EntitySet:
     """A BC set over its view; line sets are contained in their header by documentId."""
     fields = tuple(
@@ -248,7 +254,7 @@ def _standard(spec: SetSpec) -> EntitySet:
             p.name,
             _quoted(p.name),
             p.edm,
-            p.nullable,
+            p.nullable and not _not_null(spec.name, p.name),
             source=p.source,
             codec=p.codec,
             extension=p.extension,
@@ -256,6 +262,10 @@ def _standard(spec: SetSpec) -> EntitySet:
         for p in spec.props
     )
     navs = tuple(Navigation(line, line, ('"id"',), ('"documentId"',)) for line in spec.lines)
+    navs += tuple(
+        Navigation(ref.name, ref.target, (_quoted(ref.local),), (_quoted(ref.foreign),), ref.single)
+        for ref in spec.refs
+    )
     base = spec.table if spec.table.isidentifier() else None
     return EntitySet(
         spec.name,
@@ -271,8 +281,6 @@ def _standard(spec: SetSpec) -> EntitySet:
     )
 
 
-# A standard BC set still in erpsim's own shape (its table's columns, camelCase).
-EXCHANGE_RATES = _set("currencyExchangeRates", "currencyExchangeRate", "currency_exchange_rates")
 # The sets BC has no standard API for, served as erpsim's custom API group publishes them.
 CUSTOM_SETS: dict[str, EntitySet] = {
     s.name: s
@@ -289,7 +297,6 @@ CUSTOM_SETS: dict[str, EntitySet] = {
 }
 ENTITY_SETS: dict[str, EntitySet] = {
     **{name: _standard(spec) for name, spec in BC_SETS.items()},
-    EXCHANGE_RATES.name: EXCHANGE_RATES,
     **CUSTOM_SETS,
 }
 # The set a table is mirrored from (the first set over it: `customers`, not its financial

@@ -211,7 +211,14 @@ class ReadStore:
                 for row in self.conn.execute(sql, [p[0] for p in chunk]):
                     found[tuple(row[i] for i in foreign)].append(shape.payload(row))
             for body, parent in zip(bodies, parents, strict=True):
-                body[nav.name] = found.get(parent, [])
+                body[nav.name] = _navigated(nav, found.get(parent, []))
+
+
+def _navigated(nav: Navigation, found: list[dict[str, Any]]) -> Any:
+    """A collection navigation's list, or a reference's one entity (null if none)."""
+    if nav.single:
+        return found[0] if found else None
+    return found
 
 
 def one_row(
@@ -269,7 +276,7 @@ def expand_with_options(
         for parent, lines in grouped.items():
             found[parent] = [shape.payload(row, select) for row in lines[nested.skip : end]]
     for body, parent in zip(bodies, parents, strict=True):
-        body[nav.name] = found.get(parent, [])
+        body[nav.name] = _navigated(nav, found.get(parent, []))
 
 
 def _select_indexes(query: Query) -> tuple[int, ...] | None:

@@ -33,6 +33,7 @@ PAGES = {
     "salespeoplePurchasers": "dynamics_salespersonpurchaser.md",
     "locations": "dynamics_location.md",
     "currencies": "dynamics_currency.md",
+    "currencyExchangeRates": "dynamics_currencyexchangerate.md",
     "paymentTerms": "dynamics_paymentTerm.md",
     "paymentMethods": "dynamics_paymentMethod.md",
     "shipmentMethods": "dynamics_shipmentMethod.md",

@@ -19,15 +19,15 @@ __all__ = ["NAMESPACE", "PRICE_RESULT_FIELDS", "csdl"]
 NAMESPACE = "Microsoft.NAV"
 COMPANY_FIELDS = (
     ("id", "Edm.Guid", False),
-    ("systemVersion", "Edm.String", False),
-    ("timestamp", "Edm.Int64", False),
-    ("name", "Edm.String", False),
-    ("displayName", "Edm.String", False),
-    ("businessProfileId", "Edm.String", False),
-    ("systemCreatedAt", "Edm.DateTimeOffset", False),
-    ("systemCreatedBy", "Edm.Guid", False),
-    ("systemModifiedAt", "Edm.DateTimeOffset", False),
-    ("systemModifiedBy", "Edm.Guid", False),
+    ("systemVersion", "Edm.String", True),
+    ("timestamp", "Edm.Int64", True),
+    ("name", "Edm.String", True),
+    ("displayName", "Edm.String", True),
+    ("businessProfileId", "Edm.String", True),
+    ("systemCreatedAt", "Edm.DateTimeOffset", True),
+    ("systemCreatedBy", "Edm.Guid", True),
+    ("systemModifiedAt", "Edm.DateTimeOffset", True),
+    ("systemModifiedBy", "Edm.Guid", True),
 )
 PRICE_SOURCE_FIELDS = (
     ("priceListCode", "Edm.String", False),
@@ -72,9 +72,9 @@ def _entity_type(entity: EntitySet) -> list[str]:
     lines += [_property(f.name, f.edm, f.nullable) for f in entity.fields]
     for nav in entity.navigation:
         target = ENTITY_SETS[nav.target].type_name
+        shown = f"{NAMESPACE}.{target}" if nav.single else f"Collection({NAMESPACE}.{target})"
         lines.append(
-            f"<NavigationProperty Name={quoteattr(nav.name)} "
-            f'Type="Collection({NAMESPACE}.{target})" ContainsTarget="true"/>'
+            f'<NavigationProperty Name={quoteattr(nav.name)} Type="{shown}" ContainsTarget="true"/>'
         )
     lines.append("</EntityType>")
     return lines

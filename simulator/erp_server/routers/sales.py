@@ -131,7 +131,7 @@ async def created_response(
     services: Services, urls: Urls, entity_set: str, document_id: str, replayed: bool
 ) -> Response:
     entity = ENTITY_SETS[entity_set]
-    query = Query(entity, expand=entity.navigation)
+    query = Query(entity, expand=tuple(nav for nav in entity.navigation if not nav.single))
     body = services.store.one(entity, (document_id,), query)
     headers = {"Location": urls.entity(entity_set, document_id), "ETag": body["@odata.etag"]}
     if replayed:
