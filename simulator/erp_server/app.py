@@ -30,6 +30,7 @@ from simulator.erp_server.middleware import GuardMiddleware
 from simulator.erp_server.odata.errors import ODataError, error_body
 from simulator.erp_server.odata.metadata import csdl
 from simulator.erp_server.odata.query import Limits
+from simulator.erp_server.openapi import install as install_openapi
 from simulator.erp_server.paths import PathRewrite
 from simulator.erp_server.reads import ReadStore
 from simulator.erp_server.routers import (
@@ -153,6 +154,7 @@ def create_app(
     # FastAPI's per-request dependency solving costs several times the read itself. Their
     # FastAPI twins (same handler) stay in the router for /docs and are never reached.
     app.router.routes[:0] = fast
+    install_openapi(app, company_prefix=company_prefix, max_top=settings.max_top)
     app.add_middleware(
         GuardMiddleware,
         api_key=settings.api_key,

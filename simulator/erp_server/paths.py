@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import quote
 
 from simulator.erp_server import entities
 from simulator.erp_server.odata.errors import error_body
@@ -153,7 +154,9 @@ def _deprecated(send: Any, scope: dict[str, Any], successor: str) -> Any:
     query = scope.get("query_string", b"")
     host = next((v for k, v in scope["headers"] if k == b"host"), b"127.0.0.1")
     origin = scope.get("scheme", "http").encode() + b"://" + host
-    link = origin + successor.encode() + (b"?" + query if query else b"")
+    # The path is decoded text: quote it again, a control character is no header value.
+    path = quote(successor, safe="/()=',$~!*;:@&+")
+    link = origin + path.encode() + (b"?" + query if query else b"")
 
     async def marked(message: dict[str, Any]) -> None:
         if message["type"] == "http.response.start":

@@ -185,3 +185,43 @@ def test_lines_are_reachable_by_their_own_ids(
         assert nested.json()["id"] == line["id"]
     ids = [line["id"] for line in body[lines]]
     assert len(set(ids)) == len(ids)
+
+
+@pytest.mark.parametrize(
+    ("entity_set", "navigation", "local"),
+    [
+        ("salesOrders", "customer", "customerId"),
+        ("salesOrders", "paymentTerm", "paymentTermsId"),
+        ("salesInvoices", "customer", "customerId"),
+        ("salesOrderLines", "item", "itemId"),
+        ("salesOrderLines", "unitOfMeasure", "unitOfMeasureId"),
+        ("salesOrderLines", "salesOrder", "documentId"),
+        ("items", "itemCategory", "itemCategoryId"),
+        ("customers", "paymentTerm", "paymentTermsId"),
+        ("customers", "customerFinancialDetail", "id"),
+        ("customerPayments", "customer", "customerId"),
+    ],
+)
+def test_references_expand_to_the_entity_their_id_names(
+    entity_set: str, navigation: str, local: str, api: str, http: requests.Session
+) -> None:
+    rows = http.get(
+        f"{api}/{entity_set}", params={"$top": "3", "$expand": navigation}
+    ).json()["value"]
+    assert rows
+    for row in rows:
+        assert isinstance(row[navigation], dict), row[navigation]
+        assert row[navigation]["id"] == row[local]
+    one = http.get(f"{api}/{entity_set}({rows[0]['id']})/{navigation}")
+    assert one.status_code == 200, one.text
+    assert one.json()["id"] == rows[0][local]
+
+
+def test_a_blank_reference_expands_to_null(api: str, http: requests.Session) -> None:
+    """An order in the local currency has the empty currencyId, and no currency (BC: null)."""
+    rows = http.get(
+        f"{api}/salesOrders",
+        params={"$top": "1", "$filter": "currencyCode eq 'EUR'", "$expand": "currency"},
+    ).json()["value"]
+    assert rows[0]["currencyId"] == "00000000-0000-0000-0000-000000000000"
+    assert rows[0]["currency"] is None

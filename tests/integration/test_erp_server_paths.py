@@ -93,6 +93,14 @@ def test_old_custom_paths_are_deprecated_with_a_successor(server: ServerThread, 
     assert "deprecation" not in payments.headers  # only the online-payment POST moved
 
 
+def test_a_deprecated_path_with_a_control_character_is_answered(server: ServerThread, http) -> None:
+    """Found by schemathesis: the successor Link carried the decoded path, and a control
+    character in a header value made uvicorn drop the connection."""
+    old = http.get(f"{server.url}/api/v2.0/itemStock(itemNumber='0',locationCode='%1F')")
+    assert old.status_code == 404, old.text
+    assert "%1F" in old.headers["Link"]
+
+
 def test_a_renamed_set_answers_under_its_old_name_deprecated(server: ServerThread, http) -> None:
     old = http.get(f"{server.url}/api/v2.0/salespeople?$top=2")
     new = http.get(f"{server.url}/api/v2.0/salespeoplePurchasers?$top=2")

@@ -158,6 +158,17 @@ async def read_lines(request: Request) -> Response:
     target = ENTITY_SETS[nav.target]
     local = tuple(row[parent.columns.index(c)] for c in nav.local)
     scope = (" AND ".join(f"{c} = ?" for c in nav.foreign), local)
+    if nav.single:  # a reference (salesOrders(<id>)/customer): the one entity
+        one = parse_query(
+            request.query_params.multi_items(), target, services.limits, collection=False
+        )
+        found = services.store.page(one, 1, scope).rows
+        if not found:
+            raise ODataError(404, "not_found", f"{entity_set}({key}) has no {navigation}")
+        context = urls.context(f"{target.name}{_select_suffix(one)}/$entity")
+        return json_response(
+            {"@odata.context": context, **found[0]}, headers={"ETag": found[0]["@odata.etag"]}
+        )
     query = parse_query(request.query_params.multi_items(), target, services.limits)
     size = _page_size(request, services.limits.max_page_size)
     page = services.store.page(query, size, scope)
