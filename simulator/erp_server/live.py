@@ -23,6 +23,7 @@ from simulator.erp.world.documents import Order, Quote
 from simulator.erp.world.service import ReturnedLine
 from simulator.erp_server import bc_sets
 from simulator.erp_server.clock import ClockMapping, LiveClock, resume_world
+from simulator.erp_server.document_ops import DocumentWrites, prepare_documents
 from simulator.erp_server.entities import ENTITY_SETS
 from simulator.erp_server.faults import FaultSettings
 from simulator.erp_server.idempotency import IdempotencyStore
@@ -112,6 +113,7 @@ def prepare_database(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA synchronous=NORMAL")
     known = {t.name for t in TABLES}
     bc_sets.prepare(conn)
+    prepare_documents(conn)
     for statement in API_INDEXES:
         table = statement.split(" ON ")[1].split(" ")[0]
         if table in known:
@@ -153,8 +155,9 @@ class ReturnRequest:
     customer_no: str | None = None  # when given, the shipment must be this customer's
 
 
-class LiveErp:
-    """The single writer (see the module docstring)."""
+class LiveErp(DocumentWrites):
+    """The single writer (see the module docstring); BC's document and master-data
+    writes are in `DocumentWrites`."""
 
     def __init__(self, settings: ServerSettings, path: Path, company_id: str) -> None:
         self.settings = settings
@@ -289,6 +292,7 @@ class LiveErp:
             raise ODataError(409, "quote_not_open", f"quote {quote_no} is not open") from None
         except ValueError as exc:
             raise ODataError(409, "quote_expired", str(exc)) from None
+        self.copy_extras(quote_no, order.no)
         self._commit(order, self.world.out.quotes[quote_no])
         self.idempotency.remember(key, print_, "salesOrders", order.id)
         return order.id, False
@@ -305,6 +309,8 @@ class LiveErp:
             raise ODataError(
                 409, "order_not_open", f"order {order_no} ({status}) cannot be released here"
             ) from None
+        except ValueError as exc:
+            raise ODataError(409, "order_has_no_lines", str(exc)) from None
         self._commit(order)
 
     def patch(
