@@ -73,6 +73,14 @@ DOCUMENT_SETS = {
         "sales_quote_lines",
         "documentDate",
     ),
+    "invoice": DocumentSet(
+        "invoice",
+        "salesInvoices",
+        "salesInvoiceLines",
+        "sales_invoices",
+        "sales_invoice_lines",
+        "invoiceDate",
+    ),
 }
 # Header properties a create may set, -> erpsim_document_extras column (None: handled apart).
 EXTRA_FIELDS = {
@@ -103,8 +111,13 @@ HEADER_FIELDS = frozenset(
         "channel",
     }
 )
-ORDER_ONLY = frozenset({"orderDate", "partialShipping"})
-QUOTE_ONLY = frozenset({"documentDate"})
+KIND_FIELDS = {
+    "order": HEADER_FIELDS | {"orderDate", "partialShipping"},
+    "quote": HEADER_FIELDS | {"documentDate"},
+    # a draft invoice: no delivery date, contact or channel in BC's salesInvoice
+    "invoice": HEADER_FIELDS - {"requestedDeliveryDate", "contactNumber", "channel"}
+    | {"invoiceDate"},
+}
 LINE_FIELDS = frozenset(
     {
         "lineType",
@@ -263,7 +276,7 @@ def _reference(
 def parse_document(store: ReadStore, kind: str, body: dict[str, Any]) -> DocumentBody:
     """A create body: the header and its lines (deep insert; none makes an empty draft)."""
     spec = DOCUMENT_SETS[kind]
-    allowed = HEADER_FIELDS | (ORDER_ONLY if kind == "order" else QUOTE_ONLY) | {spec.lines}
+    allowed = KIND_FIELDS[kind] | {spec.lines}
     check_names(body, allowed, spec.name)
     header = parse_header(store, kind, body)
     raw_lines = body.get(spec.lines, [])

@@ -32,6 +32,7 @@ from simulator.erp_server.bc_writes import (
     MasterBody,
 )
 from simulator.erp_server.entities import ENTITY_SETS
+from simulator.erp_server.invoice_ops import InvoiceWrites
 from simulator.erp_server.odata.errors import ODataError
 from simulator.erp_server.reads import etag_of, one_row
 
@@ -63,7 +64,7 @@ def line_id(document_id: str, line_no: int) -> str:
     return f"{document_id[:24]}{line_no:012x}"
 
 
-class DocumentWrites:
+class DocumentWrites(InvoiceWrites):
     """BC's writes on the live ERP (mixed into `LiveErp`, which provides the state)."""
 
     conn: sqlite3.Connection
@@ -80,7 +81,9 @@ class DocumentWrites:
     def create_document(
         self, kind: str, body: DocumentBody, key: str | None, print_: str
     ) -> tuple[str, bool]:
-        """A quote or order from a BC body; returns (document id, replayed)."""
+        """A quote, order or draft invoice from a BC body; returns (document id, replayed)."""
+        if kind == "invoice":
+            return self.create_draft(body, key, print_)
         spec = DOCUMENT_SETS[kind]
         replayed = self.idempotency.replay(key, print_)
         if replayed is not None:
@@ -231,6 +234,10 @@ class DocumentWrites:
         replayed = self.idempotency.replay(key, print_)
         if replayed is not None:
             return replayed, True
+        if kind == "invoice":
+            new_id = self.draft_add_line(document_id, line)
+            self.idempotency.remember(key, print_, spec.lines, new_id)
+            return new_id, False
         document = self._open_document(kind, document_id)
         (line_no,) = _line_numbers((line,), self._last_line_no(kind, document))
         world = self.world
@@ -276,6 +283,8 @@ class DocumentWrites:
         """A PATCH of a line: quantity, unit, price, discount. Changing the quantity or unit
         prices the line again (as BC validates them), unless the PATCH sets the price."""
         self._line_etag(kind, document_id, line_no, if_match)
+        if kind == "invoice":
+            return self.draft_change_line(document_id, line_no, change)
         document = self._open_document(kind, document_id)
         current = next((ln for ln in document.lines if ln.line_no == line_no), None)
         if current is None:
@@ -307,6 +316,8 @@ class DocumentWrites:
 
     def delete_line(self, kind: str, document_id: str, line_no: int, if_match: str | None) -> None:
         self._line_etag(kind, document_id, line_no, if_match)
+        if kind == "invoice":
+            return self.draft_delete_line(document_id, line_no)
         document = self._open_document(kind, document_id)
         try:
             editing.remove_line(self.world, document, line_no)
@@ -321,7 +332,10 @@ class DocumentWrites:
         self._commit(document)
 
     def delete_document(self, kind: str, document_id: str) -> None:
-        """BC's DELETE of a draft quote or order (409 once released or decided)."""
+        """BC's DELETE of a draft quote, order or invoice (409 once released, decided or
+        posted)."""
+        if kind == "invoice":
+            return self.draft_delete(document_id)
         document = self._open_document(kind, document_id)
         editing.delete_document(self.world, document)
         spec = DOCUMENT_SETS[kind]

@@ -353,3 +353,80 @@ def test_idempotency_key_on_every_create(api: str, http: requests.Session, sql) 
     one = created(http.post(f"{api}/customers", json=new, headers={"Idempotency-Key": "cu-1"}))
     two = created(http.post(f"{api}/customers", json=new, headers={"Idempotency-Key": "cu-1"}))
     assert one["id"] == two["id"]
+
+
+# --- 4. draft invoices: create, makeInvoice, post, cancel ---------------------------------
+def test_draft_invoice_header_first_then_post(api: str, http: requests.Session, sql) -> None:
+    customer, item = buyable(sql, 7)
+    draft = created(
+        http.post(
+            f"{api}/salesInvoices",
+            json={"customerNumber": customer, "externalDocumentNumber": "INV-REF-1"},
+        )
+    )
+    assert (draft["status"], draft["externalDocumentNumber"]) == ("Draft", "INV-REF-1")
+    lines = f"{api}/salesInvoices({draft['id']})/salesInvoiceLines"
+    line = created(http.post(lines, json={"lineObjectNumber": item, "quantity": 2}))
+    extra = created(http.post(lines, json={"lineObjectNumber": item, "quantity": 9}))
+    assert http.delete(f"{lines}({extra['id']})").status_code == 204
+    fresh = http.get(f"{api}/salesInvoices({draft['id']})").json()
+    assert fresh["totalAmountExcludingTax"] == line["amountExcludingTax"]
+    stock_before = http.get(f"{api}/items({_item_id(sql, item)})").json()["inventory"]
+
+    assert http.post(f"{api}/salesInvoices({draft['id']})/Microsoft.NAV.post").status_code == 204
+    posted = http.get(f"{api}/salesInvoices({draft['id']})?$expand=salesInvoiceLines").json()
+    assert posted["status"] == "Open"
+    assert posted["number"] != draft["number"]
+    assert posted["totalAmountExcludingTax"] == line["amountExcludingTax"]
+    assert posted["externalDocumentNumber"] == "INV-REF-1"
+    assert [ln["quantity"] for ln in posted["salesInvoiceLines"]] == [2.0]
+    assert http.get(f"{api}/items({_item_id(sql, item)})").json()["inventory"] == stock_before - 2
+    again = http.post(f"{api}/salesInvoices({draft['id']})/Microsoft.NAV.post")
+    assert error_of(again, 409) == "invoice_not_editable"
+
+    cancel = f"{api}/salesInvoices({draft['id']})/Microsoft.NAV.cancel"
+    assert http.post(cancel).status_code == 204
+    canceled = http.get(f"{api}/salesInvoices({draft['id']})").json()
+    assert (canceled["status"], canceled["remainingAmount"]) == ("Canceled", 0.0)
+    memos = http.get(
+        f"{api}/salesCreditMemos?$filter=invoiceNumber eq '{posted['number']}'"
+    ).json()["value"]
+    assert sum(m["totalAmountExcludingTax"] for m in memos) == posted["totalAmountExcludingTax"]
+    assert http.get(f"{api}/items({_item_id(sql, item)})").json()["inventory"] == stock_before
+    assert error_of(http.post(cancel), 409) == "invoice_not_open"
+
+
+def test_make_invoice_from_a_quote_and_delete_the_draft(
+    api: str, http: requests.Session, sql
+) -> None:
+    customer, item = buyable(sql, 8)
+    quote = created(
+        http.post(
+            f"{api}/salesQuotes",
+            json={
+                "customerNumber": customer,
+                "salesQuoteLines": [{"lineObjectNumber": item, "quantity": 3, "unitPrice": 7.0}],
+            },
+        )
+    )
+    response = http.post(f"{api}/salesQuotes({quote['id']})/Microsoft.NAV.makeInvoice")
+    assert response.status_code == 204, response.text
+    draft = http.get(response.headers["Location"] + "?$expand=salesInvoiceLines").json()
+    assert draft["status"] == "Draft"
+    assert [(ln["quantity"], ln["unitPrice"]) for ln in draft["salesInvoiceLines"]] == [(3.0, 7.0)]
+    assert http.get(f"{api}/salesQuotes({quote['id']})").json()["status"] == "Accepted"
+    again = http.post(f"{api}/salesQuotes({quote['id']})/Microsoft.NAV.makeInvoice")
+    assert error_of(again, 409) == "quote_not_open"
+    assert http.delete(f"{api}/salesInvoices({draft['id']})").status_code == 204
+    assert error_of(http.get(f"{api}/salesInvoices({draft['id']})"), 404) == "not_found"
+
+
+def test_metadata_declares_the_invoice_actions(api: str, http: requests.Session) -> None:
+    text = http.get(f"{api}/$metadata").text
+    for action, bound in (
+        ("makeInvoice", "salesQuote"),
+        ("post", "salesInvoice"),
+        ("cancel", "salesInvoice"),
+    ):
+        start = text.index(f'<Action Name="{action}" IsBound="true">')
+        assert f'Type="Microsoft.NAV.{bound}"' in text[start : text.index("</Action>", start)]

@@ -17,6 +17,7 @@ from fastapi.responses import Response
 from simulator.erp_server.bc_writes import (
     DOCUMENT_SETS,
     DocumentSet,
+    parse_document,
     parse_line,
     parse_line_change,
     parse_master,
@@ -166,6 +167,62 @@ for _spec in DOCUMENT_SETS.values():
 async def ship_and_invoice(key: str, services: ServicesDep) -> Response:
     (order_id,) = parse_key(key, ENTITY_SETS["salesOrders"])
     await services.gateway.call("ship_and_invoice", order_id)
+    return _no_content()
+
+
+@router.post(
+    "/salesInvoices",
+    status_code=201,
+    summary="Create a draft sales invoice (lines as salesInvoiceLines, or added later)",
+)
+async def create_invoice(request: Request, services: ServicesDep, urls: UrlsDep) -> Response:
+    idem = idempotency_key(request)
+    body = await read_json(request, services.settings.max_body_bytes)
+    document = parse_document(services.store, "invoice", body)
+    print_ = fingerprint("salesInvoices", body)
+    draft_id, replayed = await services.gateway.call(
+        "create_document", "invoice", document, idem, print_
+    )
+    return _entity_response(services, urls, "salesInvoices", draft_id, 201, replayed)
+
+
+@router.post(
+    "/salesQuotes({key})/Microsoft.NAV.makeInvoice",
+    status_code=204,
+    summary="Make a draft invoice from a quote, at the quote's prices",
+)
+async def make_invoice(
+    key: str, request: Request, services: ServicesDep, urls: UrlsDep
+) -> Response:
+    (quote_id,) = parse_key(key, ENTITY_SETS["salesQuotes"])
+    idem = idempotency_key(request)
+    print_ = fingerprint("makeInvoice", {"quote": quote_id})
+    draft_id, replayed = await services.gateway.call("make_invoice", quote_id, idem, print_)
+    if "return=representation" in request.headers.get("prefer", ""):
+        return _entity_response(services, urls, "salesInvoices", draft_id, 201, replayed)
+    headers = {**NO_CONTENT_HEADERS, "Location": urls.entity("salesInvoices", draft_id)}
+    return Response(status_code=204, headers=headers)
+
+
+@router.post(
+    "/salesInvoices({key})/Microsoft.NAV.post",
+    status_code=204,
+    summary="Post a draft invoice: shipped in full and invoiced now",
+)
+async def post_invoice(key: str, services: ServicesDep) -> Response:
+    (invoice_id,) = parse_key(key, ENTITY_SETS["salesInvoices"])
+    await services.gateway.call("post_invoice", invoice_id)
+    return _no_content()
+
+
+@router.post(
+    "/salesInvoices({key})/Microsoft.NAV.cancel",
+    status_code=204,
+    summary="Cancel a posted, unpaid invoice with corrective credit memos",
+)
+async def cancel_invoice(key: str, services: ServicesDep) -> Response:
+    (invoice_id,) = parse_key(key, ENTITY_SETS["salesInvoices"])
+    await services.gateway.call("cancel", invoice_id)
     return _no_content()
 
 
