@@ -112,11 +112,11 @@ HEADER_FIELDS = frozenset(
     }
 )
 KIND_FIELDS = {
-    "order": HEADER_FIELDS | {"orderDate", "partialShipping"},
+    "order": HEADER_FIELDS | {"orderDate", "partialShipping", "pricesIncludeTax"},
     "quote": HEADER_FIELDS | {"documentDate"},
     # a draft invoice: no delivery date, contact or channel in BC's salesInvoice
     "invoice": HEADER_FIELDS - {"requestedDeliveryDate", "contactNumber", "channel"}
-    | {"invoiceDate"},
+    | {"invoiceDate", "pricesIncludeTax"},
 }
 LINE_FIELDS = frozenset(
     {
@@ -341,6 +341,8 @@ def parse_header(store: ReadStore, kind: str, body: dict[str, Any]) -> HeaderBod
         if method != EMPTY_GUID and method not in codes:
             raise ODataError(400, "shipment_method_not_found", f"no shipment method {method!r}")
         extras["shipment_method_code"] = codes.get(method, "")
+    if boolean(body, "pricesIncludeTax"):  # false, the ERP's setting, is what connectors send
+        raise ODataError(400, "invalid_value", "pricesIncludeTax: prices exclude tax here")
     partial = boolean(body, "partialShipping")
     if partial is not None:
         extras["partial_shipping"] = int(partial)

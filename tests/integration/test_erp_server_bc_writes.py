@@ -146,6 +146,8 @@ def test_create_refuses_what_bc_refuses(api: str, http: requests.Session, sql) -
         )
 
     assert error_of(post(number="SO9999999"), 400) == "read_only_field"
+    assert error_of(post(pricesIncludeTax=True), 400) == "invalid_value"
+    assert post(pricesIncludeTax=False).status_code == 201
     assert error_of(post(status="Open"), 400) == "read_only_field"
     assert error_of(post(totalAmountIncludingTax=5), 400) == "read_only_field"
     assert error_of(post(colour="red"), 400) == "unknown_field"
@@ -430,3 +432,33 @@ def test_metadata_declares_the_invoice_actions(api: str, http: requests.Session)
     ):
         start = text.index(f'<Action Name="{action}" IsBound="true">')
         assert f'Type="Microsoft.NAV.{bound}"' in text[start : text.index("</Action>", start)]
+
+
+def test_a_restarted_server_keeps_line_numbers_and_new_master_data(
+    history_run, tmp_path: Path
+) -> None:
+    path = tmp_path / "erp.sqlite"
+    shutil.copy(history_run.path, path)
+    settings = ServerSettings(db=path, api_key=KEY, clock_speed=0)
+    with sqlite3.connect(path) as conn:
+        customer, item = buyable(conn)
+    with requests.Session() as http:
+        http.headers["api-key"] = KEY
+        with ServerThread(settings) as running:
+            api = running.url + "/api/v2.0"
+            order = created(http.post(f"{api}/salesOrders", json={"customerNumber": customer}))
+            lines = f"{api}/salesOrders({order['id']})/salesOrderLines"
+            line = created(http.post(lines, json={"lineObjectNumber": item, "quantity": 1}))
+            assert http.delete(f"{lines}({line['id']})").status_code == 204
+            new = created(http.post(f"{api}/customers", json={"displayName": "Tras Reinicio SL"}))
+        with ServerThread(settings) as running:
+            api = running.url + "/api/v2.0"
+            lines = f"{api}/salesOrders({order['id']})/salesOrderLines"
+            again = created(http.post(lines, json={"lineObjectNumber": item, "quantity": 1}))
+            assert again["sequence"] == 20000
+            body = {"customerNumber": new["number"], "salesOrderLines": [line_of(item)]}
+            created(http.post(f"{api}/salesOrders", json=body))
+
+
+def line_of(item: str) -> dict[str, Any]:
+    return {"lineObjectNumber": item, "quantity": 1}
