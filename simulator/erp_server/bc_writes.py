@@ -29,6 +29,7 @@ __all__ = [
     "DocumentSet",
     "HeaderBody",
     "LineBody",
+    "LineChange",
     "MasterBody",
     "parse_document",
     "parse_line",
@@ -40,13 +41,6 @@ MAX_LINES = 500
 EMPTY_GUID = "00000000-0000-0000-0000-000000000000"
 SHIPMENT_METHODS = ("EXW", "DAP", "PICKUP")  # bc_sets' shipmentMethods
 CHANNELS = ("web", "edi", "phone", "email", "sales_rep")
-LINE_TYPES_REFUSED = (
-    "Comment",
-    "Account",
-    "Resource",
-    "Fixed_x0020_Asset",
-    "Charge_x0020__x0028_Item_x0029_",
-)
 
 
 @dataclass(frozen=True, slots=True)
