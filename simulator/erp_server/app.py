@@ -36,6 +36,7 @@ from simulator.erp_server.reads import ReadStore
 from simulator.erp_server.routers import (
     admin,
     batch,
+    documents,
     entities,
     pricing,
     receivables,
@@ -146,7 +147,16 @@ def create_app(
     check = [Depends(_check_company(company["id"]))]
     fast = []
     for prefix, dependencies in ((API_ROOT, []), (company_prefix, check)):
-        for module in (service, batch, subscriptions, pricing, sales, receivables, entities):
+        for module in (
+            service,
+            batch,
+            subscriptions,
+            pricing,
+            sales,
+            documents,
+            receivables,
+            entities,
+        ):
             app.include_router(module.router, prefix=prefix, dependencies=dependencies)
         fast += pricing.fast_routes(prefix)
     fast.append(entities.ReadRoutes(API_ROOT))

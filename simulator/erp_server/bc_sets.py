@@ -1086,8 +1086,10 @@ def _sets() -> tuple[SetSpec, ...]:
         "sales_invoices",
         " LEFT JOIN sales_orders o ON o.no = t.order_no"
         " LEFT JOIN customers c ON c.no = t.customer_no"
-        " LEFT JOIN erpsim_document_extras x ON x.document_type = 'order'"
-        " AND x.document_no = t.order_no"
+        # a draft invoice (made through the API) has extras of its own, a posted one its order's
+        " LEFT JOIN erpsim_document_extras x ON x.document_type ="
+        " CASE WHEN t.status = 'Draft' THEN 'invoice' ELSE 'order' END"
+        " AND x.document_no = CASE WHEN t.status = 'Draft' THEN t.no ELSE t.order_no END"
         " LEFT JOIN contacts k ON k.no = o.contact_no",
         (
             col("id", "id", EDM_GUID, nullable=False),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -175,3 +175,34 @@ def demo_section(db: Path, console: Console) -> None:
             console.print(
                 f"idempotent POST twice: {first['number']} and {again['number']} -> {same}"
             )
+            _bc_connector_flow(erp, customer["number"], item, console)
+
+
+def _bc_connector_flow(erp: Any, customer: str, item: str, console: Console) -> None:
+    """What a connector written for Business Central does, unchanged: header first, a line
+    with BC's line fields, ship and invoice, then the invoice the action posted."""
+    header = erp.request(
+        "POST",
+        "salesOrders",
+        json={"customerNumber": customer, "externalDocumentNumber": "PO-DEMO-1"},
+        headers={"Idempotency-Key": "demo-bc-header"},
+    ).json()
+    erp.request(
+        "POST",
+        f"salesOrders({header['id']})/salesOrderLines",
+        json={"lineType": "Item", "lineObjectNumber": item, "quantity": 2},
+        headers={"Idempotency-Key": "demo-bc-line"},
+    )
+    erp.request("POST", f"salesOrders({header['id']})/Microsoft.NAV.shipAndInvoice")
+    invoices = erp.get_json("salesInvoices", {"$filter": f"orderNumber eq '{header['number']}'"})[
+        "value"
+    ]
+    shown = ", ".join(
+        f"{i['number']} {i['totalAmountIncludingTax']:,.2f} {i['currencyCode']} ({i['status']})"
+        for i in invoices
+    )
+    console.print(
+        f"BC connector flow: POST {header['number']} (status {header['status']}, PO "
+        f"{header['externalDocumentNumber']}), POST salesOrderLines (lineType Item), "
+        f"Microsoft.NAV.shipAndInvoice -> invoice {shown or 'none (no stock)'}"
+    )

@@ -259,7 +259,8 @@ class ErpClient:
         response = self.request(
             "POST",
             f"salesQuotes({quote_id})/Microsoft.NAV.makeOrder",
-            headers={"Idempotency-Key": key},
+            # BC answers 204; this server returns the order when asked for it
+            headers={"Idempotency-Key": key, "Prefer": "return=representation"},
         )
         return response.json()  # type: ignore[no-any-return]
 

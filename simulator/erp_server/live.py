@@ -10,14 +10,12 @@ read-only connections.
 
 from __future__ import annotations
 
-import functools
 import logging
 import sqlite3
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any
 
 from simulator.erp.pricing import PriceRequest, PricingError, resolve_price
 from simulator.erp.schema import TABLES, TABLES_BY_NAME
@@ -25,13 +23,14 @@ from simulator.erp.world.documents import Order, Quote
 from simulator.erp.world.service import ReturnedLine
 from simulator.erp_server import bc_sets
 from simulator.erp_server.clock import ClockMapping, LiveClock, resume_world
+from simulator.erp_server.document_ops import DocumentWrites, prepare_documents
 from simulator.erp_server.entities import ENTITY_SETS
 from simulator.erp_server.faults import FaultSettings
 from simulator.erp_server.idempotency import IDEMPOTENCY_DDL, IdempotencyStore
 from simulator.erp_server.odata.errors import ODataError
 from simulator.erp_server.reads import etag_of, one_row
 from simulator.erp_server.settings import ServerSettings
-from simulator.erp_server.storage import DiskFull, is_full
+from simulator.erp_server.storage import DiskFull, atomic
 from simulator.erp_server.webhooks import WebhookHub
 
 __all__ = ["API_INDEXES", "LiveErp", "OrderRequest", "prepare_database", "pricing_error"]
@@ -116,6 +115,7 @@ def prepare_database(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA synchronous=NORMAL")
     known = {t.name for t in TABLES}
     bc_sets.prepare(conn)
+    prepare_documents(conn)
     for statement in API_INDEXES:
         table = statement.split(" ON ")[1].split(" ")[0]
         if table in known:
@@ -126,33 +126,6 @@ def prepare_database(conn: sqlite3.Connection) -> None:
 
 
 Remember = tuple[str | None, str, str, str]  # (key, fingerprint, entity set, result)
-
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def atomic(method: F) -> F:
-    """A write of the live ERP: if it fails past validation, nothing of it survives. The
-    transaction is rolled back and the world, which may already hold the document, is
-    resumed from the database (`LiveErp.recover`); a database error answers 503 (the
-    client retries; its Idempotency-Key then makes the document once)."""
-
-    @functools.wraps(method)
-    def run(self: LiveErp, *args: Any) -> Any:
-        try:
-            return method(self, *args)
-        except ODataError:
-            raise
-        except sqlite3.Error as exc:
-            self.recover(exc)
-            what = "the disk is full" if is_full(exc) else "the database refused the write"
-            code = "storage_full" if is_full(exc) else "write_failed"
-            raise ODataError(503, code, f"{what}: nothing was saved, retry later") from None
-        except Exception as exc:
-            self.recover(exc)
-            raise
-
-    return cast(F, run)
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,8 +162,9 @@ class ReturnRequest:
     customer_no: str | None = None  # when given, the shipment must be this customer's
 
 
-class LiveErp:
-    """The single writer (see the module docstring)."""
+class LiveErp(DocumentWrites):
+    """The single writer (see the module docstring); BC's document and master-data
+    writes are in `DocumentWrites`."""
 
     def __init__(self, settings: ServerSettings, path: Path, company_id: str) -> None:
         self.settings = settings
@@ -348,6 +322,7 @@ class LiveErp:
             raise ODataError(409, "quote_not_open", f"quote {quote_no} is not open") from None
         except ValueError as exc:
             raise ODataError(409, "quote_expired", str(exc)) from None
+        self.copy_extras(quote_no, order.no)
         self._commit(
             order, self.world.out.quotes[quote_no], remember=(key, print_, "salesOrders", order.id)
         )
@@ -366,6 +341,8 @@ class LiveErp:
             raise ODataError(
                 409, "order_not_open", f"order {order_no} ({status}) cannot be released here"
             ) from None
+        except ValueError as exc:
+            raise ODataError(409, "order_has_no_lines", str(exc)) from None
         self._commit(order)
 
     @atomic

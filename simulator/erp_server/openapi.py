@@ -24,6 +24,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from simulator.erp_server import bc_writes
 from simulator.erp_server.bc_sets import ENUMS
 from simulator.erp_server.entities import ENTITY_SETS, EntitySet, Field
 from simulator.erp_server.live import CHANNELS, PATCHABLE
@@ -33,7 +34,7 @@ from simulator.erp_server.odata.metadata import (
     PRICE_RESULT_FIELDS,
     PRICE_SOURCE_FIELDS,
 )
-from simulator.erp_server.routers import pricing, sales
+from simulator.erp_server.routers import pricing
 from simulator.erp_server.settings import API_ROOT
 
 __all__ = ["GENERIC_PARAMETERS", "build_openapi", "install", "json_schema"]
@@ -258,23 +259,25 @@ def _text(field: Field | None, limit: int) -> dict[str, Any]:
 
 
 def _create_schema(header_set: str, lines_set: str) -> dict[str, Any]:
-    """A deep-insert body: the header fields `sales` accepts, typed from the entity."""
+    """A create body: the header properties BC lets a connector set (`bc_writes`), typed from
+    the entity, and the lines as an optional deep insert (header first, lines later, works)."""
     header, line = ENTITY_SETS[header_set], ENTITY_SETS[lines_set]
-    properties = {name: _text(header.by_name.get(name), 50) for name in sorted(sales.HEADER_FIELDS)}
+    kind = {"salesOrders": "order", "salesQuotes": "quote", "salesInvoices": "invoice"}
+    fields = bc_writes.KIND_FIELDS[kind[header_set]]
+    properties = {name: _text(header.by_name.get(name), 100) for name in sorted(fields)}
     if "channel" in properties:
         properties["channel"] = {"type": "string", "enum": list(CHANNELS)}
     line_properties = {
-        name: _text(line.by_name.get(name), 50) for name in sorted(sales.LINE_FIELDS)
+        name: _text(line.by_name.get(name), 100) for name in sorted(bc_writes.LINE_FIELDS)
     }
     if "quantity" in line_properties:
         line_properties["quantity"] = {"type": "number", "exclusiveMinimum": 0, "maximum": 1e9}
     properties[lines_set] = {
         "type": "array",
-        "minItems": 1,
-        "maxItems": sales.MAX_LINES,
+        "maxItems": bc_writes.MAX_LINES,
         "items": _object(line_properties),
     }
-    return _object(properties, (lines_set,))
+    return _object(properties)
 
 
 # --- paths -------------------------------------------------------------------------------
@@ -525,13 +528,24 @@ def _documented(path: str, company_prefix: str) -> bool:
     return not GENERIC_PARAMETERS & set(_TEMPLATE.findall(path))
 
 
+_TOP_LEVEL_LINE = re.compile(r"^(/api/v2\.0/\w+)\(\{lineId\}\)$")
+
+
 def _rename(path: str, operation: dict[str, Any]) -> str:
     for old, new in RENAMED_PARAMETERS.items():
         path = path.replace(f"{{{old}}}", f"{{{new}}}")
+
     for parameter in operation.get("parameters", ()):
         if parameter.get("in") == "path" and parameter["name"] in RENAMED_PARAMETERS:
             parameter["name"] = RENAMED_PARAMETERS[parameter["name"]]
             parameter["schema"] = {"type": "string"}
+    top = _TOP_LEVEL_LINE.match(path)
+    if top:  # salesOrderLines({lineId}): the line set's own key, one path with the reads
+        path = top.group(1) + "({id})"
+        for parameter in operation.get("parameters", ()):
+            if parameter.get("in") == "path" and parameter["name"] == "lineId":
+                parameter["name"] = "id"
+                parameter["schema"] = EDM_SCHEMAS["Edm.Guid"]
     return path
 
 

@@ -358,9 +358,9 @@ class OutboxWorker:
             started = time.perf_counter()
             try:
                 call = erp_call(kind, customer_no, json.loads(request_json))
-                response = erp.request(
-                    "POST", call.path, json=call.body, headers={"Idempotency-Key": key}
-                )
+                # makeOrder answers 204 as BC does unless the order is asked for
+                headers = {"Idempotency-Key": key, "Prefer": "return=representation"}
+                response = erp.request("POST", call.path, json=call.body, headers=headers)
                 answer = response.json()
             except ErpApiError as exc:
                 self._record(started, ok=exc.status < 500 and exc.status != 429)

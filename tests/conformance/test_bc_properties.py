@@ -205,9 +205,9 @@ def test_lines_are_reachable_by_their_own_ids(
 def test_references_expand_to_the_entity_their_id_names(
     entity_set: str, navigation: str, local: str, api: str, http: requests.Session
 ) -> None:
-    rows = http.get(
-        f"{api}/{entity_set}", params={"$top": "3", "$expand": navigation}
-    ).json()["value"]
+    rows = http.get(f"{api}/{entity_set}", params={"$top": "3", "$expand": navigation}).json()[
+        "value"
+    ]
     assert rows
     for row in rows:
         assert isinstance(row[navigation], dict), row[navigation]

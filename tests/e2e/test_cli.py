@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -321,6 +322,7 @@ def test_demo_runs_end_to_end(capsys, tmp_path: Path) -> None:
     assert "34 CSV files" in stdout
     assert "Forecast web-store adoption" in stdout
     assert "the same order" in stdout
+    assert re.search(r"shipAndInvoice\s+->\s+invoice\s+SI\d+", stdout), stdout
     assert (tmp_path / "demo" / "adoption-baseline" / "report.html").exists()
     assert "orders per month" in stdout
 

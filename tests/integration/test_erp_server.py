@@ -317,7 +317,7 @@ BAD_REQUESTS = [
         b'{"customerNumber": "C", "itemNumber": "x", "quantity": 1, "x": 1}',
     ),
     ("POST", "salesOrders", b"{}"),
-    ("POST", "salesOrders", b'{"customerNumber": "C000001", "salesOrderLines": []}'),
+    ("POST", "salesOrders", b'{"customerNumber": "C000001", "totalAmountExcludingTax": 1}'),
     ("POST", "salesOrders", b'{"customerNumber": "C000001", "salesOrderLines": [{"quantity": 1}]}'),
     (
         "POST",

@@ -152,7 +152,7 @@ def _healthy(url: str, process: subprocess.Popen[str]) -> bool:
     assert process.poll() is None, process.communicate()[0]
     try:
         return requests.get(f"{url}/health", timeout=2).status_code == 200
-    except requests.ConnectionError:
+    except (requests.ConnectionError, requests.Timeout):  # not up yet, or busy starting
         return False
 
 

@@ -528,6 +528,8 @@ class World:
         order = self.open_orders.get(order_no)
         if order is None:
             raise KeyError(f"no open order {order_no!r}")
+        if not order.lines:
+            raise ValueError(f"order {order_no} has no lines")
         if order.status == "Open":
             order.status = "Released"
             for line in order.lines:

@@ -151,28 +151,7 @@ def new_order(
             )
         )
     )
-    order_lines = []
-    for n, (item, unit, qty, repeat, result) in enumerate(lines, start=1):
-        price_src = result.price_source
-        disc_src = result.discount_source
-        order_lines.append(
-            OrderLine(
-                line_no=n * 10000,
-                item_no=world.item_no[item],
-                item=item,
-                unit=unit,
-                qty_per_unit=result.qty_per_unit_of_measure,
-                quantity=qty,
-                unit_price=result.unit_price,
-                discount_pct=result.line_discount_pct,
-                amount=result.line_amount,
-                price_list_code=price_src.price_list_code if price_src else "",
-                price_line_no=price_src.line_no if price_src else 0,
-                discount_list_code=disc_src.price_list_code if disc_src else "",
-                discount_line_no=disc_src.line_no if disc_src else 0,
-                repeat_item=repeat,
-            )
-        )
+    order_lines = [order_line(world, n * 10000, line) for n, line in enumerate(lines, start=1)]
     order = Order(
         no=world.number("SO"),
         id=world.guid(),
@@ -199,6 +178,42 @@ def new_order(
     world.recent_orders[order.no] = order
     world.touch_order(order)
     return order
+
+
+def order_line(world: World, line_no: int, line: PricedLine) -> OrderLine:
+    """An order line from a priced line (its price and discount sources kept)."""
+    item, unit, qty, repeat, result = line
+    price_src = result.price_source
+    disc_src = result.discount_source
+    return OrderLine(
+        line_no=line_no,
+        item_no=world.item_no[item],
+        item=item,
+        unit=unit,
+        qty_per_unit=result.qty_per_unit_of_measure,
+        quantity=qty,
+        unit_price=result.unit_price,
+        discount_pct=result.line_discount_pct,
+        amount=result.line_amount,
+        price_list_code=price_src.price_list_code if price_src else "",
+        price_line_no=price_src.line_no if price_src else 0,
+        discount_list_code=disc_src.price_list_code if disc_src else "",
+        discount_line_no=disc_src.line_no if disc_src else 0,
+        repeat_item=repeat,
+    )
+
+
+def quote_line(world: World, line_no: int, line: PricedLine) -> DocLine:
+    item, unit, qty, _, result = line
+    return DocLine(
+        line_no,
+        world.item_no[item],
+        unit,
+        qty,
+        result.unit_price,
+        result.line_discount_pct,
+        result.line_amount,
+    )
 
 
 def _maybe_status_call(world: World, rng: np.random.Generator, order: Order) -> None:
@@ -237,18 +252,7 @@ def open_quote(
         valid_until=(today + dt.timedelta(days=world.cfg.quote_validity_days)).isoformat(),
         channel=channel,
         currency=account.currency,
-        lines=[
-            DocLine(
-                n * 10000,
-                world.item_no[item],
-                unit,
-                qty,
-                res.unit_price,
-                res.line_discount_pct,
-                res.line_amount,
-            )
-            for n, (item, unit, qty, _, res) in enumerate(lines, start=1)
-        ],
+        lines=[quote_line(world, n * 10000, line) for n, line in enumerate(lines, start=1)],
     )
     world.quote_lines[quote.no] = lines
     world.open_quotes[quote.no] = quote
@@ -259,6 +263,8 @@ def open_quote(
 def decide_quotes(world: World) -> None:
     """The sales office's daily run: quotes whose customer has decided become orders."""
     for _, _, quote_no in world.due(world.quote_decisions, world.now):
+        if quote_no not in world.open_quotes:  # deleted or made an order through the API
+            continue
         quote = world.open_quotes.pop(quote_no)
         lines = world.quote_lines.pop(quote_no)
         account = world.accounts[world.account_pos[quote.customer_no]]
@@ -308,7 +314,9 @@ def enter_external_order(
 ) -> Order:
     account = _external_account(world, customer_no)
     priced = price_external_lines(world, account, lines)
-    return new_order(world, account, contact_no or account.buyers[0], channel, priced, quote_no="")
+    return new_order(
+        world, account, contact_no or next(iter(account.buyers), ""), channel, priced, quote_no=""
+    )
 
 
 def enter_external_quote(
@@ -324,7 +332,7 @@ def enter_external_quote(
     return open_quote(
         world,
         account,
-        contact_no or account.buyers[0],
+        contact_no or next(iter(account.buyers), ""),
         channel,
         price_external_lines(world, account, lines),
     )

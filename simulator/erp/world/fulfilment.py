@@ -42,7 +42,7 @@ def warehouse_run(world: World) -> None:
     for order in list(world.open_orders.values()):
         if order.status == "Pending Approval":
             _credit_review(world, order)
-        if order.status == "Open":
+        if order.status == "Open" and order.lines:  # an empty draft waits for its lines
             order.status = "Released"
             for line in order.lines:
                 world.backlog[line.item, order.location] += line.open_quantity * line.qty_per_unit
@@ -51,6 +51,17 @@ def warehouse_run(world: World) -> None:
             _ship(world, order, touched)
     if touched:
         _replenish_touched(world, sorted(touched))
+
+
+def ship_now(world: World, order: Order) -> Shipment | None:
+    """Ship a released order now, as the warehouse would (what stock allows), outside its
+    daily run; the new shipment, or None when nothing could be shipped."""
+    touched: set[tuple[int, int]] = set()
+    before = len(world.shipped_today)
+    _ship(world, order, touched)
+    if touched:
+        _replenish_touched(world, sorted(touched))
+    return world.shipped_today[-1] if len(world.shipped_today) > before else None
 
 
 def _credit_review(world: World, order: Order) -> None:

@@ -12,56 +12,62 @@ import datetime as dt
 
 from simulator.erp.world.clock import HOUR
 from simulator.erp.world.core import COLLECTIONS_HOUR, World
-from simulator.erp.world.documents import DocLine, Invoice, Payment
+from simulator.erp.world.documents import DocLine, Invoice, Payment, Shipment
 
 
 def invoice_shipments(world: World) -> None:
     for shipment in world.shipped_today:
-        order = shipment.order
-        account = world.accounts[order.customer]
-        lines = []
-        for ship_line in shipment.lines:
-            line = ship_line.order_line
-            amount = round(ship_line.quantity * line.net_unit_price, 2)
-            lines.append(
-                DocLine(
-                    ship_line.line_no,
-                    line.item_no,
-                    line.unit,
-                    ship_line.quantity,
-                    line.unit_price,
-                    line.discount_pct,
-                    amount,
-                )
-            )
-            line.invoiced += ship_line.quantity
-        amount = round(sum(ln.amount for ln in lines), 2)
-        today = world.today
-        invoice = Invoice(
-            no=world.number("SI"),
-            id=world.guid(),
-            shipment=shipment,
-            posting_date=today.isoformat(),
-            due_date=(today + dt.timedelta(days=account.due_days)).isoformat(),
-            lines=lines,
-            amount=amount,
-            remaining=amount,
-            posted_at=world.stamp,
-        )
-        shipment.invoice_no = invoice.no
-        if all(ln.invoiced >= ln.quantity for ln in order.lines):
-            order.status = "Invoiced"
-            world.touch_order(order)
-        world.open_invoices[invoice.no] = invoice
-        world.recent_invoices[invoice.no] = invoice
-        world.touch(world.out.invoices, invoice.no, invoice)
-        schedule_payment(world, invoice, today)
-        rng = world.account_rngs[account.pos]
-        if rng.random() < world.cfg.invoice_copy_rate:
-            world.schedule(
-                world.service_due, world.now + rng.uniform(3.0, 40.0), "invoice_copy", invoice.no
-            )
+        invoice_shipment(world, shipment)
     world.shipped_today = []
+
+
+def invoice_shipment(world: World, shipment: Shipment) -> Invoice:
+    """Post the invoice of one shipment now (and plan its payment)."""
+    order = shipment.order
+    account = world.accounts[order.customer]
+    lines = []
+    for ship_line in shipment.lines:
+        line = ship_line.order_line
+        amount = round(ship_line.quantity * line.net_unit_price, 2)
+        lines.append(
+            DocLine(
+                ship_line.line_no,
+                line.item_no,
+                line.unit,
+                ship_line.quantity,
+                line.unit_price,
+                line.discount_pct,
+                amount,
+            )
+        )
+        line.invoiced += ship_line.quantity
+    amount = round(sum(ln.amount for ln in lines), 2)
+    today = world.today
+    invoice = Invoice(
+        no=world.number("SI"),
+        id=world.guid(),
+        shipment=shipment,
+        posting_date=today.isoformat(),
+        due_date=(today + dt.timedelta(days=account.due_days)).isoformat(),
+        lines=lines,
+        amount=amount,
+        remaining=amount,
+        posted_at=world.stamp,
+    )
+    shipment.invoice_no = invoice.no
+    if all(ln.invoiced >= ln.quantity for ln in order.lines):
+        order.status = "Invoiced"
+        world.touch_order(order)
+    world.open_invoices[invoice.no] = invoice
+    world.recent_invoices[invoice.no] = invoice
+    world.touch(world.out.invoices, invoice.no, invoice)
+    schedule_payment(world, invoice, today)
+    rng = world.account_rngs[account.pos]
+    if rng.random() < world.cfg.invoice_copy_rate:
+        world.schedule(
+            world.service_due, world.now + rng.uniform(3.0, 40.0), "invoice_copy", invoice.no
+        )
+    return invoice
 
 
 def schedule_payment(world: World, invoice: Invoice, posted: dt.date) -> None:

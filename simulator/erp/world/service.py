@@ -187,3 +187,37 @@ class ReturnedLine:
     discount_pct: float
     net_unit_price: float
     currency: str
+
+
+def cancel_invoice(world: World, invoice_no: str) -> list[CreditMemo]:
+    """BC's Cancel of a posted, unpaid invoice: a corrective credit memo for each of its
+    lines at the invoiced prices (the goods go back into stock, the exposure goes down), and
+    the invoice is Canceled: nothing is due any more. KeyError when it is not open,
+    ValueError when part of it was paid."""
+    invoice = world.open_invoices[invoice_no]
+    if round(invoice.remaining, 2) < round(invoice.amount, 2):
+        raise ValueError(f"invoice {invoice_no} is partly paid: it cannot be canceled")
+    order = invoice.shipment.order
+    memos = []
+    for invoiced, shipped in zip(invoice.lines, invoice.shipment.lines, strict=True):
+        line = shipped.order_line
+        returned = ReturnedLine(
+            customer_no=order.customer_no,
+            order_no=order.no,
+            invoice_no=invoice.no,
+            shipment_no=invoice.shipment.no,
+            shipment_line_no=shipped.line_no,
+            location_code=order.location_code,
+            item_no=invoiced.item_no,
+            unit=invoiced.unit,
+            qty_per_unit=line.qty_per_unit,
+            unit_price=invoiced.unit_price,
+            discount_pct=invoiced.discount_pct,
+            net_unit_price=line.net_unit_price,
+            currency=order.currency,
+        )
+        memos.append(_credit(world, returned, invoiced.quantity, "Canceled"))
+    invoice.remaining, invoice.status = 0.0, "Canceled"
+    del world.open_invoices[invoice.no]
+    world.touch(world.out.invoices, invoice.no, invoice)
+    return memos

@@ -1,10 +1,11 @@
 """The `$metadata` document: OData v4 CSDL (XML) generated from the entity sets.
 
 One entity type per set (key, typed properties, nullability), navigation properties
-for document lines (bound to the line sets), a `company` type that contains every set (as Business
-Central models it), the bound actions (`release`, `makeOrder`), the unbound
-`calculatePrice` action and its result type. Standard OData clients discover the API
-from this document, so it is built from the same `entities` mapping the JSON comes from.
+for document lines (bound to the line sets), a `company` type that contains every set (as
+Business Central models it), the bound actions (`release`, `shipAndInvoice`, `makeOrder`,
+`makeInvoice`, `post`, `cancel`), the unbound `calculatePrice` action and its result type.
+Standard OData clients discover the API from this document, so it is built from the same
+`entities` mapping the JSON comes from.
 """
 
 from __future__ import annotations
@@ -116,9 +117,20 @@ def csdl() -> str:
         '<Action Name="release" IsBound="true">',
         f'<Parameter Name="bindingParameter" Type="{NAMESPACE}.salesOrder"/>',
         "</Action>",
-        '<Action Name="makeOrder" IsBound="true">',
+        '<Action Name="shipAndInvoice" IsBound="true">',
+        f'<Parameter Name="bindingParameter" Type="{NAMESPACE}.salesOrder"/>',
+        "</Action>",
+        '<Action Name="makeOrder" IsBound="true">',  # 204, as BC's: no return type
         f'<Parameter Name="bindingParameter" Type="{NAMESPACE}.salesQuote"/>',
-        f'<ReturnType Type="{NAMESPACE}.salesOrder"/>',
+        "</Action>",
+        '<Action Name="makeInvoice" IsBound="true">',
+        f'<Parameter Name="bindingParameter" Type="{NAMESPACE}.salesQuote"/>',
+        "</Action>",
+        '<Action Name="post" IsBound="true">',
+        f'<Parameter Name="bindingParameter" Type="{NAMESPACE}.salesInvoice"/>',
+        "</Action>",
+        '<Action Name="cancel" IsBound="true">',
+        f'<Parameter Name="bindingParameter" Type="{NAMESPACE}.salesInvoice"/>',
         "</Action>",
         '<Action Name="calculatePrice" IsBound="false">',
     ]
