@@ -281,7 +281,10 @@ def blank(name: str, edm: str = EDM_STRING) -> Prop:
 
 
 def guid_of(kind: str, code_sql: str) -> str:
-    """SQL for the SystemId of a reference row (the empty GUID for a blank code)."""
+    """SQL for the SystemId of a reference row (the empty GUID for a blank code); a
+    constant code's id is computed here, once, not per row."""
+    if len(code_sql) > 2 and code_sql[0] == code_sql[-1] == "'" and "'" not in code_sql[1:-1]:
+        return f"'{stable_guid(kind, code_sql[1:-1])}'"
     return (
         f"CASE WHEN ifnull({code_sql}, '') = '' THEN '00000000-0000-0000-0000-000000000000'"
         f" ELSE erpsim_guid('{kind}', {code_sql}) END"
