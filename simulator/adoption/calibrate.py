@@ -117,8 +117,9 @@ def simulated_medians(
     workers: int | None,
     executor: Executor | None,
 ) -> dict[str, np.ndarray]:
-    """Median of each primary rate per month."""
-    inputs, _, _ = build_inputs(scenario, population)
+    """Median of each primary rate per month, at the point parameters (the fit estimates
+    them; structural uncertainty is for forecasts)."""
+    inputs, _, _ = build_inputs(scenario, population, structural=False)
     schedule = build_schedule(scenario)
     tally = run_monte_carlo(
         inputs, schedule, runs=runs, seed=seed, workers=workers, executor=executor

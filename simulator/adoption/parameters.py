@@ -41,6 +41,7 @@ class Parameters(BaseModel):
     campaign_response: Share = 0.05
     on_behalf_nudge: Share = 0.10
     advocacy_awareness: Annotated[float, Field(ge=0.0, le=5.0)] = 0.7
+    signup_at_need: Share = 0.25
     # Channel choice (log-odds of online vs offline).
     online_intercept: Weight = -1.3
     first_order_barrier: Annotated[float, Field(ge=0.0, le=20.0)] = 1.5
@@ -130,6 +131,14 @@ PARAMETER_DOCS: tuple[ParameterDoc, ...] = (
         SEED_GUIDE,
         "cause 3 (internal resistance): resisting reps halve, advocating reps double the "
         "registration hazard (e^0.7 = 2); magnitude an assumption",
+    ),
+    ParameterDoc(
+        "signup_at_need",
+        "probability per need",
+        ASSUMPTION,
+        "only registered buyers can order online: an invited, unregistered buyer who would "
+        "order online completes the sign-up there and then with this chance (registration "
+        "friction: forms, approval, a password to set), else orders offline",
     ),
     ParameterDoc(
         "online_intercept",

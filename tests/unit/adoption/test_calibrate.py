@@ -35,7 +35,7 @@ COLUMNS = {
 
 def simulated_history(scenario: Scenario, population: Population, months: int) -> History:
     truth = with_parameters(scenario, TRUE)
-    inputs, _, _ = build_inputs(truth, population)
+    inputs, _, _ = build_inputs(truth, population, structural=False)
     schedule = build_schedule(truth)
     tally = run_monte_carlo(inputs, schedule, runs=60, seed=99, workers=1)
     median = np.median(tally[:, :months], axis=0)
