@@ -101,12 +101,12 @@ class _Batch:
         self.account_week = np.stack(
             [assign_invite_weeks(gen, inputs.key_account, schedule) for gen in self.gens]
         )
-        self.taste = np.stack(
-            [gen.standard_normal(buyers, dtype=np.float32) for gen in self.gens]
-        ) * self.v("taste_sd").astype(np.float32)[:, np.newaxis]
+        self.taste = (
+            np.stack([gen.standard_normal(buyers, dtype=np.float32) for gen in self.gens])
+            * self.v("taste_sd").astype(np.float32)[:, np.newaxis]
+        )
         shock = (
-            np.array([gen.standard_normal() for gen in self.gens])
-            * inputs.params.run_propensity_sd
+            np.array([gen.standard_normal() for gen in self.gens]) * inputs.params.run_propensity_sd
         )
         self.taste += shock[:, np.newaxis].astype(np.float32)
         self.invited = np.zeros((runs, contacts), dtype=bool)

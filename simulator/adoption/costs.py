@@ -25,7 +25,9 @@ from simulator.adoption.scenario import Scenario
 WEEKS_PER_MONTH = 52.0 / 12.0
 
 
-def monthly_fixed_costs(scenario: Scenario, schedule: Schedule, plan: LeverPlan) -> tuple[float, ...]:
+def monthly_fixed_costs(
+    scenario: Scenario, schedule: Schedule, plan: LeverPlan
+) -> tuple[float, ...]:
     """Fixed lever costs of each month of the horizon."""
     costs = scenario.costs
     realtime = np.array([phase.mode == "realtime" for phase in plan.phases])[plan.phase]

@@ -63,9 +63,7 @@ def target_line(summary: Mapping[str, Any]) -> str:
     if not target:
         return f"{tda}; no target set"
     low, high = target["probability_ci95"]
-    at_date = (
-        f"{target['metric']} median at {target['month']} {percent(target['median_at_date'])}"
-    )
+    at_date = f"{target['metric']} median at {target['month']} {percent(target['median_at_date'])}"
     line = (
         f"target {target['metric']} >= {target['value']:.0%} by {target['date']}: probability "
         f"{probability(target['probability'])} (95 % CI {probability(low)}-{probability(high)}, "

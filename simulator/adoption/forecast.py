@@ -15,8 +15,8 @@ import numpy as np
 
 from simulator.adoption.accuracy import Accuracy
 from simulator.adoption.calendar import Schedule, build_schedule
-from simulator.adoption.cx import CxInputs
 from simulator.adoption.costs import monthly_fixed_costs
+from simulator.adoption.cx import CxInputs
 from simulator.adoption.levers import SiteLevers, build_inputs, describe_levers
 from simulator.adoption.metrics import (
     METRICS,
@@ -124,9 +124,7 @@ class Forecast:
         }
         if self.noise_only is not None:
             summary["monte_carlo_only"] = {
-                "final": {
-                    name: self.noise_only.bands[name][final].as_dict() for name in PRIMARY
-                },
+                "final": {name: self.noise_only.bands[name][final].as_dict() for name in PRIMARY},
                 "target": self.noise_only._target_summary(),
             }
         return summary
@@ -159,9 +157,7 @@ class Forecast:
             "roi",
         ):
             out[name] = self.bands[name][final].as_dict(2 if name != "roi" else 4)
-        discount = np.cumsum(self.values["lever_costs"], axis=1)[:, final] - sum(
-            self.fixed_costs
-        )
+        discount = np.cumsum(self.values["lever_costs"], axis=1)[:, final] - sum(self.fixed_costs)
         out["discount_given_median"] = round(float(np.median(discount)), 2)
         return out
 

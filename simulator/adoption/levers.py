@@ -54,8 +54,9 @@ class LeverPlan:
         slow = max(0.0, self.p95_ms - params.latency_reference_ms) / 1000.0
         base = base - params.latency_weight * slow + params.loyalty_weight * float(self.loyalty)
         utility = base[:, np.newaxis] + params.discount_weight * 100.0 * self.discount
-        wrong = np.stack([self.accuracy(phase, params).order_wrong(self.basket_lines)
-                          for phase in self.phases])  # fmt: skip
+        wrong = np.stack(
+            [self.accuracy(phase, params).order_wrong(self.basket_lines) for phase in self.phases]
+        )
         site_bad = 1.0 - (1.0 - self.error_ratio) ** params.pages_per_order
         return utility, wrong, site_bad
 
@@ -168,12 +169,12 @@ def lever_plan(
         for group in groups:
             discount[first:last, group] = np.maximum(discount[first:last, group], item.share)
     integration = scenario.integration
-    phases = [Integration(mode=integration.mode, sync_interval_hours=integration.sync_interval_hours)]
+    phases = [
+        Integration(mode=integration.mode, sync_interval_hours=integration.sync_interval_hours)
+    ]
     phase = np.zeros(weeks, dtype=np.int64)
     for change in integration.changes:
-        phases.append(
-            Integration(mode=change.mode, sync_interval_hours=change.sync_interval_hours)
-        )
+        phases.append(Integration(mode=change.mode, sync_interval_hours=change.sync_interval_hours))
         phase[_week(scenario, change.date) :] = len(phases) - 1
     return LeverPlan(
         feature_on=feature_on,

@@ -226,9 +226,7 @@ class _Run:
                 if not self.registered[buyer] and rng.random() < p.on_behalf_nudge:
                     self.registered[buyer] = self.active[buyer] = True
         registered = self.registered[buyer]
-        tracked = (
-            self.tracking_live[week] and registered and rng.random() < p.track_online_share
-        )
+        tracked = self.tracking_live[week] and registered and rng.random() < p.track_online_share
         if tracked:
             flow["orders_tracked_online"] += 1
             flow["key_orders_tracked_online"] += key

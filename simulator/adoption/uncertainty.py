@@ -39,8 +39,12 @@ class Range:
 
 _A = "assumption: plausible range, not measured"
 _R: dict[str, Range] = {
-    "invitation_response": Range(0.05, 0.20, "B2B e-mail click rates 2-5 %; own-price invitations more; calibrated"),
-    "awareness_per_week": Range(0.003, 0.012, "halving / doubling of the assumed hazard; calibrated"),
+    "invitation_response": Range(
+        0.05, 0.20, "B2B e-mail click rates 2-5 %; own-price invitations more; calibrated"
+    ),
+    "awareness_per_week": Range(
+        0.003, 0.012, "halving / doubling of the assumed hazard; calibrated"
+    ),
     "campaign_response": Range(0.02, 0.10, "B2B reminder e-mail click-through a few per cent"),
     "on_behalf_nudge": Range(0.03, 0.25, _A + " (seed strategy 1 gives the direction only)"),
     "advocacy_awareness": Range(0.3, 1.2, _A + " (x1.3 to x3.3 per unit advocacy)"),
@@ -52,8 +56,12 @@ _R: dict[str, Range] = {
     "weight_quick_reorder": Range(0.2, 0.8, _A + " (seed strategy 2)"),
     "weight_saved_carts": Range(0.0, 0.3, _A + " (seed strategy 2)"),
     "weight_quote_to_order": Range(0.1, 0.5, _A + " (seed strategy 2)"),
-    "weight_order_tracking": Range(0.1, 0.5, "seed: 72 % want self-service access; magnitude assumed"),
-    "weight_online_invoices": Range(0.05, 0.4, "seed: 72 % want self-service access; magnitude assumed"),
+    "weight_order_tracking": Range(
+        0.1, 0.5, "seed: 72 % want self-service access; magnitude assumed"
+    ),
+    "weight_online_invoices": Range(
+        0.05, 0.4, "seed: 72 % want self-service access; magnitude assumed"
+    ),
     "trust_weight": Range(2.5, 5.5, _A + " (seed cause 2)"),
     "initial_trust": Range(0.75, 0.95, _A),
     "trust_loss": Range(0.3, 0.7, _A + " (seed cause 2)"),
@@ -63,12 +71,18 @@ _R: dict[str, Range] = {
     "discount_weight": Range(0.07, 0.25, _A + " (seed strategy 3; per percentage point)"),
     "loyalty_weight": Range(0.05, 0.4, _A + " (seed strategy 3)"),
     "training_weight": Range(0.2, 0.8, _A + " (seed strategy 3)"),
-    "imitation_weight": Range(0.4, 1.6, "Bass q/p ratios of B2B innovations vary ~x2 around the mode"),
+    "imitation_weight": Range(
+        0.4, 1.6, "Bass q/p ratios of B2B innovations vary ~x2 around the mode"
+    ),
     "campaign_weight": Range(0.15, 0.7, _A + " (seed cause 5)"),
-    "latency_weight": Range(0.25, 0.8, "Google/SOASTA 2017 (+32 % bounce 1->3 s); log-odds scale assumed"),
+    "latency_weight": Range(
+        0.25, 0.8, "Google/SOASTA 2017 (+32 % bounce 1->3 s); log-odds scale assumed"
+    ),
     "pages_per_order": Range(5.0, 12.0, _A + " (requests per order)"),
     "realtime_residual_error": Range(0.001, 0.015, _A + " (outages, caches)"),
-    "batch_residual_error": Range(0.01, 0.06, "seed cause 1 (copies drift into silos); 1-6 % assumed"),
+    "batch_residual_error": Range(
+        0.01, 0.06, "seed cause 1 (copies drift into silos); 1-6 % assumed"
+    ),
     "price_change_visibility": Range(0.3, 0.7, _A),
     "stock_change_visibility": Range(0.3, 0.7, _A),
     "status_question_share": Range(0.2, 0.4, _A),
@@ -81,7 +95,7 @@ _R: dict[str, Range] = {
     "invoice_search_share": Range(0.3, 0.7, _A),
     "order_search_share": Range(0.1, 0.3, _A),
     "login_per_week": Range(0.08, 0.25, _A),
-}  # fmt: skip
+}
 RANGES: Mapping[str, Range] = MappingProxyType(_R)
 # Fixed on purpose: a spread of opinion about the population, not about behaviour
 # (run_propensity_sd is itself an uncertainty), a unit (latency_reference_ms) and a fallback
