@@ -294,11 +294,16 @@ def calibrate(
         write_calibration(directory, forecast, result)
     console = _console()
     table = _table(f"calibrated on {history}")
-    for column in ("parameter", "before", "after"):
+    spread = result.fit_uncertainty
+    for column in ("parameter", "before", "after", "std. error", "95 % interval"):
         table.add_column(column, justify="left" if column == "parameter" else "right")
     for name in result.before:
-        table.add_row(name, f"{result.before[name]:.4g}", f"{result.after[name]:.4g}")
+        se = f"{spread.se[name]:.3g}" if spread else "-"
+        ci = "{:.4g} - {:.4g}".format(*spread.ci95[name]) if spread else "-"
+        table.add_row(name, f"{result.before[name]:.4g}", f"{result.after[name]:.4g}", se, ci)
     console.print(table)
+    for warning in spread.warnings() if spread else []:
+        console.print(f"identifiability: {warning}")
     console.print(
         f"fit error (RMSE over TR, TAU, TDA, KAAR): {result.rmse * 100:.2f} pp "
         f"(before: {result.rmse_before * 100:.2f} pp), {result.evaluations} evaluations"

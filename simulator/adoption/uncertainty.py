@@ -49,7 +49,7 @@ _R: dict[str, Range] = {
     "on_behalf_nudge": Range(0.03, 0.25, _A + " (seed strategy 1 gives the direction only)"),
     "advocacy_awareness": Range(0.3, 1.2, _A + " (x1.3 to x3.3 per unit advocacy)"),
     "signup_at_need": Range(0.10, 0.50, _A + " (sign-up completion at the point of need)"),
-    "online_intercept": Range(-2.0, -0.6, "calibrated on pilots; +-0.7 log-odds"),
+    "online_intercept": Range(-2.3, -0.9, "calibrated on pilots; +-0.7 log-odds"),
     "first_order_barrier": Range(0.8, 2.2, _A + " (seed cause 5 gives the direction)"),
     "taste_sd": Range(0.6, 1.4, _A),
     "weight_customer_prices": Range(0.3, 1.1, _A + " (seed strategy 2)"),
