@@ -240,10 +240,15 @@ def describe_levers(scenario: Scenario, site: SiteLevers, accuracy: Accuracy) ->
             f"Prices and stock are copied from the ERP every "
             f"{scenario.integration.sync_interval_hours:g} hours (batch sync)."
         )
+    for change in scenario.integration.changes:
+        every = f" every {change.sync_interval_hours:g} hours" if change.mode == "batch" else ""
+        lines.append(f"From {change.date} the store runs in {change.mode} mode{every}.")
     lines.append(f"Data accuracy: {accuracy.explanation}.")
     on = [name.replace("_", " ") for name in FEATURES if getattr(scenario.features, name)]
     off = [name.replace("_", " ") for name in FEATURES if not getattr(scenario.features, name)]
     lines.append(f"Features on: {', '.join(on) or 'none'}; off: {', '.join(off) or 'none'}.")
+    for name, day in scenario.features.live_from.items():
+        lines.append(f"{name.replace('_', ' ').capitalize()} goes live on {day}.")
     lines.append(
         f"Site: p95 latency {site.p95_ms:g} ms, error ratio {site.error_ratio:.2%} ({site.source})."
     )
@@ -264,8 +269,12 @@ def describe_levers(scenario: Scenario, site: SiteLevers, accuracy: Accuracy) ->
             f"Incentives: {incentives.online_discount:.1%} online-only discount"
             + (", loyalty programme." if incentives.loyalty else ".")
         )
-    else:
+    elif not incentives.discounts:
         lines.append("No online incentives.")
+    for item in incentives.discounts:
+        until = f" until {item.end}" if item.end else ""
+        who = "all accounts" if item.accounts == "all" else f"{item.accounts} accounts"
+        lines.append(f"Online-only discount {item.share:.1%} for {who} from {item.start}{until}.")
     sessions = scenario.training.sessions
     if sessions:
         seats = sum(item.seats * item.repeat for item in sessions)
