@@ -12,8 +12,13 @@ with the rates per item and day, and an order of L lines meets at least one wron
 ``1 - (1 - p_line) ** L``. On top of that, copying data has a structural residual per order
 however often it runs (``batch_residual_error``: agreements not replicated, failed syncs;
 the seed guide's cause 1). ``realtime`` integration leaves only a small residual per order
-(``realtime_residual_error``). Measured accuracy from a load test (``--cx-from``) replaces
-the derived per-line chances.
+(``realtime_residual_error``).
+
+Measured accuracy from a load test (``--cx-from``) was measured on one setup (its integration
+mode and sync interval; unknown means fresh data). Its staleness is taken out to get the
+per-line floor (what is wrong even with fresh data), and the scenario's own staleness is put
+back, plus the scenario mode's residual beyond the measured mode's: so realtime, nightly and
+monthly batch still differ when the CX is measured (issue 13 point 6).
 """
 
 from __future__ import annotations
@@ -61,6 +66,44 @@ def derive_accuracy(
     integration: Integration, rates: ChangeRates, params: Parameters, cx: CxInputs | None
 ) -> Accuracy:
     """Wrong-data chances for the scenario's integration mode, overridden by measurements."""
+    accuracy = _derived(integration, rates, params)
+    if cx is None or (cx.price_accuracy is None and cx.stock_accuracy is None):
+        return accuracy
+    measured_on = Integration(
+        mode=cx.integration_mode or "realtime", sync_interval_hours=cx.sync_interval_hours or 24.0
+    )
+    setup = _derived(measured_on, rates, params)
+    price = accuracy.price_line_wrong
+    stock = accuracy.stock_line_wrong
+    if cx.price_accuracy is not None:
+        price = _moved(1.0 - cx.price_accuracy, setup.price_line_wrong, price)
+    if cx.stock_accuracy is not None:
+        stock = _moved(1.0 - cx.stock_accuracy, setup.stock_line_wrong, stock)
+    residual = max(0.0, accuracy.order_residual - setup.order_residual)
+    setup_words = (
+        f"{measured_on.mode}"
+        + (f" every {measured_on.sync_interval_hours:g} h" if measured_on.mode == "batch" else "")
+        if cx.integration_mode
+        else "an unnamed setup, taken as fresh data"
+    )
+    return Accuracy(
+        accuracy.mode,
+        price,
+        stock,
+        residual,
+        f"measured by the load test ({cx.source}) on {setup_words}, moved to this scenario's "
+        f"{accuracy.mode} integration: {1 - price:.2%} prices and {1 - stock:.2%} stock levels "
+        f"right per line, plus {residual:.2%} per order",
+    )
+
+
+def _moved(measured_wrong: float, setup_stale: float, scenario_stale: float) -> float:
+    """Per-line wrong chance measured on one setup, moved to the scenario's staleness."""
+    floor = max(0.0, 1.0 - (1.0 - measured_wrong) / (1.0 - setup_stale))
+    return 1.0 - (1.0 - floor) * (1.0 - scenario_stale)
+
+
+def _derived(integration: Integration, rates: ChangeRates, params: Parameters) -> Accuracy:
     if integration.mode == "realtime":
         accuracy = Accuracy(
             "realtime",
@@ -72,18 +115,7 @@ def derive_accuracy(
         )
     else:
         accuracy = _batch(integration.sync_interval_hours, rates, params)
-    if cx is None or (cx.price_accuracy is None and cx.stock_accuracy is None):
-        return accuracy
-    price = accuracy.price_line_wrong if cx.price_accuracy is None else 1.0 - cx.price_accuracy
-    stock = accuracy.stock_line_wrong if cx.stock_accuracy is None else 1.0 - cx.stock_accuracy
-    return Accuracy(
-        accuracy.mode,
-        price,
-        stock,
-        0.0,
-        f"measured by the load test ({cx.source}): {1 - price:.2%} prices and "
-        f"{1 - stock:.2%} stock levels right per line",
-    )
+    return accuracy
 
 
 def _batch(interval_hours: float, rates: ChangeRates, params: Parameters) -> Accuracy:

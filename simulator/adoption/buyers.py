@@ -93,18 +93,20 @@ class _Batch:
     ) -> None:
         self.inputs = inputs
         self.schedule = schedule
-        self.params = inputs.params
+        self.tables = inputs.run_tables(seeds)  # this batch's parameters, drawn per run
+        self.v = self.tables.value
         self.gens = [np.random.Generator(np.random.PCG64(seed)) for seed in seeds]
         runs, contacts, buyers = len(seeds), inputs.contacts, inputs.buyers
         self.runs, self.contacts, self.buyers = runs, contacts, buyers
         self.account_week = np.stack(
             [assign_invite_weeks(gen, inputs.key_account, schedule) for gen in self.gens]
         )
-        self.taste = np.stack(
-            [gen.standard_normal(buyers, dtype=np.float32) for gen in self.gens]
-        ) * np.float32(self.params.taste_sd)
+        self.taste = (
+            np.stack([gen.standard_normal(buyers, dtype=np.float32) for gen in self.gens])
+            * self.v("taste_sd").astype(np.float32)[:, np.newaxis]
+        )
         shock = (
-            np.array([gen.standard_normal() for gen in self.gens]) * self.params.run_propensity_sd
+            np.array([gen.standard_normal() for gen in self.gens]) * inputs.params.run_propensity_sd
         )
         self.taste += shock[:, np.newaxis].astype(np.float32)
         self.invited = np.zeros((runs, contacts), dtype=bool)
@@ -115,7 +117,7 @@ class _Batch:
         self.ordered = np.zeros((runs, buyers), dtype=bool)
         self.ever_regular = np.zeros((runs, buyers), dtype=bool)
         self.habit = np.zeros((runs, buyers), dtype=bool)
-        self.trust = np.full((runs, buyers), self.params.initial_trust, dtype=np.float64)
+        self.trust = np.repeat(self.v("initial_trust")[:, np.newaxis], buyers, axis=1)
         self.window = np.zeros((runs, buyers), dtype=np.uint8)
         self.month_need = np.zeros((runs, buyers), dtype=bool)
         self.month_online = np.zeros((runs, buyers), dtype=bool)
@@ -127,6 +129,9 @@ class _Batch:
         self.invoice_from = int(handlers[0]) if handlers.size else contacts
         self.invoice_p0 = np.exp(-inputs.invoice_rate[self.invoice_from :]).astype(np.float32)
         self.key_contact = inputs.key_account[inputs.contact_account]
+        self.group = inputs.key_account.astype(np.int64)  # (A,) 0 other, 1 key
+        self.tracking_live = inputs.plan.live("order_tracking")
+        self.invoices_live = inputs.plan.live("online_invoices")
         self.others = np.maximum(inputs.buyers_per_account - 1, 1).astype(np.float64)
 
     # -- helpers ---------------------------------------------------------------------------
@@ -193,10 +198,7 @@ class _Batch:
             if schedule.training_seats[week] > 0:
                 self._train(int(schedule.training_seats[week]))
             self._needs(week)
-            self._invoices()
-            self.flow[:, FLOW_INDEX["inquiries_baseline"]] += (
-                self.inputs.inquiries_baseline_per_week
-            )
+            self._invoices(week)
             if week in month_end:
                 self._close_month(month_end[week], week)
         return self.tally
@@ -207,28 +209,27 @@ class _Batch:
         return newly
 
     def _touch(self, week: int) -> np.ndarray | None:
-        reach = self.schedule.campaign_reach[week]
-        if reach <= 0:
+        reach = self.schedule.campaign_reach[week]  # (2,) other, key accounts
+        if reach.max() <= 0:
             return None
-        return self.invited & (self._uniform(self.contacts) < reach)
+        chance = reach[self.key_contact.astype(np.int64)].astype(np.float32)
+        return self.invited & (self._uniform(self.contacts) < chance)
 
     def _register(self, week: int, newly: np.ndarray | None, touched: np.ndarray | None) -> None:
-        p = self.params
+        v = self.v
         u = self._uniform(self.contacts)
-        hazard = p.awareness_per_week * np.exp(p.advocacy_awareness * self.schedule.advocacy[week])
-        keep = np.float32(np.exp(-hazard))
-        if newly is None and touched is None:
-            chance: np.ndarray | np.float32 = 1 - keep
-        else:
-            stay = np.full((self.runs, self.contacts), keep, dtype=np.float32)
-            if newly is not None:
-                stay[newly] *= np.float32(1.0 - p.invitation_response)
-            if touched is not None:
-                stay[touched] *= np.float32(1.0 - p.campaign_response)
-            chance = 1 - stay
+        hazard = v("awareness_per_week") * np.exp(
+            v("advocacy_awareness") * self.schedule.advocacy[week]
+        )
+        stay = np.exp(-hazard).astype(np.float32)[:, np.newaxis]
+        if newly is not None:
+            stay = stay * np.where(newly, (1.0 - v("invitation_response"))[:, np.newaxis], 1.0)
+        if touched is not None:
+            stay = stay * np.where(touched, (1.0 - v("campaign_response"))[:, np.newaxis], 1.0)
+        chance = (1 - stay).astype(np.float32)
         candidate = self.invited & ~self.registered
         new = candidate & (u < chance)
-        login = self.registered & (u < np.float32(p.login_per_week))
+        login = self.registered & (u < v("login_per_week").astype(np.float32)[:, np.newaxis])
         self.registered |= new
         self.active |= new | login
 
@@ -246,7 +247,7 @@ class _Batch:
             self.active[row, chosen] = True
 
     def _needs(self, week: int) -> None:
-        inputs, p, schedule = self.inputs, self.params, self.schedule
+        inputs, schedule, tables = self.inputs, self.schedule, self.tables
         u = self._uniform(self.buyers)
         flat = np.flatnonzero(u > self.need_p0)
         if flat.size == 0:
@@ -256,21 +257,32 @@ class _Batch:
         wide = rows * self.contacts + cols  # index into (runs, contacts) arrays
         k = poisson_from_uniform(u.reshape(-1)[flat].astype(np.float64), inputs.need_rate[cols])
         account = inputs.contact_account[cols]
+        group = self.group[account]
         invited = self.invited.reshape(-1)[wide]
+        registered_before = self.registered.reshape(-1)[wide]
         ordered = self.ordered.reshape(-1)[flat]
         trust = self.trust.reshape(-1)[flat]
+
+        def v(name: str) -> np.ndarray:
+            return self.v(name)[rows]
+
         utility = (
-            inputs.base_utility
+            tables.utility[rows, week, group]
             + self.taste.reshape(-1)[flat]
-            + p.trust_weight * (trust - 1.0)
-            + p.habit_weight * self.habit.reshape(-1)[flat]
-            + p.advocacy_weight * schedule.advocacy[week]
-            + p.training_weight * self.trained.reshape(-1)[wide]
-            - p.first_order_barrier * ~ordered
-            + p.imitation_weight * (self.adopters[rows, account] - ordered) / self.others[account]
-            + p.campaign_weight * self.informed.reshape(-1)[wide]
+            + v("trust_weight") * (trust - 1.0)
+            + v("habit_weight") * self.habit.reshape(-1)[flat]
+            + v("advocacy_weight") * schedule.advocacy[week]
+            + v("training_weight") * self.trained.reshape(-1)[wide]
+            - v("first_order_barrier") * ~ordered
+            + v("imitation_weight")
+            * (self.adopters[rows, account] - ordered)
+            / self.others[account]
+            + v("campaign_weight") * self.informed.reshape(-1)[wide]
         )
-        chance = np.where(invited, 1.0 / (1.0 + np.exp(-utility)), 0.0)
+        # Only registered buyers order online; an unregistered one who would signs up at
+        # the point of need with ``signup_at_need`` (registration friction), else goes offline.
+        gate = np.where(registered_before, 1.0, v("signup_at_need"))
+        chance = np.where(invited, gate / (1.0 + np.exp(-utility)), 0.0)
         u = self._subset_uniforms(bounds, NEED_DRAWS)
         attempts = self._binomial(bounds, k, chance, u[:, 0])
         outage = schedule.outage[week]
@@ -278,9 +290,10 @@ class _Batch:
             self._binomial(bounds, attempts, outage, u[:, 1]) if outage > 0 else np.zeros_like(k)
         )
         ok = attempts - failed
-        wrong = 1.0 - (1.0 - inputs.order_wrong[account]) * (1.0 - inputs.site_bad) * (
-            1.0 - schedule.price_error[week]
-        )
+        phase = inputs.plan.phase[week]
+        wrong = 1.0 - (1.0 - tables.order_wrong[rows, phase, account]) * (
+            1.0 - tables.site_bad[rows]
+        ) * (1.0 - schedule.price_error[week])
         bad = self._binomial(bounds, ok, wrong, u[:, 2])
         good = ok - bad
         offline = k - ok
@@ -294,8 +307,8 @@ class _Batch:
         # Trust, habit, registration, adoption.
         tried = attempts > 0
         if tried.any():
-            trust = trust * (1.0 - p.trust_loss) ** (bad + failed)
-            trust = 1.0 - (1.0 - trust) * (1.0 - p.trust_gain) ** good
+            trust = trust * (1.0 - v("trust_loss")) ** (bad + failed)
+            trust = 1.0 - (1.0 - trust) * (1.0 - v("trust_gain")) ** good
             self.trust.reshape(-1)[flat[tried]] = trust[tried]
         self.habit.reshape(-1)[flat[invited]] = (2 * ok >= k)[invited]
         bought = ok > 0
@@ -307,7 +320,7 @@ class _Batch:
         self.month_need.reshape(-1)[flat[invited]] = True
         self.month_online.reshape(-1)[flat[bought]] = True
         if on_behalf > 0:
-            nudge = u[:, 4] < 1.0 - (1.0 - p.on_behalf_nudge) ** behalf
+            nudge = u[:, 4] < 1.0 - (1.0 - v("on_behalf_nudge")) ** behalf
             registered = self.registered.reshape(-1)
             newly = nudge & invited & ~registered[wide]
             registered[wide[newly]] = True
@@ -316,26 +329,31 @@ class _Batch:
         # Questions, tracking and searches.
         registered_now = self.registered.reshape(-1)[wide]
         tracked = (
-            self._binomial(bounds, k, p.track_online_share * registered_now, u[:, 5])
-            if inputs.order_tracking
+            self._binomial(bounds, k, v("track_online_share") * registered_now, u[:, 5])
+            if self.tracking_live[week]
             else np.zeros_like(k)
         )
-        status_offline = self._binomial(bounds, k - tracked, p.status_question_share, u[:, 6])
-        returns = self._binomial(bounds, k, p.return_inquiry_share, u[:, 7])
+        status_offline = self._binomial(bounds, k - tracked, v("status_question_share"), u[:, 6])
+        returns = self._binomial(bounds, k, v("return_inquiry_share"), u[:, 7])
         returns_offline = returns - self._binomial(
-            bounds, returns, p.returns_online_share * registered_now, u[:, 8]
+            bounds, returns, v("returns_online_share") * registered_now, u[:, 8]
         )
         searches = (
-            self._binomial(bounds, ok, p.order_search_share, u[:, 9])
-            if inputs.online_invoices
+            self._binomial(bounds, ok, v("order_search_share"), u[:, 9])
+            if self.invoices_live[week]
             else np.zeros_like(k)
         )
         self.active.reshape(-1)[wide[(tracked > 0) | (searches > 0)]] = True
 
         value = inputs.order_value[account]
+        key = inputs.key_account[account]
         self._add(
             bounds,
             {
+                "discount_cost": ok * value * inputs.plan.discount[week, group],
+                "key_orders": k * key,
+                "key_orders_tracked_online": tracked * key,
+                "inquiries_baseline": k * (v("status_question_share") + v("return_inquiry_share")),
                 "revenue": k * value,
                 "revenue_online": ok * value,
                 "orders": k,
@@ -350,9 +368,9 @@ class _Batch:
             },
         )
 
-    def _invoices(self) -> None:
+    def _invoices(self, week: int) -> None:
         """Invoices for the contacts from ``invoice_from`` on (the AP clerks, usually)."""
-        inputs, p = self.inputs, self.params
+        inputs = self.inputs
         offset, width = self.invoice_from, self.contacts - self.invoice_from
         if width == 0:
             return
@@ -366,13 +384,17 @@ class _Batch:
         bounds = self._bounds(rows)
         m = poisson_from_uniform(u.reshape(-1)[local].astype(np.float64), inputs.invoice_rate[cols])
         registered = self.registered.reshape(-1)[flat]
+
+        def v(name: str) -> np.ndarray:
+            return self.v(name)[rows]
+
         u = self._subset_uniforms(bounds, INVOICE_DRAWS)
-        questions = self._binomial(bounds, m, p.invoice_question_share, u[:, 0])
-        if inputs.online_invoices:
-            paid = self._binomial(bounds, m, p.pay_online_share * registered, u[:, 1])
-            searches = self._binomial(bounds, m, p.invoice_search_share * registered, u[:, 2])
+        questions = self._binomial(bounds, m, v("invoice_question_share"), u[:, 0])
+        if self.invoices_live[week]:
+            paid = self._binomial(bounds, m, v("pay_online_share") * registered, u[:, 1])
+            searches = self._binomial(bounds, m, v("invoice_search_share") * registered, u[:, 2])
             resolved = self._binomial(
-                bounds, questions, p.invoice_self_service_share * registered, u[:, 3]
+                bounds, questions, v("invoice_self_service_share") * registered, u[:, 3]
             )
             self.active.reshape(-1)[flat[(paid > 0) | (searches > 0)]] = True
         else:
@@ -384,6 +406,7 @@ class _Batch:
                 "invoices_paid_online": paid,
                 "invoice_searches": searches,
                 "invoice_inquiries_offline": questions - resolved,
+                "inquiries_baseline": m * v("invoice_question_share"),
             },
         )
 

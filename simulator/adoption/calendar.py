@@ -45,13 +45,16 @@ class Schedule:
     wave_week: tuple[int, ...]  # per scenario wave
     wave_share: tuple[float, ...]
     wave_group: tuple[str, ...]
-    campaign_reach: np.ndarray  # (W,) share of invited contacts touched
+    campaign_reach: np.ndarray  # (W, 2) share of invited contacts touched: other, key accounts
     training_seats: np.ndarray  # (W,) int
     advocacy: np.ndarray  # (W,) -1..1
     on_behalf: np.ndarray  # (W,) share of offline orders reps place in the store
     outage: np.ndarray  # (W,) share of the week the store cannot take orders
     price_error: np.ndarray  # (W,) extra chance an online order meets a wrong price
     events: tuple[CalendarEvent, ...] = field(default=())
+    sessions_held: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (W,) count
+    campaigns_sent: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (W,) count
+    programme_days: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (W,) days
 
     @property
     def months(self) -> int:
@@ -101,8 +104,18 @@ def build_schedule(scenario: Scenario) -> Schedule:
     state = _State(scenario.sales.advocacy, scenario.sales.on_behalf_share)
     arrays = {
         name: np.zeros(weeks)
-        for name in ("campaign", "seats", "advocacy", "on_behalf", "outage", "price_error")
+        for name in (
+            "seats",
+            "sessions",
+            "campaigns",
+            "programme",
+            "advocacy",
+            "on_behalf",
+            "outage",
+            "price_error",
+        )
     }
+    reach = np.zeros((weeks, 2))
     log: list[CalendarEvent] = []
 
     def day_of(offset: float) -> dt.date:
@@ -123,9 +136,12 @@ def build_schedule(scenario: Scenario) -> Schedule:
     def campaign(item: Campaign) -> Process:
         yield env.timeout(offset(item.date))
         week = int(env.now) // 7
-        arrays["campaign"][week] = 1.0 - (1.0 - arrays["campaign"][week]) * (1.0 - item.reach)
+        groups = {"all": [0, 1], "other": [0], "key": [1]}[item.accounts]
+        reach[week, groups] = 1.0 - (1.0 - reach[week, groups]) * (1.0 - item.reach)
+        arrays["campaigns"][week] += 1
         name = item.name or "(unnamed)"
-        log.append(CalendarEvent(item.date, f"campaign {name} reaches {item.reach:.0%}"))
+        who = "" if item.accounts == "all" else f" of {_group(item.accounts)}"
+        log.append(CalendarEvent(item.date, f"campaign {name} reaches {item.reach:.0%}{who}"))
 
     def session(item: Session, day: dt.date, trainers: simpy.Resource) -> Process:
         yield env.timeout(offset(day))
@@ -136,6 +152,7 @@ def build_schedule(scenario: Scenario) -> Schedule:
                 log.append(CalendarEvent(day, "training session not held within the horizon"))
                 return
             arrays["seats"][int(env.now) // 7] += item.seats
+            arrays["sessions"][int(env.now) // 7] += 1
             moved = f" (postponed from {day}: no trainer free)" if held != day else ""
             log.append(CalendarEvent(held, f"training session, {item.seats} seats{moved}"))
             yield env.timeout(item.duration_days)
@@ -174,6 +191,7 @@ def build_schedule(scenario: Scenario) -> Schedule:
             week = int(env.now) // 7
             advocacy, on_behalf = state.advocacy, state.on_behalf
             if state.programmes:
+                arrays["programme"][week] += 1
                 advocacy = max(item.advocacy for item in state.programmes)
                 on_behalf = max(item.on_behalf_share for item in state.programmes)
             arrays["advocacy"][week] += advocacy
@@ -211,13 +229,16 @@ def build_schedule(scenario: Scenario) -> Schedule:
         wave_week=tuple((item.date - start).days // 7 for item in waves),
         wave_share=tuple(item.share for item in waves),
         wave_group=tuple(item.accounts for item in waves),
-        campaign_reach=arrays["campaign"],
+        campaign_reach=reach,
         training_seats=arrays["seats"].astype(np.int64),
         advocacy=arrays["advocacy"],
         on_behalf=arrays["on_behalf"],
         outage=arrays["outage"],
         price_error=arrays["price_error"],
         events=tuple(sorted(log, key=lambda event: event.day)),
+        sessions_held=arrays["sessions"],
+        campaigns_sent=arrays["campaigns"],
+        programme_days=arrays["programme"],
     )
 
 

@@ -11,12 +11,21 @@ Tolerance, documented and tested: on a history simulated from known parameters (
 runs with other seeds), calibration recovers ``invitation_response`` and
 ``awareness_per_week`` within 35 % of their values and ``online_intercept`` within 0.35
 log-odds.
+
+Uncertainty of the fit (issue 13 point 3): at the optimum the residuals' Jacobian is taken by
+central differences in the transformed parameters (a step of ``JACOBIAN_STEP``, wide enough
+to see through the median's steps), and the usual least-squares covariance
+``s^2 (J'J)^-1`` with ``s^2 = SSR / (cells - parameters)`` gives standard errors, 95 %
+intervals (symmetric in the transformed space, mapped back, so they respect the bounds) and
+the correlation of the estimates. A correlation beyond +-0.7 is reported as an
+identifiability warning: the history cannot tell those parameters apart (invitation response
+and awareness both raise TR early), so read them together.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 
@@ -35,6 +44,8 @@ from simulator.adoption.scenario import Scenario
 from simulator.errors import UserError
 
 SIMPLEX_STEP = 0.6  # initial simplex size in transformed units
+JACOBIAN_STEP = 0.2  # central-difference step in transformed units
+CORRELATION_WARNING = 0.7
 LOG_PARAMETERS = frozenset({"awareness_per_week"})
 IDENTITY_PARAMETERS = frozenset({"online_intercept", "first_order_barrier", "imitation_weight"})
 
@@ -75,6 +86,80 @@ def history_month_indexes(scenario: Scenario, history: History, months: Sequence
 
 
 @dataclass(frozen=True)
+class FitUncertainty:
+    """Standard errors, 95 % intervals and correlations of the fitted parameters."""
+
+    names: tuple[str, ...]
+    se: dict[str, float]
+    ci95: dict[str, tuple[float, float]]
+    correlation: np.ndarray  # (k, k)
+    residual_se: float
+
+    def warnings(self) -> list[str]:
+        """Pairs the history cannot tell apart."""
+        out = []
+        for i, a in enumerate(self.names):
+            for j in range(i + 1, len(self.names)):
+                rho = float(self.correlation[i, j])
+                if abs(rho) >= CORRELATION_WARNING:
+                    out.append(
+                        f"{a} and {self.names[j]} correlate {rho:+.2f}: the history hardly "
+                        "separates them; read them together"
+                    )
+        return out
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "method": "least-squares covariance from a central-difference Jacobian "
+            f"(step {JACOBIAN_STEP} in transformed units)",
+            "standard_errors": {k: round(v, 6) for k, v in self.se.items()},
+            "ci95": {k: [round(lo, 6), round(hi, 6)] for k, (lo, hi) in self.ci95.items()},
+            "correlation": np.round(self.correlation, 4).tolist(),
+            "residual_se": round(self.residual_se, 6),
+            "identifiability_warnings": self.warnings(),
+        }
+
+
+def _derivative(name: str, value: float) -> float:
+    """d value / d transformed value at ``value``."""
+    if name in IDENTITY_PARAMETERS:
+        return 1.0
+    if name in LOG_PARAMETERS:
+        return value
+    return value * (1.0 - value)
+
+
+def fit_uncertainty(
+    residuals: Callable[[np.ndarray], np.ndarray], x: np.ndarray, free: Sequence[str]
+) -> FitUncertainty | None:
+    """Least-squares standard errors and correlations at the optimum ``x``."""
+    r0 = residuals(x)
+    columns = []
+    for i in range(len(x)):
+        step = np.zeros(len(x))
+        step[i] = JACOBIAN_STEP
+        columns.append((residuals(x + step) - residuals(x - step)) / (2 * JACOBIAN_STEP))
+    jacobian = np.stack(columns, axis=1)
+    dof = max(len(r0) - len(x), 1)
+    s2 = float(r0 @ r0) / dof
+    cov = s2 * np.linalg.pinv(jacobian.T @ jacobian)
+    sd = np.sqrt(np.clip(np.diag(cov), 0.0, None))
+    if not np.all(np.isfinite(sd)) or np.any(sd == 0):
+        return None
+    values = [_from_free(name, float(v)) for name, v in zip(free, x, strict=True)]
+    return FitUncertainty(
+        names=tuple(free),
+        se={n: abs(_derivative(n, v)) * float(d) for n, v, d in zip(free, values, sd, strict=True)},
+        ci95={
+            n: (_from_free(n, float(xi - 1.96 * d)), _from_free(n, float(xi + 1.96 * d)))
+            for n, xi, d in zip(free, x, sd, strict=True)
+        },
+        correlation=cov / np.outer(sd, sd),
+        residual_se=math.sqrt(s2),
+    )
+
+
+@dataclass(frozen=True)
 class Calibration:
     """The fitted scenario and how well it fits."""
 
@@ -89,6 +174,7 @@ class Calibration:
     seed: int
     history: History
     bass: BassFit | None
+    fit_uncertainty: FitUncertainty | None = None
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -105,6 +191,7 @@ class Calibration:
             "rmse": round(self.rmse, 6),
             "rmse_by_metric": {k: round(v, 6) for k, v in self.rmse_by_metric.items()},
             "bass": self.bass.as_dict() if self.bass else None,
+            "uncertainty": self.fit_uncertainty.as_dict() if self.fit_uncertainty else None,
         }
 
 
@@ -117,8 +204,9 @@ def simulated_medians(
     workers: int | None,
     executor: Executor | None,
 ) -> dict[str, np.ndarray]:
-    """Median of each primary rate per month."""
-    inputs, _, _ = build_inputs(scenario, population)
+    """Median of each primary rate per month, at the point parameters (the fit estimates
+    them; structural uncertainty is for forecasts)."""
+    inputs, _, _ = build_inputs(scenario, population, structural=False)
     schedule = build_schedule(scenario)
     tally = run_monte_carlo(
         inputs, schedule, runs=runs, seed=seed, workers=workers, executor=executor
@@ -181,6 +269,11 @@ def calibrate(
     )
     after = decode(result.x)
     fitted = errors(after)
+
+    def residuals(x: np.ndarray) -> np.ndarray:
+        return np.concatenate([e for e in errors(decode(x)).values()])
+
+    uncertainty = fit_uncertainty(residuals, np.asarray(result.x, dtype=float), free)
     cells = len(indexes) * len(PRIMARY)
     rmse = math.sqrt(sum(float(np.sum(e**2)) for e in fitted.values()) / cells)
     rmse_before = math.sqrt(objective(x0) / cells)
@@ -196,6 +289,7 @@ def calibrate(
         seed=seed,
         history=history,
         bass=_bass(history),
+        fit_uncertainty=uncertainty,
     )
 
 

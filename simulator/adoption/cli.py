@@ -45,6 +45,13 @@ CxOption = Annotated[
     Path | None,
     typer.Option("--cx-from", help="Load-test summary.json whose 'cx' values override levers."),
 ]
+StructuralOption = Annotated[
+    bool,
+    typer.Option(
+        "--structural-uncertainty/--no-structural-uncertainty",
+        help="Draw every behavioural parameter from its range per run (docs/adoption.md).",
+    ),
+]
 ModelOption = Annotated[
     str, typer.Option("--model", help="fast (vectorised) or reference (one event per need).")
 ]
@@ -93,6 +100,7 @@ def simulate(
     workers: WorkersOption = None,
     cx_from: CxOption = None,
     model: ModelOption = "fast",
+    structural: StructuralOption = True,
 ) -> None:
     """Forecast adoption under one scenario: bands per month and the target's probability.
 
@@ -128,6 +136,8 @@ def simulate(
         workers=workers,
         model=model,
         cx=cx,  # type: ignore[arg-type]
+        structural=structural,
+        with_noise_only=True,
     )
     summary = forecast.summary()
     with atomic_directory(out, force=force) as directory:
@@ -151,6 +161,7 @@ def compare(
     force: ForceOption = False,
     workers: WorkersOption = None,
     cx_from: CxOption = None,
+    structural: StructuralOption = True,
 ) -> None:
     """Forecast several scenarios with the same seeds; one chart and one table.
 
@@ -186,6 +197,7 @@ def compare(
                     workers=workers,
                     cx=cx,
                     executor=pool,
+                    structural=structural,
                 )
             )
     with atomic_directory(out, force=force) as directory:
@@ -195,6 +207,8 @@ def compare(
     table.add_column("scenario")
     for name in PRIMARY:
         table.add_column(f"{name} median", justify="right")
+    table.add_column("KAAR mean", justify="right")
+    table.add_column("net saved", justify="right")
     table.add_column("target probability", justify="right")
     for forecast in forecasts:
         summary = forecast.summary()
@@ -202,6 +216,8 @@ def compare(
         table.add_row(
             forecast.scenario.name,
             *(_percent(summary["final"][name]["p50"]) for name in PRIMARY),
+            _percent(summary["final"]["KAAR"]["mean"]),
+            f"{summary['final']['net_saved_cumulative']['p50']:,.0f}",
             f"{display.probability(target['probability'])} ({target['verdict']})"
             if target
             else "-",
@@ -228,6 +244,7 @@ def calibrate(
     ),
     force: ForceOption = False,
     workers: WorkersOption = None,
+    structural: StructuralOption = True,
 ) -> None:
     """Fit the free parameters to an observed history, then forecast with them.
 
@@ -271,16 +288,22 @@ def calibrate(
             seed=seed,
             workers=workers,
             executor=pool,
+            structural=structural,
         )
     with atomic_directory(out, force=force) as directory:
         write_calibration(directory, forecast, result)
     console = _console()
     table = _table(f"calibrated on {history}")
-    for column in ("parameter", "before", "after"):
+    spread = result.fit_uncertainty
+    for column in ("parameter", "before", "after", "std. error", "95 % interval"):
         table.add_column(column, justify="left" if column == "parameter" else "right")
     for name in result.before:
-        table.add_row(name, f"{result.before[name]:.4g}", f"{result.after[name]:.4g}")
+        se = f"{spread.se[name]:.3g}" if spread else "-"
+        ci = "{:.4g} - {:.4g}".format(*spread.ci95[name]) if spread else "-"
+        table.add_row(name, f"{result.before[name]:.4g}", f"{result.after[name]:.4g}", se, ci)
     console.print(table)
+    for warning in spread.warnings() if spread else []:
+        console.print(f"identifiability: {warning}")
     console.print(
         f"fit error (RMSE over TR, TAU, TDA, KAAR): {result.rmse * 100:.2f} pp "
         f"(before: {result.rmse_before * 100:.2f} pp), {result.evaluations} evaluations"
@@ -312,6 +335,7 @@ def sensitivity(
     ),
     force: ForceOption = False,
     workers: WorkersOption = None,
+    structural: StructuralOption = True,
 ) -> None:
     """Rank levers by their effect on the target metric (tornado chart).
 
@@ -345,6 +369,7 @@ def sensitivity(
             metric=metric,
             workers=workers,
             executor=pool,
+            structural=structural,
         )
     levers = summary["levers"]
     png = charts.tornado_chart(

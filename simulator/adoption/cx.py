@@ -7,8 +7,12 @@ The load suite writes a summary whose top-level object ``cx`` may hold any of:
 
 Each value present replaces the scenario's lever: ``p95_ms`` and ``error_ratio`` the site
 performance, ``price_accuracy`` / ``stock_accuracy`` (share of displayed prices / stock
-levels that matched the ERP) the data accuracy derived from the integration mode. A missing
-file, bad JSON or a value of the wrong type or range is a UserError.
+levels that matched the ERP) the per-line accuracy floor of the data. Accuracy is measured on
+one integration setup: ``cx.integration_mode`` (``realtime`` or ``batch``, else the load
+summary's ``store_accuracy.mode``) and ``cx.sync_interval_hours`` (default 24) say which, so
+the model can take that setup's staleness out and put the scenario's in (issue 13 point 6:
+measured CX must not erase the integration lever). A missing file, bad JSON or a value of the
+wrong type or range is a UserError.
 """
 
 from __future__ import annotations
@@ -33,11 +37,17 @@ class CxInputs:
     error_ratio: float | None = None
     price_accuracy: float | None = None
     stock_accuracy: float | None = None
+    integration_mode: str | None = None  # the setup accuracy was measured on
+    sync_interval_hours: float | None = None
 
     def as_dict(self) -> dict[str, object]:
         return {
             "source": self.source,
-            **{key: getattr(self, key) for key in KEYS if getattr(self, key) is not None},
+            **{
+                key: getattr(self, key)
+                for key in (*KEYS, "integration_mode", "sync_interval_hours")
+                if getattr(self, key) is not None
+            },
         }
 
 
@@ -73,4 +83,24 @@ def read_cx(path: str | Path) -> CxInputs:
         if key == "p95_ms" and value == 0:
             raise UserError(f"--cx-from {path}: field cx.p95_ms must be > 0")
         values[key] = float(value)
-    return CxInputs(source=str(path), **values)
+    mode, hours = _measured_setup(path, data, cx)
+    return CxInputs(source=str(path), integration_mode=mode, sync_interval_hours=hours, **values)
+
+
+def _measured_setup(
+    path: Path, data: dict[str, object], cx: dict[str, object]
+) -> tuple[str | None, float | None]:
+    store = data.get("store_accuracy")
+    mode = cx.get("integration_mode")
+    if mode is None and isinstance(store, dict):
+        mode = store.get("mode")
+    if mode is not None and mode not in ("realtime", "batch"):
+        raise UserError(
+            f"--cx-from {path}: field cx.integration_mode must be realtime or batch, got {mode!r}"
+        )
+    hours = cx.get("sync_interval_hours")
+    if hours is not None and (
+        isinstance(hours, bool) or not isinstance(hours, int | float) or not 0 < hours <= 744
+    ):
+        raise UserError(f"--cx-from {path}: field cx.sync_interval_hours must be in (0, 744]")
+    return mode, None if hours is None else float(hours)  # type: ignore[return-value]

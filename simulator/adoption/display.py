@@ -16,6 +16,8 @@ SECONDARY_SHOWN = (
     "invoices_paid_online_share",
     "logins_per_key_account",
     "cost_to_serve_saved_cumulative",
+    "lever_costs_cumulative",
+    "net_saved_cumulative",
 )
 
 
@@ -38,7 +40,7 @@ def value(name: str, number: float) -> str:
     unit = METRIC_BY_NAME[name].unit
     if unit == "share":
         return f"{number:.1%}"
-    if unit == "per account":
+    if unit in ("per account", "ratio"):
         return f"{number:,.2f}"
     return f"{number:,.0f}"
 
@@ -46,11 +48,11 @@ def value(name: str, number: float) -> str:
 def final_table(summary: Mapping[str, Any]) -> Table:
     """The four rates and a few secondary signals in the horizon's last month."""
     table = Table(title=f"{summary['scenario']}: {summary['final_month']}", title_justify="left")
-    for column in ("metric", "p10", "median", "p90"):
+    for column in ("metric", "p10", "median", "p90", "mean"):
         table.add_column(column, justify="left" if column == "metric" else "right")
     for name in (*PRIMARY, *SECONDARY_SHOWN):
         band = summary["final"][name]
-        table.add_row(name, *(value(name, band[key]) for key in ("p10", "p50", "p90")))
+        table.add_row(name, *(value(name, band[key]) for key in ("p10", "p50", "p90", "mean")))
     return table
 
 
@@ -61,8 +63,18 @@ def target_line(summary: Mapping[str, Any]) -> str:
     if not target:
         return f"{tda}; no target set"
     low, high = target["probability_ci95"]
-    return (
+    at_date = f"{target['metric']} median at {target['month']} {percent(target['median_at_date'])}"
+    line = (
         f"target {target['metric']} >= {target['value']:.0%} by {target['date']}: probability "
         f"{probability(target['probability'])} (95 % CI {probability(low)}-{probability(high)}, "
-        f"{target['runs_reaching']}/{summary['runs']} runs) -> {target['verdict']}; {tda}"
+        f"{target['runs_reaching']}/{summary['runs']} runs) -> {target['verdict']}; {at_date}"
     )
+    noise = (summary.get("monte_carlo_only") or {}).get("target")
+    if summary.get("structural_uncertainty"):
+        line += "; with parameter uncertainty"
+        if noise:
+            line += (
+                f" (Monte Carlo noise only: {probability(noise['probability'])},"
+                f" median {percent(noise['median_at_date'])})"
+            )
+    return line + f"; horizon {tda}"

@@ -15,6 +15,7 @@ import numpy as np
 
 from simulator.adoption.accuracy import Accuracy
 from simulator.adoption.calendar import Schedule, build_schedule
+from simulator.adoption.costs import monthly_fixed_costs
 from simulator.adoption.cx import CxInputs
 from simulator.adoption.levers import SiteLevers, build_inputs, describe_levers
 from simulator.adoption.metrics import (
@@ -49,6 +50,9 @@ class Forecast:
     seed: int
     model: str
     values: dict[str, np.ndarray]  # metric -> (runs, months)
+    structural: bool = True
+    fixed_costs: tuple[float, ...] = ()
+    noise_only: Forecast | None = None  # the same runs without parameter uncertainty
 
     @functools.cached_property
     def bands(self) -> dict[str, list[Band]]:
@@ -90,6 +94,7 @@ class Forecast:
             "runs": self.runs,
             "seed": self.seed,
             "model": self.model,
+            "structural_uncertainty": self.structural,
             "currency": scenario.costs.currency,
             "horizon": {
                 "start": scenario.start.isoformat(),
@@ -114,8 +119,47 @@ class Forecast:
             "tda_median_final": round(tda, 6),
             "tda_band": seed_band(tda),
             "target": self._target_summary(),
+            "kaar_distribution": self.kaar_distribution(),
+            "costs": self.cost_summary(),
         }
+        if self.noise_only is not None:
+            summary["monte_carlo_only"] = {
+                "final": {name: self.noise_only.bands[name][final].as_dict() for name in PRIMARY},
+                "target": self.noise_only._target_summary(),
+            }
         return summary
+
+    def kaar_distribution(self) -> dict[str, object]:
+        """Key accounts with an online order at the horizon: how many runs end with each
+        count (with 20 key accounts the median is one of 21 values; the mean is not)."""
+        final = len(self.months) - 1
+        ordered = self.values["key_accounts_ordered"][:, final].astype(int)
+        invited = self.values["key_accounts_invited"][:, final]
+        counts = np.bincount(ordered)
+        return {
+            "key_accounts_invited_median": float(np.median(invited)),
+            "mean_kaar": round(float(self.values["KAAR"][:, final].mean()), 6),
+            "runs_by_key_accounts_ordered": {
+                str(k): int(n) for k, n in enumerate(counts.tolist()) if n
+            },
+        }
+
+    def cost_summary(self) -> dict[str, object]:
+        """Lever costs and the net saving at the horizon (medians and p10-p90)."""
+        final = len(self.months) - 1
+        out: dict[str, object] = {
+            "fixed_lever_costs_total": round(float(sum(self.fixed_costs)), 2),
+        }
+        for name in (
+            "cost_to_serve_saved_cumulative",
+            "lever_costs_cumulative",
+            "net_saved_cumulative",
+            "roi",
+        ):
+            out[name] = self.bands[name][final].as_dict(2 if name != "roi" else 4)
+        discount = np.cumsum(self.values["lever_costs"], axis=1)[:, final] - sum(self.fixed_costs)
+        out["discount_given_median"] = round(float(np.median(discount)), 2)
+        return out
 
     def _target_summary(self) -> dict[str, object] | None:
         outcome, target = self.target, self.scenario.target
@@ -161,14 +205,27 @@ def run_forecast(
     model: Model = "fast",
     cx: CxInputs | None = None,
     executor: Executor | None = None,
+    structural: bool = True,
+    with_noise_only: bool = False,
 ) -> Forecast:
-    """Simulate ``runs`` seeded runs of ``scenario`` on ``population``."""
-    inputs, accuracy, site = build_inputs(scenario, population, cx)
+    """Simulate ``runs`` seeded runs of ``scenario`` on ``population``.
+
+    ``structural`` draws every run's parameters from their ranges (uncertainty.py);
+    ``with_noise_only`` also runs the same seeds at the point parameters, so the report can
+    show how much of the spread is parameter uncertainty and how much chance."""
+    noise_only = None
+    if structural and with_noise_only:
+        noise_only = run_forecast(
+            scenario, population, source=source, runs=runs, seed=seed, workers=workers,
+            model=model, cx=cx, executor=executor, structural=False,
+        )  # fmt: skip
+    inputs, accuracy, site = build_inputs(scenario, population, cx, structural=structural)
     schedule = build_schedule(scenario)
     tally = run_monte_carlo(
         inputs, schedule, runs=runs, seed=seed, workers=workers, model=model, executor=executor
     )
-    context = MetricContext(scenario.costs.offline_order, scenario.costs.online_order)
+    fixed = monthly_fixed_costs(scenario, schedule, inputs.plan)
+    context = MetricContext(scenario.costs.offline_order, scenario.costs.online_order, fixed)
     return Forecast(
         scenario=scenario,
         source=source,
@@ -181,4 +238,7 @@ def run_forecast(
         seed=seed,
         model=model,
         values=compute_metrics(tally, context),
+        structural=structural,
+        fixed_costs=fixed,
+        noise_only=noise_only,
     )

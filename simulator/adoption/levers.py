@@ -1,27 +1,88 @@
 """Scenario levers + population + measured CX -> the numbers the buyer models read.
 
 Both models (fast and reference) read the same ``ModelInputs``, so a lever means the same in
-each. The constant part of a buyer's utility of ordering online is summed here once:
+each. Levers may change over time and differ between key and other accounts (issue 13
+point 5), so the constant part of a buyer's utility of ordering online is a table per week
+and account group, built per run from that run's parameters (structural uncertainty):
 
-    base = online_intercept + sum(weight of each feature on)
-           + discount_weight * discount_percentage_points + loyalty_weight * loyalty
-           - latency_weight * max(0, p95_ms - latency_reference_ms) / 1000
+    base[w, g] = online_intercept + sum(weight of each feature live in week w)
+                 + discount_weight * discount_pp[w, g] + loyalty_weight * loyalty
+                 - latency_weight * max(0, p95_ms - latency_reference_ms) / 1000
 
-The time-varying and personal parts (advocacy, training, habit, trust, word of mouth,
-campaign touches, the first-order barrier, personal taste) are added by the models.
+The personal parts (advocacy, training, habit, trust, word of mouth, campaign touches, the
+first-order barrier, personal taste) are added by the models. Groups: 0 other accounts,
+1 key accounts.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from simulator.adoption.accuracy import Accuracy, derive_accuracy
 from simulator.adoption.cx import CxInputs
 from simulator.adoption.parameters import Parameters
-from simulator.adoption.population import Population
-from simulator.adoption.scenario import FEATURES, Scenario
+from simulator.adoption.population import ChangeRates, Population
+from simulator.adoption.scenario import FEATURES, Integration, Scenario
+from simulator.adoption.uncertainty import draw_parameters
+
+GROUPS = ("other", "key")
+
+
+@dataclass(frozen=True)
+class LeverPlan:
+    """The scenario's levers per week (picklable, read-only); per-run tables from ``tables``."""
+
+    feature_on: np.ndarray  # (F, W) bool, FEATURES order
+    discount: np.ndarray  # (W, 2) online-only discount share per account group
+    loyalty: bool
+    p95_ms: float
+    error_ratio: float
+    phase: np.ndarray  # (W,) index into ``phases``
+    phases: tuple[Integration, ...]  # integration mode of each phase
+    change_rates: ChangeRates
+    basket_lines: np.ndarray  # (A,)
+    cx: CxInputs | None = None
+
+    def tables(self, params: Parameters) -> tuple[np.ndarray, np.ndarray, float]:
+        """(base utility (W, 2), chance an online order meets wrong data (P, A), chance it
+        meets a site error) for one run's parameters."""
+        weights = np.array([getattr(params, f"weight_{name}") for name in FEATURES])
+        base = params.online_intercept + weights @ self.feature_on.astype(float)  # (W,)
+        slow = max(0.0, self.p95_ms - params.latency_reference_ms) / 1000.0
+        base = base - params.latency_weight * slow + params.loyalty_weight * float(self.loyalty)
+        utility = base[:, np.newaxis] + params.discount_weight * 100.0 * self.discount
+        wrong = np.stack(
+            [self.accuracy(phase, params).order_wrong(self.basket_lines) for phase in self.phases]
+        )
+        site_bad = 1.0 - (1.0 - self.error_ratio) ** params.pages_per_order
+        return utility, wrong, site_bad
+
+    def accuracy(self, phase: Integration, params: Parameters) -> Accuracy:
+        return derive_accuracy(phase, self.change_rates, params, self.cx)
+
+    def live(self, name: str) -> np.ndarray:
+        """(W,) bool: the feature is live that week."""
+        return self.feature_on[FEATURES.index(name)]
+
+
+@dataclass(frozen=True)
+class RunTables:
+    """Per-run parameters and lever tables of a batch of runs."""
+
+    params: list[Parameters]
+    utility: np.ndarray  # (R, W, 2)
+    order_wrong: np.ndarray  # (R, P, A)
+    site_bad: np.ndarray  # (R,)
+    values: dict[str, np.ndarray] = field(default_factory=dict)  # name -> (R,)
+
+    def value(self, name: str) -> np.ndarray:
+        """(R,) one parameter across the batch's runs."""
+        if name not in self.values:
+            self.values[name] = np.array([getattr(p, name) for p in self.params])
+        return self.values[name]
 
 
 @dataclass(frozen=True)
@@ -35,16 +96,12 @@ class ModelInputs:
     need_rate: np.ndarray  # (Nb,) purchase needs per week
     invoice_rate: np.ndarray  # (N,) invoices per week
     order_value: np.ndarray  # (A,) revenue per order
-    order_wrong: np.ndarray  # (A,) chance an online order meets wrong price / stock data
-    site_bad: float  # chance an online order hits a site error
-    base_utility: float
+    plan: LeverPlan
     params: Parameters
-    order_tracking: bool
-    online_invoices: bool
     training_signup: float
     regular_window: int
     regular_min: int
-    inquiries_baseline_per_week: float
+    structural: bool = True
 
     @property
     def contacts(self) -> int:
@@ -53,6 +110,17 @@ class ModelInputs:
     @property
     def accounts(self) -> int:
         return len(self.key_account)
+
+    def run_tables(self, seeds: Sequence[np.random.SeedSequence]) -> RunTables:
+        """Each run's parameters (drawn when structural uncertainty is on) and tables."""
+        params = draw_parameters(self.params, seeds, structural=self.structural)
+        tables = [self.plan.tables(p) for p in params]
+        return RunTables(
+            params=params,
+            utility=np.stack([t[0] for t in tables]),
+            order_wrong=np.stack([t[1] for t in tables]),
+            site_bad=np.array([t[2] for t in tables]),
+        )
 
 
 @dataclass(frozen=True)
@@ -75,34 +143,66 @@ def site_levers(scenario: Scenario, cx: CxInputs | None) -> SiteLevers:
     return SiteLevers(p95, errors, source)
 
 
-def base_utility(scenario: Scenario, site: SiteLevers) -> float:
-    """The constant part of the online utility (see the module docstring)."""
-    params = scenario.parameters
-    value = params.online_intercept
-    for name in FEATURES:
+def scenario_weeks(scenario: Scenario) -> int:
+    return -(-(scenario.end - scenario.start).days // 7)
+
+
+def _week(scenario: Scenario, day: object) -> int:
+    return max(0, (day - scenario.start).days // 7)  # type: ignore[operator]
+
+
+def lever_plan(
+    scenario: Scenario, population: Population, site: SiteLevers, cx: CxInputs | None
+) -> LeverPlan:
+    """The scenario's levers per week: features going live, discounts, integration phases."""
+    weeks = scenario_weeks(scenario)
+    feature_on = np.zeros((len(FEATURES), weeks), dtype=bool)
+    for index, name in enumerate(FEATURES):
         if getattr(scenario.features, name):
-            value += getattr(params, f"weight_{name}")
-    value += params.discount_weight * scenario.incentives.online_discount * 100.0
-    value += params.loyalty_weight * float(scenario.incentives.loyalty)
-    slow_seconds = max(0.0, site.p95_ms - params.latency_reference_ms) / 1000.0
-    return value - params.latency_weight * slow_seconds
+            day = scenario.features.live_from.get(name)  # type: ignore[call-overload]
+            feature_on[index, _week(scenario, day) if day else 0 :] = True
+    discount = np.full((weeks, 2), scenario.incentives.online_discount)
+    for item in scenario.incentives.discounts:
+        first = _week(scenario, item.start)
+        last = weeks if item.end is None else _week(scenario, item.end)
+        groups = [0, 1] if item.accounts == "all" else [GROUPS.index(item.accounts)]
+        for group in groups:
+            discount[first:last, group] = np.maximum(discount[first:last, group], item.share)
+    integration = scenario.integration
+    phases = [
+        Integration(mode=integration.mode, sync_interval_hours=integration.sync_interval_hours)
+    ]
+    phase = np.zeros(weeks, dtype=np.int64)
+    for change in integration.changes:
+        phases.append(Integration(mode=change.mode, sync_interval_hours=change.sync_interval_hours))
+        phase[_week(scenario, change.date) :] = len(phases) - 1
+    return LeverPlan(
+        feature_on=feature_on,
+        discount=discount,
+        loyalty=scenario.incentives.loyalty,
+        p95_ms=site.p95_ms,
+        error_ratio=site.error_ratio,
+        phase=phase,
+        phases=tuple(phases),
+        change_rates=population.change_rates,
+        basket_lines=population.basket_lines,
+        cx=cx,
+    )
 
 
 def build_inputs(
-    scenario: Scenario, population: Population, cx: CxInputs | None = None
+    scenario: Scenario,
+    population: Population,
+    cx: CxInputs | None = None,
+    *,
+    structural: bool = True,
 ) -> tuple[ModelInputs, Accuracy, SiteLevers]:
-    """The model's inputs, with the derived data accuracy and site levers for the report."""
+    """The model's inputs, with the derived data accuracy (of the first integration phase,
+    at the point parameters) and site levers for the report."""
     params = scenario.parameters
     site = site_levers(scenario, cx)
-    accuracy = derive_accuracy(scenario.integration, population.change_rates, params, cx)
-    site_bad = 1.0 - (1.0 - site.error_ratio) ** params.pages_per_order
-    baseline = float(
-        np.sum(
-            population.orders_per_week
-            * (params.status_question_share + params.return_inquiry_share)
-            + population.invoices_per_week * params.invoice_question_share
-        )
-    )
+    plan = lever_plan(scenario, population, site, cx)
+    accuracy = plan.accuracy(plan.phases[0], params)
     inputs = ModelInputs(
         contact_account=population.contact_account,
         buyers=population.buyers,
@@ -111,16 +211,12 @@ def build_inputs(
         need_rate=population.need_rate()[: population.buyers],
         invoice_rate=population.invoice_rate(),
         order_value=population.order_value,
-        order_wrong=accuracy.order_wrong(population.basket_lines),
-        site_bad=site_bad,
-        base_utility=base_utility(scenario, site),
+        plan=plan,
         params=params,
-        order_tracking=scenario.features.order_tracking,
-        online_invoices=scenario.features.online_invoices,
         training_signup=scenario.training.signup,
         regular_window=scenario.regular.window_months,
         regular_min=scenario.regular.min_months,
-        inquiries_baseline_per_week=baseline,
+        structural=structural,
     )
     return inputs, accuracy, site
 
@@ -144,10 +240,15 @@ def describe_levers(scenario: Scenario, site: SiteLevers, accuracy: Accuracy) ->
             f"Prices and stock are copied from the ERP every "
             f"{scenario.integration.sync_interval_hours:g} hours (batch sync)."
         )
+    for change in scenario.integration.changes:
+        every = f" every {change.sync_interval_hours:g} hours" if change.mode == "batch" else ""
+        lines.append(f"From {change.date} the store runs in {change.mode} mode{every}.")
     lines.append(f"Data accuracy: {accuracy.explanation}.")
     on = [name.replace("_", " ") for name in FEATURES if getattr(scenario.features, name)]
     off = [name.replace("_", " ") for name in FEATURES if not getattr(scenario.features, name)]
     lines.append(f"Features on: {', '.join(on) or 'none'}; off: {', '.join(off) or 'none'}.")
+    for name, day in scenario.features.live_from.items():
+        lines.append(f"{name.replace('_', ' ').capitalize()} goes live on {day}.")
     lines.append(
         f"Site: p95 latency {site.p95_ms:g} ms, error ratio {site.error_ratio:.2%} ({site.source})."
     )
@@ -168,8 +269,12 @@ def describe_levers(scenario: Scenario, site: SiteLevers, accuracy: Accuracy) ->
             f"Incentives: {incentives.online_discount:.1%} online-only discount"
             + (", loyalty programme." if incentives.loyalty else ".")
         )
-    else:
+    elif not incentives.discounts:
         lines.append("No online incentives.")
+    for item in incentives.discounts:
+        until = f" until {item.end}" if item.end else ""
+        who = "all accounts" if item.accounts == "all" else f"{item.accounts} accounts"
+        lines.append(f"Online-only discount {item.share:.1%} for {who} from {item.start}{until}.")
     sessions = scenario.training.sessions
     if sessions:
         seats = sum(item.seats * item.repeat for item in sessions)

@@ -50,7 +50,10 @@ FLOW = (
     "invoices",
     "invoices_paid_online",
     "invoice_searches",
-    "inquiries_baseline",
+    "inquiries_baseline",  # the same run's expected inquiries had nothing been online
+    "discount_cost",  # online revenue x the online-only discount in force
+    "key_orders",
+    "key_orders_tracked_online",
 )
 COUNTERS = SNAPSHOT + FLOW
 COUNTER_INDEX = MappingProxyType({name: index for index, name in enumerate(COUNTERS)})
@@ -60,10 +63,12 @@ BAND_LOW, BAND_HIGH = 0.40, 0.70  # the seed guide's self-assessment bands of TD
 
 @dataclass(frozen=True)
 class MetricContext:
-    """What a few metrics need beyond the counts: the cost of an order per channel."""
+    """What a few metrics need beyond the counts: the cost of an order per channel and the
+    plan's fixed lever costs per month (training, campaigns, integration, programmes)."""
 
     cost_offline_order: float = 15.0
     cost_online_order: float = 3.0
+    fixed_costs: tuple[float, ...] = ()  # per month; empty = none
 
 
 class Counts:
@@ -99,6 +104,22 @@ def _saved(c: Counts, ctx: MetricContext) -> np.ndarray:
     return c["orders_online"] * (ctx.cost_offline_order - ctx.cost_online_order)
 
 
+def _lever_costs(c: Counts, ctx: MetricContext) -> np.ndarray:
+    """Discount given away (per run) plus the fixed costs of the month's levers."""
+    fixed = np.zeros(c.tally.shape[1])
+    fixed[: len(ctx.fixed_costs)] = ctx.fixed_costs[: len(fixed)]
+    return c["discount_cost"] + fixed[np.newaxis, :]
+
+
+def _net_saved_cumulative(c: Counts, ctx: MetricContext) -> np.ndarray:
+    return np.cumsum(_saved(c, ctx) - _lever_costs(c, ctx), axis=1)
+
+
+def _roi(c: Counts, ctx: MetricContext) -> np.ndarray:
+    """Net cumulative saving per unit of cumulative lever cost (0 while nothing is spent)."""
+    return ratio(_net_saved_cumulative(c, ctx), np.cumsum(_lever_costs(c, ctx), axis=1))
+
+
 def _offline_inquiries(c: Counts) -> np.ndarray:
     return (
         c["status_inquiries_offline"]
@@ -122,13 +143,17 @@ METRICS: tuple[Metric, ...] = (
            lambda c, _: ratio(c["key_account_active_contacts"], c["key_accounts_invited"])),
     Metric("orders_tracked_online_share", "orders tracked online / all orders", "share",
            lambda c, _: ratio(c["orders_tracked_online"], c["orders"])),
+    Metric("key_account_orders_tracked_share",
+           "key accounts' orders tracked online / their orders", "share",
+           lambda c, _: ratio(c["key_orders_tracked_online"], c["key_orders"])),
     Metric("invoices_paid_online_share", "invoices paid online / invoices paid", "share",
            lambda c, _: ratio(c["invoices_paid_online"], c["invoices"])),
     Metric("invoice_history_searches", "searches in the invoice history", "count",
            lambda c, _: c["invoice_searches"].copy()),
     Metric("offline_inquiries", "offline inquiries (order status, invoices, returns)", "count",
            lambda c, _: _offline_inquiries(c)),
-    Metric("offline_inquiries_decline", "decline of offline inquiries vs pre-launch", "share",
+    Metric("offline_inquiries_decline",
+           "decline of offline inquiries vs the same run without a store", "share",
            lambda c, _: 1.0 - ratio(_offline_inquiries(c), c["inquiries_baseline"])),
     Metric("online_order_share", "online share of orders (buyers' own)", "share",
            lambda c, _: ratio(c["orders_online"], c["orders"])),
@@ -141,6 +166,12 @@ METRICS: tuple[Metric, ...] = (
     Metric("cost_to_serve_saved", "cost to serve saved this month", "money", _saved),
     Metric("cost_to_serve_saved_cumulative", "cost to serve saved since launch", "money",
            lambda c, ctx: np.cumsum(_saved(c, ctx), axis=1)),
+    Metric("lever_costs", "cost of the plan's levers this month", "money", _lever_costs),
+    Metric("lever_costs_cumulative", "cost of the plan's levers since launch", "money",
+           lambda c, ctx: np.cumsum(_lever_costs(c, ctx), axis=1)),
+    Metric("net_saved_cumulative", "cost to serve saved minus lever costs, since launch",
+           "money", _net_saved_cumulative),
+    Metric("roi", "net saving since launch / lever costs since launch", "ratio", _roi),
     Metric("buyers_invited", "buyers invited", "count", lambda c, _: c["buyers_invited"].copy()),
     Metric("buyers_registered", "buyers registered", "count",
            lambda c, _: c["buyers_registered"].copy()),

@@ -39,12 +39,21 @@ class _Run:
     def __init__(
         self, inputs: ModelInputs, schedule: Schedule, seed: np.random.SeedSequence
     ) -> None:
-        self.inputs, self.schedule, self.p = inputs, schedule, inputs.params
+        tables = inputs.run_tables([seed])  # this run's parameters (drawn when structural)
+        self.inputs, self.schedule, self.p = inputs, schedule, tables.params[0]
+        self.utility = tables.utility[0].tolist()  # [week][group]
+        self.order_wrong = tables.order_wrong[0]  # (phases, A)
+        self.site_bad = float(tables.site_bad[0])
+        plan = inputs.plan
+        self.tracking_live = plan.live("order_tracking").tolist()
+        self.invoices_live = plan.live("online_invoices").tolist()
+        self.key = inputs.key_account.astype(int).tolist()  # account group: 0 other, 1 key
         self.rng = np.random.Generator(np.random.PCG64(seed))
         contacts, buyers = inputs.contacts, inputs.buyers
         self.account_week = assign_invite_weeks(self.rng, inputs.key_account, schedule).tolist()
         taste = self.rng.standard_normal(buyers) * self.p.taste_sd
-        self.taste = (taste + self.rng.standard_normal() * self.p.run_propensity_sd).tolist()
+        shock = self.rng.standard_normal() * inputs.params.run_propensity_sd
+        self.taste = (taste + shock).tolist()
         self.account = inputs.contact_account.tolist()
         self.invited = [False] * contacts
         self.registered = [False] * contacts
@@ -94,7 +103,7 @@ class _Run:
     def _payer(self, env: simpy.Environment, contact: int, rate: float) -> Process:
         while True:
             yield env.timeout(self.rng.exponential(7.0 / rate))
-            self._invoice(contact)
+            self._invoice(contact, int(env.now // 7))
 
     # -- weekly steps ----------------------------------------------------------------------
 
@@ -104,10 +113,11 @@ class _Run:
         for contact, account in enumerate(self.account):
             if self.account_week[account] == week:
                 self.invited[contact] = newly[contact] = True
-        reach = schedule.campaign_reach[week]
+        reach = schedule.campaign_reach[week].tolist()  # other, key accounts
         for contact in range(self.inputs.contacts):
+            chance = reach[self.key[self.account[contact]]]
             self.touched[contact] = bool(
-                reach > 0 and self.invited[contact] and rng.random() < reach
+                max(reach) > 0 and self.invited[contact] and rng.random() < chance
             )
             self.informed[contact] = self.informed[contact] or self.touched[contact]
         hazard = p.awareness_per_week * math.exp(p.advocacy_awareness * schedule.advocacy[week])
@@ -136,7 +146,6 @@ class _Run:
                 wanting = [wanting[index] for index in picked]
             for contact in wanting:
                 self.trained[contact] = self.registered[contact] = self.active[contact] = True
-        self.flow["inquiries_baseline"] += self.inputs.inquiries_baseline_per_week
 
     def _end_week(self, week: int) -> None:
         month = self.month_end.get(week)
@@ -184,15 +193,18 @@ class _Run:
         inputs, p, schedule, rng, flow = self.inputs, self.p, self.schedule, self.rng, self.flow
         account = self.account[buyer]
         value = float(inputs.order_value[account])
+        key = self.key[account]
         flow["orders"] += 1
+        flow["key_orders"] += key
         flow["revenue"] += value
+        flow["inquiries_baseline"] += p.status_question_share + p.return_inquiry_share
         ok = False
         if self.invited[buyer]:
             self.month_need[buyer] = True
             ordered = self.ordered[buyer]
             others = max(int(inputs.buyers_per_account[account]) - 1, 1)
             utility = (
-                inputs.base_utility
+                self.utility[week][key]
                 + self.taste[buyer]
                 + p.trust_weight * (self.trust[buyer] - 1.0)
                 + p.habit_weight * self.habit[buyer]
@@ -202,7 +214,11 @@ class _Run:
                 + p.imitation_weight * (self.adopters[account] - ordered) / others
                 + p.campaign_weight * self.informed[buyer]
             )
-            if rng.random() < 1.0 / (1.0 + math.exp(-utility)):
+            # Only registered buyers order online: an unregistered one who would signs up
+            # at the point of need with signup_at_need, else orders offline.
+            if rng.random() < 1.0 / (1.0 + math.exp(-utility)) and (
+                self.registered[buyer] or rng.random() < p.signup_at_need
+            ):
                 ok = self._order_online(buyer, account, week, value)
             self.habit[buyer] = ok
             if not ok and rng.random() < schedule.on_behalf[week]:
@@ -210,9 +226,10 @@ class _Run:
                 if not self.registered[buyer] and rng.random() < p.on_behalf_nudge:
                     self.registered[buyer] = self.active[buyer] = True
         registered = self.registered[buyer]
-        tracked = inputs.order_tracking and registered and rng.random() < p.track_online_share
+        tracked = self.tracking_live[week] and registered and rng.random() < p.track_online_share
         if tracked:
             flow["orders_tracked_online"] += 1
+            flow["key_orders_tracked_online"] += key
             self.active[buyer] = True
         elif rng.random() < p.status_question_share:
             flow["status_inquiries_offline"] += 1
@@ -220,7 +237,7 @@ class _Run:
             registered and rng.random() < p.returns_online_share
         ):
             flow["return_inquiries_offline"] += 1
-        if ok and inputs.online_invoices and rng.random() < p.order_search_share:
+        if ok and self.invoices_live[week] and rng.random() < p.order_search_share:
             flow["invoice_searches"] += 1
             self.active[buyer] = True
 
@@ -232,7 +249,8 @@ class _Run:
             flow["online_attempts_failed"] += 1
             self.trust[buyer] *= 1.0 - p.trust_loss
             return False
-        wrong = 1.0 - (1.0 - inputs.order_wrong[account]) * (1.0 - inputs.site_bad) * (
+        phase = inputs.plan.phase[week]
+        wrong = 1.0 - (1.0 - self.order_wrong[phase, account]) * (1.0 - self.site_bad) * (
             1.0 - schedule.price_error[week]
         )
         if rng.random() < wrong:
@@ -242,6 +260,7 @@ class _Run:
             self.trust[buyer] = 1.0 - (1.0 - self.trust[buyer]) * (1.0 - p.trust_gain)
         flow["orders_online"] += 1
         flow["revenue_online"] += value
+        flow["discount_cost"] += value * inputs.plan.discount[week, self.key[account]]
         self.registered[buyer] = self.active[buyer] = True
         if not self.ordered[buyer]:
             self.ordered[buyer] = True
@@ -249,13 +268,14 @@ class _Run:
         self.month_online[buyer] = True
         return True
 
-    def _invoice(self, contact: int) -> None:
+    def _invoice(self, contact: int, week: int) -> None:
         p, rng, flow = self.p, self.rng, self.flow
         flow["invoices"] += 1
+        flow["inquiries_baseline"] += p.invoice_question_share
         registered = self.registered[contact]
         question = rng.random() < p.invoice_question_share
         resolved = False
-        if self.inputs.online_invoices and registered:
+        if self.invoices_live[min(week, self.schedule.weeks - 1)] and registered:
             if rng.random() < p.pay_online_share:
                 flow["invoices_paid_online"] += 1
                 self.active[contact] = True

@@ -53,11 +53,24 @@ class Wave(_Model):
     accounts: Literal["all", "key", "other"] = "all"
 
 
-class Integration(_Model):
-    """How the store gets prices and stock from the ERP."""
+IntegrationMode = Literal["realtime", "batch"]
+SyncHours = Annotated[float, Field(gt=0.0, le=24.0 * 31)]
 
-    mode: Literal["realtime", "batch"] = "batch"
-    sync_interval_hours: Annotated[float, Field(gt=0.0, le=24.0 * 31)] = 24.0
+
+class IntegrationChange(_Model):
+    """From ``date`` on the store runs in ``mode`` (a batch -> realtime migration, say)."""
+
+    date: dt.date
+    mode: IntegrationMode = "realtime"
+    sync_interval_hours: SyncHours = 24.0
+
+
+class Integration(_Model):
+    """How the store gets prices and stock from the ERP, and when that changes."""
+
+    mode: IntegrationMode = "batch"
+    sync_interval_hours: SyncHours = 24.0
+    changes: tuple[IntegrationChange, ...] = ()
 
 
 class Features(_Model):
@@ -69,6 +82,18 @@ class Features(_Model):
     quote_to_order: bool = False
     order_tracking: bool = False
     online_invoices: bool = False
+    live_from: dict[
+        Literal[
+            "customer_prices",
+            "quick_reorder",
+            "saved_carts",
+            "quote_to_order",
+            "order_tracking",
+            "online_invoices",
+        ],
+        dt.date,
+    ] = Field(default_factory=dict)
+    """A feature switched on goes live on this date (off before it)."""
 
 
 class Site(_Model):
@@ -95,10 +120,25 @@ class Sales(_Model):
     programmes: tuple[Programme, ...] = ()
 
 
-class Incentives(_Model):
-    """Online-only discount (a share, 0.02 = 2 %) and a loyalty programme."""
+DiscountShare = Annotated[float, Field(ge=0.0, le=0.5)]
+AccountGroup = Literal["all", "key", "other"]
 
-    online_discount: Annotated[float, Field(ge=0.0, le=0.5)] = 0.0
+
+class Discount(_Model):
+    """An online-only discount for ``accounts`` from ``start`` until ``end`` (exclusive)."""
+
+    share: DiscountShare
+    start: dt.date
+    end: dt.date | None = None
+    accounts: AccountGroup = "all"
+
+
+class Incentives(_Model):
+    """Online-only discount (a share, 0.02 = 2 %) for the whole horizon, time-bound and
+    targeted discounts (``discounts``; the largest applying one wins), a loyalty programme."""
+
+    online_discount: DiscountShare = 0.0
+    discounts: tuple[Discount, ...] = ()
     loyalty: bool = False
 
 
@@ -126,6 +166,7 @@ class Campaign(_Model):
     date: dt.date
     reach: Share = 0.8
     name: str = ""
+    accounts: AccountGroup = "all"
 
 
 class Incident(_Model):
@@ -138,10 +179,20 @@ class Incident(_Model):
 
 
 class Costs(_Model):
-    """Cost to serve one order, per channel, for the cost-to-serve saved signal."""
+    """Cost to serve one order per channel, and what each lever costs (issue 13 point 4).
+
+    The discount's cost is what it gives away (online revenue x discount, per run); the rest
+    are fixed costs the plan commits to. Defaults are assumptions documented in
+    docs/adoption.md; put your own figures here."""
 
     offline_order: Money = 15.0
     online_order: Money = 3.0
+    training_session: Money = 600.0
+    campaign: Money = 1_500.0
+    realtime_per_month: Money = 1_500.0
+    batch_per_month: Money = 500.0
+    loyalty_per_month: Money = 1_000.0
+    advocacy_programme_per_month: Money = 2_000.0
     currency: str = "EUR"
 
 
@@ -237,6 +288,8 @@ def first_problem(scenario: Scenario) -> str | None:
         _ordered("training.sessions", [item.date for item in scenario.training.sessions]),
         _ordered("sales.programmes", [item.start for item in scenario.sales.programmes], "start"),
         _ordered("incidents", [item.start for item in scenario.incidents], "start"),
+        _ordered("integration.changes", [item.date for item in scenario.integration.changes]),
+        _discounts(scenario),
         _wave_shares(scenario),
         _programmes(scenario),
         _regular(scenario),
@@ -258,6 +311,15 @@ def _dates_in_horizon(scenario: Scenario) -> str | None:
             for i, p in enumerate(scenario.sales.programmes)
         ),
         *((f"incidents.{i}.start", x.start) for i, x in enumerate(scenario.incidents)),
+        *(
+            (f"integration.changes.{i}.date", c.date)
+            for i, c in enumerate(scenario.integration.changes)
+        ),
+        *(
+            (f"incentives.discounts.{i}.start", d.start)
+            for i, d in enumerate(scenario.incentives.discounts)
+        ),
+        *((f"features.live_from.{name}", day) for name, day in scenario.features.live_from.items()),
     ]
     for field, day in dated:
         if day < scenario.start:
@@ -286,6 +348,16 @@ def _wave_shares(scenario: Scenario) -> str | None:
             return (
                 f"field invitations: shares of the '{group}' accounts add up to {total:g} "
                 "(at most 1)"
+            )
+    return None
+
+
+def _discounts(scenario: Scenario) -> str | None:
+    for index, item in enumerate(scenario.incentives.discounts):
+        if item.end is not None and item.end <= item.start:
+            return (
+                f"field incentives.discounts.{index}.end: {item.end} is not after its start "
+                f"{item.start}; dates must be in order"
             )
     return None
 

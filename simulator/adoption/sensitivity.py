@@ -137,6 +137,13 @@ LEVERS: tuple[Lever, ...] = (
         _campaigns,
     ),
     Lever(
+        "definition of regular (TDA)",
+        "3 of the last 3 months",
+        "1 of the last 3 months",
+        lambda s: {"regular.window_months": 3, "regular.min_months": 3},
+        lambda s: {"regular.window_months": 3, "regular.min_months": 1},
+    ),
+    Lever(
         "incidents",
         "outage week + price error",
         "none",
@@ -191,6 +198,7 @@ def sensitivity(
     metric: str | None = None,
     workers: int | None = None,
     executor: Executor | None = None,
+    structural: bool = True,
 ) -> dict[str, Any]:
     """Rank the levers by their effect on ``metric`` (default: the target's, else TDA)."""
     target = scenario.target
@@ -205,6 +213,7 @@ def sensitivity(
             seed=seed,
             workers=workers,
             executor=executor,
+            structural=structural,
         )
 
     base = forecast(scenario)
@@ -234,6 +243,7 @@ def sensitivity(
         "month": base.months[month],
         "runs": runs,
         "seed": seed,
+        "structural_uncertainty": structural,
         "base": round(_value(base, metric, month), 6),
         "base_probability": _probability(base),
         "levers": [

@@ -265,7 +265,8 @@ def test_cx_from_overrides_site_and_accuracy(
     capsys: pytest.CaptureFixture[str], small_db: Path, tmp_path: Path
 ) -> None:
     cx = tmp_path / "load-summary.json"
-    cx.write_text(json.dumps({"cx": {"p95_ms": 2500, "stock_accuracy": 0.97}}), encoding="utf-8")
+    measured = {"p95_ms": 2500, "stock_accuracy": 0.97, "integration_mode": "batch"}
+    cx.write_text(json.dumps({"cx": measured}), encoding="utf-8")
     out = tmp_path / "out"
     code, _, err = run(
         capsys, "simulate", BASELINE, "--db", str(small_db), "--runs", "4", "--workers", "1",
@@ -275,8 +276,40 @@ def test_cx_from_overrides_site_and_accuracy(
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["site"]["p95_ms"] == 2500
     assert "load test" in summary["site"]["source"]
+    # Measured on the baseline's own setup (nightly batch): the measurement stands as is.
     assert summary["data_accuracy"]["stock_line_wrong"] == pytest.approx(0.03)
     assert summary["cx_from"]["p95_ms"] == 2500
+
+
+def test_compare_with_measured_cx_keeps_the_integration_lever(
+    capsys: pytest.CaptureFixture[str], small_db: Path, tmp_path: Path
+) -> None:
+    """Issue 13 point 6: measured accuracy must not give every integration mode one TDA."""
+    cx = tmp_path / "load-summary.json"
+    measured = {"price_accuracy": 0.99, "stock_accuracy": 0.97, "integration_mode": "batch"}
+    cx.write_text(json.dumps({"cx": measured}), encoding="utf-8")
+    base = Path(BASELINE).read_text(encoding="utf-8")
+    paths = []
+    for name, integration in (
+        ("realtime", 'mode = "realtime"'),
+        ("nightly", 'mode = "batch"\nsync_interval_hours = 24'),
+        ("monthly", 'mode = "batch"\nsync_interval_hours = 720'),
+    ):
+        text = base.replace('name = "baseline"', f'name = "{name}"').replace(
+            'mode = "batch"\nsync_interval_hours = 24', integration
+        )
+        path = tmp_path / f"{name}.toml"
+        path.write_text(text, encoding="utf-8")
+        paths.append(str(path))
+    out = tmp_path / "out"
+    code, _, err = run(
+        capsys, "compare", *paths, "--db", str(small_db), "--runs", "30", "--workers", "1",
+        "--cx-from", str(cx), "--out", str(out), "--no-structural-uncertainty",
+    )  # fmt: skip
+    assert code == 0, err
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    tda = {item["scenario"]: item["final"]["TDA"]["mean"] for item in summary["scenarios"]}
+    assert tda["realtime"] > tda["nightly"] > tda["monthly"]
 
 
 BAD_SCENARIOS = {

@@ -86,3 +86,35 @@ def test_bad_cx_files(tmp_path: Path, text: str, fragment: str) -> None:
 def test_missing_cx_file(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="--cx-from file not found"):
         read_cx(tmp_path / "nope.json")
+
+
+def test_measured_accuracy_keeps_the_integration_lever(tmp_path: Path) -> None:
+    """Issue 13 point 6: with measured CX, realtime, nightly and monthly batch still differ."""
+    text = json.dumps({"cx": {"price_accuracy": 0.99, "stock_accuracy": 0.98}})
+    cx = read_cx(write(tmp_path, text))
+    realtime, nightly, monthly = (
+        order_wrong("realtime", cx=cx), order_wrong("batch", 24, cx=cx),
+        order_wrong("batch", 24 * 30, cx=cx),
+    )  # fmt: skip
+    assert np.all(realtime < nightly)
+    assert np.all(nightly < monthly)
+
+
+def test_accuracy_measured_on_a_batch_store_improves_when_moved_to_realtime(
+    tmp_path: Path,
+) -> None:
+    text = json.dumps({"cx": {"price_accuracy": 0.97}, "store_accuracy": {"mode": "batch"}})
+    cx = read_cx(write(tmp_path, text))
+    assert cx.integration_mode == "batch"
+    on_batch = order_wrong("batch", 24, cx=cx)
+    assert order_wrong("realtime", cx=cx)[0] < on_batch[0]
+    # The measured setup itself: the measurement is the per-line price error, as measured.
+    line_right = 1 - on_batch[0]
+    stock = order_wrong("batch", 24)  # derived stock part and residual are the model's
+    assert line_right <= 0.97 + 1e-9
+    assert stock[0] > 0
+
+
+def test_bad_measured_mode(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match=r"cx\.integration_mode must be realtime or batch"):
+        read_cx(write(tmp_path, '{"cx": {"integration_mode": "carrier pigeon"}}'))

@@ -27,8 +27,19 @@ def test_campaigns_in_one_week_combine(make_scenario: Callable[..., Scenario]) -
         )
     )
     week = schedule.week_of(schedule.start.replace(month=2, day=1))
-    assert schedule.campaign_reach[week] == 0.75
-    assert schedule.campaign_reach.sum() == 0.75
+    assert schedule.campaign_reach[week].tolist() == [0.75, 0.75]
+    assert schedule.campaign_reach.sum() == 1.5
+
+
+def test_a_campaign_for_key_accounts_reaches_only_them(
+    make_scenario: Callable[..., Scenario],
+) -> None:
+    schedule = build_schedule(
+        make_scenario(campaigns=[{"date": "2027-02-01", "reach": 0.5, "accounts": "key"}])
+    )
+    week = schedule.week_of(schedule.start.replace(month=2, day=1))
+    assert schedule.campaign_reach[week].tolist() == [0.0, 0.5]
+    assert schedule.campaign_reach.sum() == 0.5
 
 
 def test_a_busy_trainer_postpones_the_second_session(

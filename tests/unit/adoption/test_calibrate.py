@@ -35,7 +35,7 @@ COLUMNS = {
 
 def simulated_history(scenario: Scenario, population: Population, months: int) -> History:
     truth = with_parameters(scenario, TRUE)
-    inputs, _, _ = build_inputs(truth, population)
+    inputs, _, _ = build_inputs(truth, population, structural=False)
     schedule = build_schedule(truth)
     tally = run_monte_carlo(inputs, schedule, runs=60, seed=99, workers=1)
     median = np.median(tally[:, :months], axis=0)
@@ -68,3 +68,34 @@ def test_history_months_must_fall_in_the_horizon(make_scenario: Callable[..., Sc
     history = History("h.csv", ("2026-12", "2027-01"), {})
     with pytest.raises(UserError, match="month 2026-12 is outside"):
         history_month_indexes(scenario, history, build_schedule(scenario).month_labels)
+
+
+def test_reports_standard_errors_and_identifiability(
+    population: Population, make_scenario: Callable[..., Scenario]
+) -> None:
+    """Issue 13 point 3: intervals for the fitted parameters and their correlation."""
+    scenario = make_scenario(horizon_months=8)
+    history = simulated_history(scenario, population, months=8)
+    fits = [
+        calibrate(
+            scenario, population, history, fit_runs=12, seed=seed, workers=1, max_evaluations=90
+        )
+        for seed in (1, 2)
+    ]
+    spread = fits[0].fit_uncertainty
+    assert spread is not None
+    rho = spread.correlation
+    np.testing.assert_allclose(np.diag(rho), 1.0)
+    np.testing.assert_allclose(rho, rho.T)
+    for name, se in spread.se.items():
+        low, high = spread.ci95[name]
+        assert se > 0
+        assert low < fits[0].after[name] < high
+    details = fits[0].as_dict()["uncertainty"]
+    assert set(details["standard_errors"]) == set(TRUE)
+    # Another calibration seed lands within the estimates' combined error.
+    for name in TRUE:
+        other = fits[1].fit_uncertainty
+        assert other is not None
+        combined = np.hypot(spread.se[name], other.se[name])
+        assert abs(fits[0].after[name] - fits[1].after[name]) <= 3 * combined, name

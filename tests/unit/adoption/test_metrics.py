@@ -71,7 +71,7 @@ def test_every_metric_has_a_label_and_a_known_unit() -> None:
     assert len({metric.name for metric in METRICS}) == len(METRICS)
     for metric in METRICS:
         assert metric.label
-        assert metric.unit in {"share", "count", "money", "per account"}
+        assert metric.unit in {"share", "count", "money", "per account", "ratio"}
 
 
 @pytest.mark.parametrize(
