@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from simulator.adoption.demo import demo_section as adoption_demo
+from simulator.atomic import check_target
 from simulator.config import load_profile
 from simulator.console import counts_table
 from simulator.erp.export import export_database
@@ -32,6 +33,7 @@ DEMO_SEED = 7
 
 def run_demo(workdir: Path, out: Console, err: Console) -> None:
     del err
+    check_target(workdir, kind="directory", force=True)  # never `.` or a device
     workdir.mkdir(parents=True, exist_ok=True)
     profile = load_profile("small")
     db = workdir / "erp.sqlite"

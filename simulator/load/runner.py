@@ -26,7 +26,6 @@ import datetime as dt
 import json
 import os
 import secrets
-import shutil
 import socket
 import subprocess
 import sys
@@ -39,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from simulator.atomic import atomic_directory, write_text
 from simulator.errors import UserError
 
 __all__ = ["LoadResult", "LoadSettings", "check_host", "find_locustfile", "run_load"]
@@ -116,19 +116,6 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-@contextlib.contextmanager
-def staging(out: Path) -> Iterator[Path]:
-    """A temporary directory beside `out`, renamed to `out` on success, removed on error."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    temp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        yield temp
-    except BaseException:
-        shutil.rmtree(temp, ignore_errors=True)
-        raise
-    temp.rename(out)
 
 
 def dataset_path(settings: LoadSettings) -> Path:
@@ -370,7 +357,7 @@ def run_load(settings: LoadSettings) -> LoadResult:
         check_host(settings.host)
     messages: list[str] = []
     started = dt.datetime.now(dt.UTC)
-    with staging(settings.out) as workdir:
+    with atomic_directory(settings.out, force=False) as workdir:
         db = dataset_path(settings)
         forecast = None
         facts: dict[str, Any] | None = None
@@ -434,9 +421,7 @@ def run_load(settings: LoadSettings) -> LoadResult:
 
 
 def _write_json(path: Path, data: Any) -> None:
-    temp = path.with_name(f".{path.name}.tmp")
-    temp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    temp.replace(path)
+    write_text(path, json.dumps(data, indent=2) + "\n")
 
 
 def _fmt(verdict: dict[str, Any]) -> str:
