@@ -12,6 +12,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from simulator.builtin import resolve
 from simulator.config import describe_validation_error, read_toml
 from simulator.errors import UserError
 
@@ -136,9 +137,7 @@ def load_mix(path: str | Path | None) -> LoadMix:
     """The mix in ``path`` (None: the defaults); problems are one UserError line."""
     if path is None:
         return LoadMix()
-    path = Path(path)
-    if not path.is_file():
-        raise UserError(f"load scenario not found: {path}")
+    path = resolve("load mix", path)  # a file, or a built-in name such as `month-end`
     data = read_toml(path, "load scenario")
     if "start" in data or "invitations" in data:
         raise UserError(

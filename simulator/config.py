@@ -15,9 +15,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from simulator.builtin import builtin_names, resolve
 from simulator.errors import UserError
-
-PROFILES_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "profiles"
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 Positive = Annotated[float, Field(gt=0.0)]
@@ -322,22 +321,13 @@ def check_history_months(profile: Profile, months: int) -> None:
 
 
 def builtin_profiles() -> list[str]:
-    """Names of the profiles shipped in fixtures/profiles."""
-    return sorted(path.stem for path in PROFILES_DIR.glob("*.toml"))
+    """Names of the profiles shipped in the package (simulator/data/profiles)."""
+    return builtin_names("profile")
 
 
 def resolve_profile_path(name_or_path: str) -> Path:
     """A built-in profile name (``small``) or a path to a TOML file."""
-    candidate = Path(name_or_path)
-    if candidate.suffix == ".toml" or candidate.exists():
-        if not candidate.is_file():
-            raise UserError(f"profile file not found: {name_or_path}")
-        return candidate
-    builtin = PROFILES_DIR / f"{name_or_path}.toml"
-    if not builtin.is_file():
-        known = ", ".join(builtin_profiles())
-        raise UserError(f"unknown profile {name_or_path!r} (built-in profiles: {known})")
-    return builtin
+    return resolve("profile", name_or_path)
 
 
 def read_toml(path: Path, kind: str) -> dict[str, object]:

@@ -12,7 +12,6 @@ from simulator.adoption.outputs import atomic_directory, write_forecast_files
 from simulator.adoption.population import load_population
 from simulator.adoption.scenario import load_scenario
 
-SCENARIOS = Path(__file__).resolve().parent.parent.parent / "scenarios"
 DEMO_RUNS = 40
 DEMO_SEED = 1
 
@@ -20,7 +19,7 @@ DEMO_SEED = 1
 def demo_section(db: Path, workdir: Path, console: Console) -> None:
     """Forecast the baseline on ``db`` (40 runs), write its report under ``workdir``, and
     contrast its target probability with the training-and-incentives plan."""
-    baseline = load_scenario(SCENARIOS / "baseline.toml")
+    baseline = load_scenario("baseline")
     population = load_population(db, baseline.population)
     forecast = run_forecast(
         baseline, population, source="scenarios/baseline.toml", runs=DEMO_RUNS, seed=DEMO_SEED
@@ -31,7 +30,7 @@ def demo_section(db: Path, workdir: Path, console: Console) -> None:
         write_forecast_files(directory, forecast, summary=summary)
     console.print(final_table(summary))
     console.print(target_line(summary))
-    plan = load_scenario(SCENARIOS / "training-and-incentives.toml")
+    plan = load_scenario("training-and-incentives")
     better = run_forecast(
         plan,
         load_population(db, plan.population),

@@ -17,6 +17,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from simulator.adoption.parameters import Parameters
+from simulator.builtin import resolve
 from simulator.config import describe_validation_error, read_toml
 from simulator.errors import UserError
 
@@ -210,9 +211,7 @@ def add_months(day: dt.date, months: int) -> dt.date:
 
 def load_scenario(path: str | Path) -> Scenario:
     """Load and validate a scenario; any problem is a UserError naming file, field and cause."""
-    path = Path(path)
-    if not path.is_file():
-        raise UserError(f"scenario file not found: {path}")
+    path = resolve("scenario", path)  # a file, or a built-in name such as `baseline`
     return scenario_from_dict(read_toml(path, "scenario"), source=str(path))
 
 

@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from simulator.builtin import resolve
 from simulator.errors import UserError
 
 __all__ = ["load", "parse_rate"]
@@ -67,7 +68,10 @@ def load(
     ] = 50,
     mix: Annotated[
         Path | None,
-        typer.Option(help="Load scenario: persona weights, think times (scenarios/load-*.toml)."),
+        typer.Option(
+            help="Load mix: persona weights, think times (a TOML file, or default, month-end, "
+            "ordering-rush)."
+        ),
     ] = None,
     persona: Annotated[
         list[str] | None, typer.Option(help="Run only these personas (repeatable).")
@@ -138,8 +142,8 @@ def load(
             raise UserError("--shape adoption needs --scenario FILE (or --forecast DIR)")
         if month is None:
             raise UserError("--shape adoption needs --month M")
-        if scenario is not None and not scenario.is_file():
-            raise UserError(f"scenario not found: {scenario}")
+        if scenario is not None:
+            scenario = resolve("scenario", scenario)  # a file or a built-in name
         if forecast_runs < 1:
             raise UserError("--forecast-runs must be at least 1")
     elif scenario is not None or month is not None or forecast is not None:
