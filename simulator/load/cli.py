@@ -96,8 +96,12 @@ def load(
         Path | None, typer.Option(help="With --host: the store's database (its logins).")
     ] = None,
     secret: Annotated[
-        str, typer.Option(help="The store's secret (derives the demo passwords).")
-    ] = "erpsim-demo",
+        str | None,
+        typer.Option(
+            help="The store's secret (derives the demo passwords). Default: embedded, a random "
+            "one; with --host, the one kept beside --store-db."
+        ),
+    ] = None,
     erp_url: Annotated[
         str | None, typer.Option(help="With --host: the ERP API (ErpIntegrationClient).")
     ] = None,

@@ -61,7 +61,7 @@ class LoadSettings:
     db: Path | None = None
     profile: str = "small"
     store_db: Path | None = None
-    secret: str = "erpsim-demo"
+    secret: str | None = None  # None: the embedded store's random one, or --store-db's
     erp_url: str | None = None
     erp_key: str | None = None
     mix: Path | None = None
@@ -193,12 +193,14 @@ class Embedded:
     store_url: str
     store_db: Path
     store: Any
+    secret: str
 
 
 @contextlib.contextmanager
 def embedded(settings: LoadSettings, db: Path, workdir: Path) -> Iterator[Embedded]:
     from simulator.erp_server.server import ServerThread, working_database  # noqa: PLC0415
     from simulator.erp_server.settings import ServerSettings  # noqa: PLC0415
+    from simulator.store.secret import store_secret  # noqa: PLC0415
     from simulator.store.server import StoreThread  # noqa: PLC0415
     from simulator.store.settings import StoreSettings  # noqa: PLC0415
 
@@ -208,17 +210,31 @@ def embedded(settings: LoadSettings, db: Path, workdir: Path) -> Iterator[Embedd
     )
     with working_database(erp_settings) as served, ServerThread(served) as erp:
         store_db = workdir / "store.sqlite"
+        secret = store_secret(store_db, settings.secret)
         store_settings = StoreSettings(
             db=store_db,
             erp_url=erp.url,
             erp_key=key,
             integration=settings.integration,  # type: ignore[arg-type]
-            secret=settings.secret,
+            secret=secret,
             login_attempts=1000,  # every virtual user logs in at once
             seed=settings.seed,
         )
         with StoreThread(store_settings) as store:
-            yield Embedded(erp.url, key, served.db, store.url, store_db, store)
+            yield Embedded(erp.url, key, served.db, store.url, store_db, store, secret)
+
+
+def external_secret(settings: LoadSettings) -> str:
+    """With ``--host``: ``--secret``, else the one kept beside ``--store-db``."""
+    from simulator.store.secret import read_secret, secret_path  # noqa: PLC0415
+
+    if settings.secret is not None:
+        return settings.secret
+    found = read_secret(settings.store_db) if settings.store_db is not None else None
+    if found is None:
+        where = f" ({secret_path(settings.store_db)} not found)" if settings.store_db else ""
+        raise UserError(f"with --host, give --secret or --store-db: the store's secret{where}")
+    return found
 
 
 def locust_options(
@@ -227,6 +243,7 @@ def locust_options(
     host: str,
     db: Path,
     store_db: Path | None,
+    secret: str,
     erp_url: str | None,
     erp_key: str | None,
     forecast: Path | None,
@@ -242,7 +259,7 @@ def locust_options(
         ("--erpsim-shape", settings.shape or "constant"),
         ("--erpsim-duration", settings.duration),
         ("--erpsim-db", db),
-        ("--erpsim-secret", settings.secret),
+        ("--erpsim-secret", secret),
         ("--erpsim-seed", settings.seed),
         ("--erpsim-workers", max(1, settings.workers)),
         ("--erpsim-summary", summary),
@@ -374,12 +391,14 @@ def run_load(settings: LoadSettings) -> LoadResult:
                 servers = stack.enter_context(embedded(settings, db, tmp))
                 host, store_db = servers.store_url, servers.store_db
                 erp_url, erp_key = servers.erp_url, servers.erp_key
+                secret = servers.secret
                 baseline = web_order_numbers(servers.erp_db)
             else:
                 servers, host, store_db = None, settings.host, settings.store_db
                 erp_url, erp_key = settings.erp_url, settings.erp_key
+                secret = external_secret(settings)
             options = locust_options(
-                settings, host=host, db=db, store_db=store_db, erp_url=erp_url,
+                settings, host=host, db=db, store_db=store_db, secret=secret, erp_url=erp_url,
                 erp_key=erp_key, forecast=forecast, summary=summary_path,
             )  # fmt: skip
             clock = time.monotonic()
