@@ -6,6 +6,7 @@ code 2, never a traceback; see `main`.
 
 from __future__ import annotations
 
+import functools
 import json
 import signal
 import sys
@@ -82,18 +83,14 @@ def generate(
     chosen = load_profile(profile)
     parsed = Shard.parse(shard)
     check_target(out, kind="file", force=force)  # before the progress bar starts
-    options = {
-        "seed": seed,
-        "out": out,
-        "shard": parsed,
-        "force": force,
-        "history_months": history_months,
-    }
+    run_it = functools.partial(
+        run, chosen, seed=seed, out=out, shard=parsed, force=force, history_months=history_months
+    )
     if quiet or as_json:
-        summary = run(chosen, **options)
+        summary = run_it()
     else:
         with RichProgress(stderr) as progress:
-            summary = run(chosen, progress=progress, **options)
+            summary = run_it(progress=progress)
     if as_json:
         print(json.dumps(summary.as_dict(), indent=2))
         return

@@ -173,7 +173,7 @@ def read_periods(path: str | Path, column: str, *, cumulative: bool) -> np.ndarr
         read_history(path)  # a history file: its months and counts must be consistent
     elif "month" in header:
         _check_months(path, rows)
-    values = []
+    values: list[float] = []
     for line, row in rows:
         text = (row.get(column) or "").strip()
         try:

@@ -15,6 +15,7 @@ import os
 import signal
 import sys
 import threading
+import types
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from itertools import repeat
@@ -68,7 +69,12 @@ class WorkerPool(ProcessPoolExecutor):
     """A process pool whose workers do not outlive an error, Ctrl-C or SIGTERM: leaving the
     ``with`` block by an exception kills them instead of waiting for the queued batches."""
 
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> bool | None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: types.TracebackType | None,
+    ) -> bool | None:
         if exc_type is None:
             return super().__exit__(exc_type, exc, tb)
         processes = list((self._processes or {}).values())
@@ -94,6 +100,7 @@ def make_executor(workers: int) -> ProcessPoolExecutor:
     nothing to re-import); otherwise ``forkserver`` where available (forking a threaded
     process is unsafe), else the platform's default."""
     methods = multiprocessing.get_all_start_methods()
+    context: multiprocessing.context.BaseContext | None
     if sys.platform == "linux" and threading.active_count() == 1 and "fork" in methods:
         context = multiprocessing.get_context("fork")
     elif "forkserver" in methods:

@@ -129,7 +129,7 @@ def _parquet_writer(db: str | Path) -> Any:
     try:
         from adbc_driver_sqlite import dbapi as adbc  # noqa: PLC0415 - optional extra
     except ImportError:
-        adbc = None
+        adbc = None  # type: ignore[assignment]
 
     def write(conn: sqlite3.Connection, table: Table, path: Path) -> int:
         """Stream parts into the file in key order: memory stays flat however big the table."""

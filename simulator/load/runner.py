@@ -386,11 +386,14 @@ def run_load(settings: LoadSettings) -> LoadResult:
         summary_path = workdir / "summary.json"
         integrity: dict[str, Any] | None = None
         with contextlib.ExitStack() as stack:
+            servers: Embedded | None
+            store_db: Path | None
             if settings.host is None:
                 tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="erpsim-load-")))
                 servers = stack.enter_context(embedded(settings, db, tmp))
                 host, store_db = servers.store_url, servers.store_db
-                erp_url, erp_key = servers.erp_url, servers.erp_key
+                erp_url: str | None = servers.erp_url
+                erp_key: str | None = servers.erp_key
                 secret = servers.secret
                 baseline = web_order_numbers(servers.erp_db)
             else:

@@ -60,7 +60,7 @@ def adoption_metrics(
         regular = load_scenario(scenario).regular
     conn = open_store_db(store_db)
     try:
-        result = measure(conn, period=period, regular=regular)  # type: ignore[arg-type]
+        result = measure(conn, period=period, regular=regular)  # type: ignore[arg-type,unused-ignore]
     finally:
         conn.close()
     if history_out is not None:
