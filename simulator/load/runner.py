@@ -75,6 +75,7 @@ class LoadSettings:
     integration: str = "realtime"
     clock_speed: float = 60.0
     seed: int = 0
+    force: bool = False  # replace an existing ``out`` (the demo's)
 
 
 @dataclass
@@ -374,7 +375,7 @@ def run_load(settings: LoadSettings) -> LoadResult:
         check_host(settings.host)
     messages: list[str] = []
     started = dt.datetime.now(dt.UTC)
-    with atomic_directory(settings.out, force=False) as workdir:
+    with atomic_directory(settings.out, force=settings.force) as workdir:
         db = dataset_path(settings)
         forecast = None
         facts: dict[str, Any] | None = None
