@@ -56,4 +56,5 @@ def resolve(kind: Kind, name_or_path: str | Path) -> Path:
     if text in builtin_names(kind):
         return builtin_path(kind, text)
     known = ", ".join(builtin_names(kind))
-    raise UserError(f"unknown {kind} {text!r} (built-in {kind}s: {known}; or a TOML file)")
+    plural = "load mixes" if kind == "load mix" else f"{kind}s"
+    raise UserError(f"unknown {kind} {text!r} (built-in {plural}: {known}; or a TOML file)")

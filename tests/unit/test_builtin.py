@@ -37,7 +37,7 @@ def test_resolve_by_name_or_path(tmp_path: Path) -> None:
     ("kind", "value", "message"),
     [
         ("scenario", "load-default", "unknown scenario 'load-default'"),
-        ("load mix", "baseline", "unknown load mix 'baseline'"),
+        ("load mix", "baseline", "unknown load mix 'baseline' (built-in load mixes: default, "),
         ("profile", "nope.toml", "profile file not found: nope.toml"),
         ("profile", "dir/small", "profile file not found: dir/small"),
     ],
