@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -43,5 +44,5 @@ def test_resolve_by_name_or_path(tmp_path: Path) -> None:
     ],
 )
 def test_unknown_names_list_the_built_ins(kind, value: str, message: str) -> None:
-    with pytest.raises(UserError, match=message):
+    with pytest.raises(UserError, match=re.escape(message)):
         resolve(kind, value)
