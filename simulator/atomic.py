@@ -124,20 +124,24 @@ def _parent(path: Path) -> Path:
 
 
 def _swap_in(staging: Path, out: Path) -> None:
-    """Rename ``staging`` to ``out``; an old ``out`` is deleted only once the new one is in."""
-    old: Path | None = None
-    with _signals_held():
-        if os.path.lexists(out):
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
-            os.rename(out, old)  # onto the empty placeholder: POSIX replaces it
-            try:
-                os.rename(staging, out)
-            except BaseException:
-                os.rename(old, out)
-                raise
-        else:
+    """Rename ``staging`` to ``out``; an old ``out`` is deleted only once the new one is in.
+
+    Signals are held for the two renames; a signal that still lands between them (another
+    thread took it) finds ``out`` missing and puts the old one back before unwinding."""
+    if not os.path.lexists(out):
+        with _signals_held():
             os.rename(staging, out)
-    if old is not None:
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
+    try:
+        with _signals_held():
+            os.rename(out, old)  # onto the empty placeholder: POSIX replaces it
+            os.rename(staging, out)
+    except BaseException:
+        if not os.path.lexists(out):
+            os.rename(old, out)
+        raise
+    finally:
         shutil.rmtree(old, ignore_errors=True)
 
 

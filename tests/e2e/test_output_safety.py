@@ -84,13 +84,14 @@ def test_sigterm_during_generate_leaves_no_temp_file_and_the_old_output(tmp_path
     out = tmp_path / "erp.sqlite"
     out.write_bytes(b"old")
     process = subprocess.Popen(
-        [sys.executable, "-m", "simulator", "generate", "--profile", "small", "--quiet",
+        # medium (half a minute): still running when the signal comes, however busy the machine
+        [sys.executable, "-m", "simulator", "generate", "--profile", "medium", "--quiet",
          "--out", str(out), "--force"],
         stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     _wait_for(lambda: any(p.name.startswith(".erp.sqlite.") for p in tmp_path.iterdir()))
     process.send_signal(signal.SIGTERM)
-    _, err = process.communicate(timeout=30)
+    _, err = process.communicate(timeout=60)
     assert process.returncode == 128 + signal.SIGTERM, err
     assert "erpsim: terminated" in err
     assert "Traceback" not in err

@@ -110,3 +110,27 @@ def test_a_full_disk_is_one_user_error_and_leaves_nothing(tmp_path: Path) -> Non
     with pytest.raises(UserError, match=r"cannot write .*out: No space left on device"):
         _write_then_fail(atomic_directory(out, force=False), full)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_interrupt_between_the_two_renames_puts_the_old_output_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "old.txt").write_text("old", encoding="utf-8")
+    real_rename = os.rename
+    calls: list[str] = []
+
+    def rename_then_interrupt(src: str | Path, dst: str | Path) -> None:
+        calls.append(Path(dst).name)
+        if len(calls) == 2:  # the new output's rename: SIGTERM arrives just before it
+            raise KeyboardInterrupt
+        real_rename(src, dst)
+
+    monkeypatch.setattr(os, "rename", rename_then_interrupt)
+    with pytest.raises(KeyboardInterrupt), atomic_directory(out, force=True) as staging:
+        (staging / "new.txt").write_text("new", encoding="utf-8")
+    monkeypatch.undo()
+    assert calls[1] == "out"
+    assert [p.name for p in out.iterdir()] == ["old.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
