@@ -10,10 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
+from simulator.builtin import resolve
 from simulator.config import describe_validation_error, read_toml
 from simulator.errors import UserError
+from simulator.model import InputModel
 
 __all__ = ["PERSONAS", "AdoptionKnobs", "LoadMix", "PersonaMix", "load_mix"]
 
@@ -31,8 +33,8 @@ Seconds = Annotated[float, Field(ge=0.0, le=600.0)]
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _Model(InputModel):
+    """Frozen, no unknown keys, finite numbers, no `true` for 1 (simulator.model)."""
 
 
 class PersonaMix(_Model):
@@ -136,9 +138,7 @@ def load_mix(path: str | Path | None) -> LoadMix:
     """The mix in ``path`` (None: the defaults); problems are one UserError line."""
     if path is None:
         return LoadMix()
-    path = Path(path)
-    if not path.is_file():
-        raise UserError(f"load scenario not found: {path}")
+    path = resolve("load mix", path)  # a file, or a built-in name such as `month-end`
     data = read_toml(path, "load scenario")
     if "start" in data or "invitations" in data:
         raise UserError(

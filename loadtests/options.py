@@ -53,7 +53,11 @@ def add_arguments(parser: Any) -> None:  # fmt: skip
         default=None,
         help="The store's database (registered users); default: derived from the dataset.",
     )
-    add("--erpsim-secret", default="erpsim-demo", help="The store's secret (demo passwords).")
+    add(
+        "--erpsim-secret",
+        default=None,
+        help="The store's secret (demo passwords); default: the one beside --erpsim-store-db.",
+    )
     add(
         "--erpsim-registered-share",
         type=float,

@@ -20,8 +20,6 @@ Built at quit time on the master (or the only) Locust process from Locust's own 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import urllib.request
 from collections.abc import Iterable
 from pathlib import Path
@@ -30,6 +28,7 @@ from typing import Any
 from locust.stats import RequestStats, StatsEntry
 
 from loadtests.slo import SLO, Verdict, evaluate
+from simulator.atomic import write_text
 
 __all__ = ["ERP_PREFIX", "build_summary", "entry_row", "store_accuracy", "write_json"]
 
@@ -150,14 +149,4 @@ def build_summary(
 
 def write_json(path: str | Path, data: Any) -> None:
     """Write atomically (a temporary file beside it, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2, sort_keys=False)
-            handle.write("\n")
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    write_text(path, json.dumps(data, indent=2, sort_keys=False) + "\n")

@@ -129,14 +129,22 @@ def load_testdata(
     erp_db: str | Path,
     *,
     store_db: str | Path | None = None,
-    secret: str = "erpsim-demo",
+    secret: str | None = None,
     registered_share: float = 0.3,
     seed: int = 0,
     quantity_factor: float = 1.0,
 ) -> TestData:
     """The login pools (shuffled with `seed`) of a dataset and, if given, its store."""
     from simulator.store.accounts import demo_password  # noqa: PLC0415 - hashlib only
+    from simulator.store.secret import read_secret  # noqa: PLC0415
 
+    if secret is None:  # the store's own, kept beside its database
+        secret = read_secret(Path(store_db)) if store_db is not None else None
+    if secret is None:
+        raise UserError(
+            "the demo passwords need the store's secret: give --erpsim-secret, or "
+            "--erpsim-store-db with its <db>.secret beside it"
+        )
     erp_db = Path(erp_db)
     conn = _open(erp_db)
     try:

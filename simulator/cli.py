@@ -6,7 +6,9 @@ code 2, never a traceback; see `main`.
 
 from __future__ import annotations
 
+import functools
 import json
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -15,9 +17,10 @@ import typer
 from rich.console import Console
 
 from simulator import __version__
+from simulator.atomic import check_target
 from simulator.config import builtin_profiles, load_profile
 from simulator.console import RichProgress, counts_table
-from simulator.errors import UserError
+from simulator.errors import Terminated, UserError
 
 app = typer.Typer(
     name="erpsim",
@@ -79,18 +82,15 @@ def generate(
 
     chosen = load_profile(profile)
     parsed = Shard.parse(shard)
-    options = {
-        "seed": seed,
-        "out": out,
-        "shard": parsed,
-        "force": force,
-        "history_months": history_months,
-    }
+    check_target(out, kind="file", force=force)  # before the progress bar starts
+    run_it = functools.partial(
+        run, chosen, seed=seed, out=out, shard=parsed, force=force, history_months=history_months
+    )
     if quiet or as_json:
-        summary = run(chosen, **options)
+        summary = run_it()
     else:
         with RichProgress(stderr) as progress:
-            summary = run(chosen, progress=progress, **options)
+            summary = run_it(progress=progress)
     if as_json:
         print(json.dumps(summary.as_dict(), indent=2))
         return
@@ -238,8 +238,15 @@ def _register_products() -> None:
 _register_products()
 
 
+def _terminate(signum: int, frame: object) -> None:
+    del signum, frame
+    raise Terminated
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point: usage and user errors become one line and exit code 2."""
+    """Console-script entry point: usage and user errors become one line and exit code 2;
+    SIGTERM unwinds like Ctrl-C (temp files removed, worker processes stopped)."""
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         code = app(args=argv, prog_name="erpsim", standalone_mode=False)
     except typer.TyperException as exc:  # bad flags, arguments, missing files
@@ -248,6 +255,9 @@ def main(argv: list[str] | None = None) -> None:
     except UserError as exc:
         print(f"erpsim: error: {exc}", file=sys.stderr)
         sys.exit(2)
+    except Terminated:
+        print("erpsim: terminated", file=sys.stderr)
+        sys.exit(128 + signal.SIGTERM)
     except (typer.Abort, KeyboardInterrupt):
         print("erpsim: interrupted", file=sys.stderr)
         sys.exit(130)

@@ -13,18 +13,20 @@ import tomllib
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
+from simulator.builtin import builtin_names, resolve
 from simulator.errors import UserError
-
-PROFILES_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "profiles"
+from simulator.model import InputModel
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
-Positive = Annotated[float, Field(gt=0.0)]
+# Bounded so that sums and products of them stay finite (1e308 would overflow).
+Positive = Annotated[float, Field(gt=0.0, le=1e9)]
+Bounded = Annotated[float, Field(ge=-1e9, le=1e9)]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _Model(InputModel):
+    pass
 
 
 class LogNormal(_Model):
@@ -37,8 +39,8 @@ class LogNormal(_Model):
 class Range(_Model):
     """A closed interval [min, max]."""
 
-    min: float
-    max: float
+    min: Bounded
+    max: Bounded
 
     @model_validator(mode="after")
     def _ordered(self) -> Range:
@@ -112,7 +114,8 @@ class CustomersProfile(_Model):
             "facility": 0.20,
             "reseller": 0.15,
             "public": 0.10,
-        }
+        },
+        min_length=1,
     )
     # Buyers per account: 1 + Poisson(mean scaled by account size, capped).
     buyers: Range = Range(min=1, max=12)
@@ -238,7 +241,8 @@ class HistoryProfile(_Model):
     quote_decision_days: Range = Range(min=1, max=14)
     # Offline channels of orders (normalised); key accounts move this share to EDI.
     channel_mix: dict[str, Positive] = Field(
-        default_factory=lambda: {"phone": 0.35, "email": 0.35, "edi": 0.12, "sales_rep": 0.18}
+        default_factory=lambda: {"phone": 0.35, "email": 0.35, "edi": 0.12, "sales_rep": 0.18},
+        min_length=1,
     )
     key_account_edi_share: Share = 0.45
     # A web-store pilot: share of accounts in it, months before as_of it started, share of
@@ -322,22 +326,13 @@ def check_history_months(profile: Profile, months: int) -> None:
 
 
 def builtin_profiles() -> list[str]:
-    """Names of the profiles shipped in fixtures/profiles."""
-    return sorted(path.stem for path in PROFILES_DIR.glob("*.toml"))
+    """Names of the profiles shipped in the package (simulator/data/profiles)."""
+    return builtin_names("profile")
 
 
 def resolve_profile_path(name_or_path: str) -> Path:
     """A built-in profile name (``small``) or a path to a TOML file."""
-    candidate = Path(name_or_path)
-    if candidate.suffix == ".toml" or candidate.exists():
-        if not candidate.is_file():
-            raise UserError(f"profile file not found: {name_or_path}")
-        return candidate
-    builtin = PROFILES_DIR / f"{name_or_path}.toml"
-    if not builtin.is_file():
-        known = ", ".join(builtin_profiles())
-        raise UserError(f"unknown profile {name_or_path!r} (built-in profiles: {known})")
-    return builtin
+    return resolve("profile", name_or_path)
 
 
 def read_toml(path: Path, kind: str) -> dict[str, object]:

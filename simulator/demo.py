@@ -3,8 +3,10 @@
 It grows with the product; each capability adds a short section here. Today: generate the
 small dataset with its simulated history, check it looks like a real distributor, price a
 real order line for a key account the way Business Central would, prove determinism (two
-shards merged give the single run's digest), forecast adoption, call the mock ERP API, walk
-a buyer through the reference store (an ERP outage included) and export to CSV.
+shards merged give the single run's digest), call the mock ERP API, walk a buyer through
+the reference store (an ERP outage included), load-test the store for a few seconds with
+Locust, forecast adoption with the customer experience that run measured (``--cx-from``)
+and export to CSV.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from simulator.adoption.demo import demo_section as adoption_demo
+from simulator.atomic import check_target
 from simulator.config import load_profile
 from simulator.console import counts_table
 from simulator.erp.export import export_database
@@ -25,6 +28,7 @@ from simulator.erp.merge import merge_shards
 from simulator.erp.pricing import LineRef, PriceRequest, SqlitePriceData, resolve_price
 from simulator.erp.stats import compute_stats, render_stats
 from simulator.erp_server.cli import demo_section as erp_api_demo
+from simulator.load.demo import demo_section as load_demo
 from simulator.store.demo import demo_section as store_demo
 
 DEMO_SEED = 7
@@ -32,6 +36,7 @@ DEMO_SEED = 7
 
 def run_demo(workdir: Path, out: Console, err: Console) -> None:
     del err
+    check_target(workdir, kind="directory", force=True)  # never `.` or a device
     workdir.mkdir(parents=True, exist_ok=True)
     profile = load_profile("small")
     db = workdir / "erp.sqlite"
@@ -68,16 +73,19 @@ def run_demo(workdir: Path, out: Console, err: Console) -> None:
         f"{merged.digest[:16]}…  -> {verdict}"
     )
 
-    out.rule("5. Forecast web-store adoption on this population (baseline scenario)")
-    adoption_demo(db, workdir, out)
-
-    out.rule("6. The mock ERP API (Business Central shaped, OData v4)")
+    out.rule("5. The mock ERP API (Business Central shaped, OData v4)")
     erp_api_demo(db, out)
 
-    out.rule("7. The reference B2B store on the mock ERP (realtime integration)")
+    out.rule("6. The reference B2B store on the mock ERP (realtime integration)")
     store_demo(db, workdir, out)
 
-    out.rule("8. Export for your connector tests")
+    out.rule("7. Load-test the store: a short Locust run on 127.0.0.1")
+    load_summary = load_demo(db, workdir, out)
+
+    out.rule("8. Forecast web-store adoption with the measured site (--cx-from the load run)")
+    adoption_demo(db, workdir, out, cx_from=load_summary)
+
+    out.rule("9. Export for your connector tests")
     files = export_database(db, "csv", workdir / "csv", force=True)
     out.print(f"{len(files)} CSV files, {sum(f.rows for f in files):,} rows in {workdir / 'csv'}")
     out.print(f"\nNext: erpsim up --db {db}   (the mock ERP and the store, with demo logins)")

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -69,9 +70,8 @@ def derive_accuracy(
     accuracy = _derived(integration, rates, params)
     if cx is None or (cx.price_accuracy is None and cx.stock_accuracy is None):
         return accuracy
-    measured_on = Integration(
-        mode=cx.integration_mode or "realtime", sync_interval_hours=cx.sync_interval_hours or 24.0
-    )
+    mode: Literal["realtime", "batch"] = "batch" if cx.integration_mode == "batch" else "realtime"
+    measured_on = Integration(mode=mode, sync_interval_hours=cx.sync_interval_hours or 24.0)
     setup = _derived(measured_on, rates, params)
     price = accuracy.price_line_wrong
     stock = accuracy.stock_line_wrong

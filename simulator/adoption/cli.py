@@ -25,7 +25,9 @@ if TYPE_CHECKING:
 
 PRIMARY = ("TR", "TAU", "TDA", "KAAR")  # the seed guide's rates (metrics.PRIMARY, lazily)
 
-ScenarioArg = Annotated[Path, typer.Argument(help="Scenario TOML (see scenarios/README.md).")]
+ScenarioArg = Annotated[
+    Path, typer.Argument(help="Scenario TOML, or a built-in name (baseline, realtime-erp, ...).")
+]
 DbOption = Annotated[
     Path | None, typer.Option("--db", help="erpsim SQLite dataset to read the buyers from.")
 ]

@@ -103,4 +103,4 @@ def _measured_setup(
         isinstance(hours, bool) or not isinstance(hours, int | float) or not 0 < hours <= 744
     ):
         raise UserError(f"--cx-from {path}: field cx.sync_interval_hours must be in (0, 744]")
-    return mode, None if hours is None else float(hours)  # type: ignore[return-value]
+    return mode, None if hours is None else float(hours)

@@ -43,6 +43,9 @@ WITHIN = (
 )
 MONTH = re.compile(r"(\d{4})-(\d{2})")
 MIN_BASS_PERIODS = 4
+# Calibration fits two or more parameters to four rates a month: fewer months than this
+# fit anything and report it as certain.
+MIN_CALIBRATION_MONTHS = 3
 
 
 @dataclass(frozen=True)
@@ -120,11 +123,32 @@ def read_history(path: str | Path) -> History:
                 )
         for name in COUNT_COLUMNS:
             counts[name].append(values[name])
+    if len(months) < MIN_CALIBRATION_MONTHS:
+        raise UserError(
+            f"history {path}: {len(months)} month(s); a calibration needs at least "
+            f"{MIN_CALIBRATION_MONTHS}"
+        )
     return History(
         source=str(path),
         months=tuple(months),
         counts={name: np.array(values, dtype=float) for name, values in counts.items()},
     )
+
+
+def _check_months(path: Path, rows: list[tuple[int, dict[str, str]]]) -> None:
+    """A ``month`` column's periods are YYYY-MM, consecutive, each once."""
+    previous: int | None = None
+    for line, row in rows:
+        text = (row.get("month") or "").strip()
+        index = _month_index(text)
+        if index is None:
+            raise UserError(f"CSV {path} line {line}: month {text!r} is not YYYY-MM")
+        if previous is not None and index != previous + 1:
+            raise UserError(
+                f"CSV {path} line {line}: month {text} does not follow the previous row's "
+                "(months must be consecutive and increasing)"
+            )
+        previous = index
 
 
 def _count(raw: str | None, where: str, column: str) -> int:
@@ -145,7 +169,11 @@ def read_periods(path: str | Path, column: str, *, cumulative: bool) -> np.ndarr
     header, rows = _read_rows(path, "CSV")
     if column not in header:
         raise UserError(f"CSV {path}: no column {column!r} (columns: {', '.join(header)})")
-    values = []
+    if all(name in header for name in HISTORY_COLUMNS):
+        read_history(path)  # a history file: its months and counts must be consistent
+    elif "month" in header:
+        _check_months(path, rows)
+    values: list[float] = []
     for line, row in rows:
         text = (row.get(column) or "").strip()
         try:

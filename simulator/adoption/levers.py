@@ -271,10 +271,12 @@ def describe_levers(scenario: Scenario, site: SiteLevers, accuracy: Accuracy) ->
         )
     elif not incentives.discounts:
         lines.append("No online incentives.")
-    for item in incentives.discounts:
-        until = f" until {item.end}" if item.end else ""
-        who = "all accounts" if item.accounts == "all" else f"{item.accounts} accounts"
-        lines.append(f"Online-only discount {item.share:.1%} for {who} from {item.start}{until}.")
+    for discount in incentives.discounts:
+        until = f" until {discount.end}" if discount.end else ""
+        who = "all accounts" if discount.accounts == "all" else f"{discount.accounts} accounts"
+        lines.append(
+            f"Online-only discount {discount.share:.1%} for {who} from {discount.start}{until}."
+        )
     sessions = scenario.training.sessions
     if sessions:
         seats = sum(item.seats * item.repeat for item in sessions)

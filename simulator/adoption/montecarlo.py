@@ -8,10 +8,14 @@ batches go to a ``ProcessPoolExecutor`` (``workers`` processes, default: every c
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import multiprocessing
 import os
+import signal
 import sys
 import threading
+import types
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from itertools import repeat
@@ -29,6 +33,7 @@ Model = Literal["fast", "reference"]
 BATCH_CELLS = 400_000  # runs x contacts held in one batch's arrays
 MAX_BATCH_RUNS = 16
 MAX_RUNS = 100_000
+PR_SET_PDEATHSIG = 1  # prctl(2)
 Simulator = Callable[[ModelInputs, Schedule, Sequence[np.random.SeedSequence]], np.ndarray]
 
 
@@ -60,18 +65,49 @@ def batch_runs(contacts: int, model: Model) -> int:
     return max(1, min(MAX_BATCH_RUNS, BATCH_CELLS // max(contacts, 1)))
 
 
+class WorkerPool(ProcessPoolExecutor):
+    """A process pool whose workers do not outlive an error, Ctrl-C or SIGTERM: leaving the
+    ``with`` block by an exception kills them instead of waiting for the queued batches."""
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: types.TracebackType | None,
+    ) -> bool | None:
+        if exc_type is None:
+            return super().__exit__(exc_type, exc, tb)
+        processes = list((self._processes or {}).values())
+        self.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.kill()
+        for process in processes:
+            process.join(timeout=5)
+        return None
+
+
+def _worker_init() -> None:
+    """Workers die with their parent (Linux) and take SIGTERM's default action."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if sys.platform == "linux":
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 def make_executor(workers: int) -> ProcessPoolExecutor:
     """A process pool. ``fork`` on Linux while this process has a single thread (cheap start,
     nothing to re-import); otherwise ``forkserver`` where available (forking a threaded
     process is unsafe), else the platform's default."""
     methods = multiprocessing.get_all_start_methods()
+    context: multiprocessing.context.BaseContext | None
     if sys.platform == "linux" and threading.active_count() == 1 and "fork" in methods:
         context = multiprocessing.get_context("fork")
     elif "forkserver" in methods:
         context = multiprocessing.get_context("forkserver")
     else:
         context = None
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    return WorkerPool(max_workers=workers, mp_context=context, initializer=_worker_init)
 
 
 def run_monte_carlo(

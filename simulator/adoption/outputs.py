@@ -8,50 +8,36 @@ with a fixed format so the same seed gives the same bytes.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import json
-import shutil
-import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from simulator.adoption.forecast import Forecast
 from simulator.adoption.metrics import PRIMARY
-from simulator.errors import UserError
+from simulator.atomic import atomic_directory, check_target
 from simulator.report import charts, pages
+
+__all__ = [
+    "METRIC_COLUMNS",
+    "atomic_directory",
+    "check_output",
+    "fan_png",
+    "number",
+    "rate_series",
+    "target_mark",
+    "write_csv",
+    "write_forecast_files",
+    "write_json",
+]
 
 METRIC_COLUMNS = ("month", "metric", "mean", "p10", "p50", "p90", "p50_low", "p50_high")
 
 
 def check_output(out: Path, *, force: bool) -> None:
-    """Refuse an existing output before any work is done."""
-    if out.exists() and not out.is_dir():
-        raise UserError(f"output path is a file: {out}")
-    if out.exists() and not force:
-        raise UserError(f"output directory exists: {out} (use --force to replace it)")
-
-
-@contextlib.contextmanager
-def atomic_directory(out: Path, *, force: bool) -> Iterator[Path]:
-    """A staging directory that becomes ``out`` when the block completes."""
-    check_output(out, force=force)
-    parent = out.parent if str(out.parent) else Path(".")
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
-        staging.chmod(0o755)  # mkdtemp makes it private; the result is an ordinary directory
-    except OSError as exc:
-        raise UserError(f"cannot write {out}: {exc.strerror or exc}") from exc
-    try:
-        yield staging
-        if out.exists():
-            shutil.rmtree(out)
-        staging.rename(out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    """Refuse an impossible or existing output before any work is done."""
+    check_target(out, kind="directory", force=force)
 
 
 def number(value: object) -> object:

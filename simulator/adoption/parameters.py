@@ -19,7 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from simulator.model import InputModel
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 Weight = Annotated[float, Field(ge=-20.0, le=20.0)]
@@ -30,10 +32,8 @@ ASSUMPTION = "assumption"
 BENCHMARK = "public benchmark"
 
 
-class Parameters(BaseModel):
+class Parameters(InputModel):
     """Behavioural parameters; defaults and sources are documented in ``PARAMETER_DOCS``."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     # Registration.
     invitation_response: Share = 0.10

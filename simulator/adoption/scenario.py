@@ -14,11 +14,13 @@ import datetime as dt
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from simulator.adoption.parameters import Parameters
+from simulator.builtin import resolve
 from simulator.config import describe_validation_error, read_toml
 from simulator.errors import UserError
+from simulator.model import InputModel
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 Advocacy = Annotated[float, Field(ge=-1.0, le=1.0)]
@@ -34,8 +36,8 @@ FEATURES = (
 )
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _Model(InputModel):
+    """Frozen, no unknown keys, finite numbers, no `true` for 1 (simulator.model)."""
 
 
 class PopulationFilter(_Model):
@@ -261,9 +263,7 @@ def add_months(day: dt.date, months: int) -> dt.date:
 
 def load_scenario(path: str | Path) -> Scenario:
     """Load and validate a scenario; any problem is a UserError naming file, field and cause."""
-    path = Path(path)
-    if not path.is_file():
-        raise UserError(f"scenario file not found: {path}")
+    path = resolve("scenario", path)  # a file, or a built-in name such as `baseline`
     return scenario_from_dict(read_toml(path, "scenario"), source=str(path))
 
 

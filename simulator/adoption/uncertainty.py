@@ -116,9 +116,13 @@ def shifted_range(name: str, params: Parameters) -> Range:
 def _bounds(name: str) -> tuple[float, float]:
     low, high = -np.inf, np.inf
     for item in Parameters.model_fields[name].metadata:
-        low = getattr(item, "ge", None) if getattr(item, "ge", None) is not None else low
-        low = getattr(item, "gt", None) if getattr(item, "gt", None) is not None else low
-        high = getattr(item, "le", None) if getattr(item, "le", None) is not None else high
+        for attribute in ("ge", "gt"):
+            bound = getattr(item, attribute, None)
+            if bound is not None:
+                low = float(bound)
+        bound = getattr(item, "le", None)
+        if bound is not None:
+            high = float(bound)
     return float(low), float(high)
 
 

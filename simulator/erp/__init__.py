@@ -3,7 +3,8 @@
 The names below are the public API; everything else in the sub-modules may change.
 """
 
-from simulator.erp.database import content_digest, describe, open_database
+from simulator.erp.database import describe, open_database
+from simulator.erp.digest import content_digest
 from simulator.erp.export import export_database
 from simulator.erp.generate import GenerationSummary, Shard, generate
 from simulator.erp.merge import merge_shards

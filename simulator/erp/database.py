@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import sqlite3
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from simulator.atomic import atomic_file
 from simulator.erp.digest import content_digest, read_only_uri
 from simulator.erp.schema import TABLES, TABLES_BY_NAME, create_schema_sql, index_sql
 from simulator.errors import UserError
@@ -39,33 +38,17 @@ def open_database(path: str | Path) -> sqlite3.Connection:
 @contextlib.contextmanager
 def atomic_database(out: str | Path, *, force: bool) -> Iterator[sqlite3.Connection]:
     """Create a fresh ERP database at ``out``, visible there only if the block completes."""
-    out = Path(out)
-    if out.exists() and not force:
-        raise UserError(f"output file exists: {out} (use --force to overwrite)")
-    if out.is_dir():
-        raise UserError(f"output path is a directory: {out}")
-    directory = out.parent if str(out.parent) else Path(".")
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=directory)
-    except OSError as exc:
-        raise UserError(f"cannot write {out}: {exc.strerror or exc}") from exc
-    os.close(fd)
-    tmp = Path(tmp_name)
-    conn = sqlite3.connect(tmp)
-    try:
-        _configure_for_bulk_load(conn)
-        conn.executescript(create_schema_sql(with_indexes=False))
-        yield conn
-        conn.executescript(index_sql())
-        conn.commit()
-        conn.execute("PRAGMA journal_mode=DELETE")
-        conn.close()
-        os.replace(tmp, out)
-    except BaseException:
-        conn.close()
-        tmp.unlink(missing_ok=True)
-        raise
+    with atomic_file(out, force=force) as tmp:
+        conn = sqlite3.connect(tmp)
+        try:
+            _configure_for_bulk_load(conn)
+            conn.executescript(create_schema_sql(with_indexes=False))
+            yield conn
+            conn.executescript(index_sql())
+            conn.commit()
+            conn.execute("PRAGMA journal_mode=DELETE")
+        finally:
+            conn.close()
 
 
 def _configure_for_bulk_load(conn: sqlite3.Connection) -> None:

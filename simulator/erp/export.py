@@ -13,9 +13,7 @@ before; on one CPU a single query streams the table batch by batch.
 from __future__ import annotations
 
 import csv
-import shutil
 import sqlite3
-import tempfile
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -26,6 +24,7 @@ from typing import Any
 
 import orjson
 
+from simulator.atomic import atomic_directory, check_target
 from simulator.erp.database import open_database
 from simulator.erp.digest import read_only_uri, usable_cpus
 from simulator.erp.schema import TABLES, Table
@@ -57,34 +56,18 @@ def export_database(
         raise UserError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
     chosen = _choose(tables)
     writer = {"csv": _write_csv, "jsonl": _write_jsonl, "parquet": _parquet_writer(db)}[fmt]
-    out = Path(out)
-    if out.exists() and not force:
-        raise UserError(f"output directory exists: {out} (use --force to replace it)")
-    if out.exists() and not out.is_dir():
-        raise UserError(f"output path is a file: {out}")
+    out = check_target(out, kind="directory", force=force)
     conn = open_database(db)
     try:
-        parent = out.parent if str(out.parent) else Path(".")
-        parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
-    except OSError as exc:
-        conn.close()
-        raise UserError(f"cannot write {out}: {exc.strerror or exc}") from exc
-    try:
-        written = []
-        for table in chosen:
-            path = staging / f"{table.name}.{fmt}"
-            started = time.perf_counter()
-            rows = writer(conn, table, path)
-            written.append(
-                ExportedFile(table.name, out / path.name, rows, time.perf_counter() - started)
-            )
-        if out.exists():
-            shutil.rmtree(out)
-        staging.rename(out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+        with atomic_directory(out, force=force) as staging:
+            written = []
+            for table in chosen:
+                path = staging / f"{table.name}.{fmt}"
+                started = time.perf_counter()
+                rows = writer(conn, table, path)
+                written.append(
+                    ExportedFile(table.name, out / path.name, rows, time.perf_counter() - started)
+                )
     finally:
         conn.close()
     return written
@@ -146,7 +129,7 @@ def _parquet_writer(db: str | Path) -> Any:
     try:
         from adbc_driver_sqlite import dbapi as adbc  # noqa: PLC0415 - optional extra
     except ImportError:
-        adbc = None
+        adbc = None  # type: ignore[assignment]
 
     def write(conn: sqlite3.Connection, table: Table, path: Path) -> int:
         """Stream parts into the file in key order: memory stays flat however big the table."""

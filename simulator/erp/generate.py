@@ -27,11 +27,11 @@ from simulator.erp import price_lists as prices
 from simulator.erp import vocabulary as vocab
 from simulator.erp.database import (
     atomic_database,
-    content_digest,
     insert_columns,
     row_counts,
     write_meta,
 )
+from simulator.erp.digest import content_digest
 from simulator.erp.history import run_history, snapshot_date
 from simulator.erp.pools import LocalePools
 from simulator.erp.schema import SALES_QUOTES, TABLES, index_sql

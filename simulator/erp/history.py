@@ -13,10 +13,14 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from simulator.config import Profile
 from simulator.erp.world import World
 from simulator.erp.world.core import without_cyclic_gc
+
+if TYPE_CHECKING:
+    from simulator.erp.generate import Progress
 
 HISTORY_CACHE_KIB = 384 * 1024  # SQLite's page cache during the history (`_page_cache`)
 
@@ -60,7 +64,14 @@ class HistorySummary:
         return self.events / self.seconds if self.seconds else 0.0
 
 
-def run_history(conn, profile: Profile, *, seed: int, months: int, progress=None) -> HistorySummary:
+def run_history(
+    conn: sqlite3.Connection,
+    profile: Profile,
+    *,
+    seed: int,
+    months: int,
+    progress: Progress | None = None,
+) -> HistorySummary:
     """Simulate `months` of history on an open database whose master data is at the snapshot."""
     started = time.perf_counter()
     start = snapshot_date(profile.as_of, months)

@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from simulator.erp.database import (
     atomic_database,
-    content_digest,
     open_database,
     read_meta,
     row_counts,
     write_meta,
 )
+from simulator.erp.digest import content_digest
 from simulator.erp.schema import TABLES
 from simulator.errors import UserError
 
@@ -34,7 +35,9 @@ class MergeSummary:
     seconds: float
 
 
-def merge_shards(shards: list[str | Path], out: str | Path, *, force: bool = False) -> MergeSummary:
+def merge_shards(
+    shards: Sequence[str | Path], out: str | Path, *, force: bool = False
+) -> MergeSummary:
     started = time.perf_counter()
     if not shards:
         raise UserError("no shard files given")

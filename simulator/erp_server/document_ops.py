@@ -75,10 +75,8 @@ class DocumentWrites(InvoiceWrites):
     clock: Any
 
     # provided by LiveErp
-    def _commit(
-        self, *documents: Order | Quote, remember: tuple[str | None, str, str, str] | None = None
-    ) -> None: ...  # pragma: no cover
-    def _number(self, table: str, document_id: str, entity_set: str) -> str: ...  # pragma: no cover
+    _commit: Any
+    _number: Any
 
     # --- documents -----------------------------------------------------------------------
     @atomic

@@ -205,7 +205,8 @@ class LiveErp(DocumentWrites):
 
     # --- clock ---------------------------------------------------------------------------
     def mapping(self) -> ClockMapping:
-        return self.clock.mapping
+        mapping: ClockMapping = self.clock.mapping
+        return mapping
 
     def sync(self) -> int:
         """Advance if due; returns the fault settings version (workers refresh on change).
@@ -219,7 +220,8 @@ class LiveErp(DocumentWrites):
 
     def clock_state(self) -> dict[str, Any]:
         self.sync()
-        return self.clock.state()
+        state: dict[str, Any] = self.clock.state()
+        return state
 
     def recover(self, exc: BaseException) -> None:
         """After a failed write: roll back, and resume the world from the database, which

@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from simulator.builtin import resolve
 from simulator.errors import UserError
 
 __all__ = ["load", "parse_rate"]
@@ -67,7 +68,10 @@ def load(
     ] = 50,
     mix: Annotated[
         Path | None,
-        typer.Option(help="Load scenario: persona weights, think times (scenarios/load-*.toml)."),
+        typer.Option(
+            help="Load mix: persona weights, think times (a TOML file, or default, month-end, "
+            "ordering-rush)."
+        ),
     ] = None,
     persona: Annotated[
         list[str] | None, typer.Option(help="Run only these personas (repeatable).")
@@ -92,8 +96,12 @@ def load(
         Path | None, typer.Option(help="With --host: the store's database (its logins).")
     ] = None,
     secret: Annotated[
-        str, typer.Option(help="The store's secret (derives the demo passwords).")
-    ] = "erpsim-demo",
+        str | None,
+        typer.Option(
+            help="The store's secret (derives the demo passwords). Default: embedded, a random "
+            "one; with --host, the one kept beside --store-db."
+        ),
+    ] = None,
     erp_url: Annotated[
         str | None, typer.Option(help="With --host: the ERP API (ErpIntegrationClient).")
     ] = None,
@@ -138,8 +146,8 @@ def load(
             raise UserError("--shape adoption needs --scenario FILE (or --forecast DIR)")
         if month is None:
             raise UserError("--shape adoption needs --month M")
-        if scenario is not None and not scenario.is_file():
-            raise UserError(f"scenario not found: {scenario}")
+        if scenario is not None:
+            scenario = resolve("scenario", scenario)  # a file or a built-in name
         if forecast_runs < 1:
             raise UserError("--forecast-runs must be at least 1")
     elif scenario is not None or month is not None or forecast is not None:

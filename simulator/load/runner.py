@@ -26,7 +26,6 @@ import datetime as dt
 import json
 import os
 import secrets
-import shutil
 import socket
 import subprocess
 import sys
@@ -39,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from simulator.atomic import atomic_directory, write_text
 from simulator.errors import UserError
 
 __all__ = ["LoadResult", "LoadSettings", "check_host", "find_locustfile", "run_load"]
@@ -61,7 +61,7 @@ class LoadSettings:
     db: Path | None = None
     profile: str = "small"
     store_db: Path | None = None
-    secret: str = "erpsim-demo"
+    secret: str | None = None  # None: the embedded store's random one, or --store-db's
     erp_url: str | None = None
     erp_key: str | None = None
     mix: Path | None = None
@@ -75,6 +75,7 @@ class LoadSettings:
     integration: str = "realtime"
     clock_speed: float = 60.0
     seed: int = 0
+    force: bool = False  # replace an existing ``out`` (the demo's)
 
 
 @dataclass
@@ -116,19 +117,6 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-@contextlib.contextmanager
-def staging(out: Path) -> Iterator[Path]:
-    """A temporary directory beside `out`, renamed to `out` on success, removed on error."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    temp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        yield temp
-    except BaseException:
-        shutil.rmtree(temp, ignore_errors=True)
-        raise
-    temp.rename(out)
 
 
 def dataset_path(settings: LoadSettings) -> Path:
@@ -206,12 +194,14 @@ class Embedded:
     store_url: str
     store_db: Path
     store: Any
+    secret: str
 
 
 @contextlib.contextmanager
 def embedded(settings: LoadSettings, db: Path, workdir: Path) -> Iterator[Embedded]:
     from simulator.erp_server.server import ServerThread, working_database  # noqa: PLC0415
     from simulator.erp_server.settings import ServerSettings  # noqa: PLC0415
+    from simulator.store.secret import store_secret  # noqa: PLC0415
     from simulator.store.server import StoreThread  # noqa: PLC0415
     from simulator.store.settings import StoreSettings  # noqa: PLC0415
 
@@ -221,17 +211,31 @@ def embedded(settings: LoadSettings, db: Path, workdir: Path) -> Iterator[Embedd
     )
     with working_database(erp_settings) as served, ServerThread(served) as erp:
         store_db = workdir / "store.sqlite"
+        secret = store_secret(store_db, settings.secret)
         store_settings = StoreSettings(
             db=store_db,
             erp_url=erp.url,
             erp_key=key,
             integration=settings.integration,  # type: ignore[arg-type]
-            secret=settings.secret,
+            secret=secret,
             login_attempts=1000,  # every virtual user logs in at once
             seed=settings.seed,
         )
         with StoreThread(store_settings) as store:
-            yield Embedded(erp.url, key, served.db, store.url, store_db, store)
+            yield Embedded(erp.url, key, served.db, store.url, store_db, store, secret)
+
+
+def external_secret(settings: LoadSettings) -> str:
+    """With ``--host``: ``--secret``, else the one kept beside ``--store-db``."""
+    from simulator.store.secret import read_secret, secret_path  # noqa: PLC0415
+
+    if settings.secret is not None:
+        return settings.secret
+    found = read_secret(settings.store_db) if settings.store_db is not None else None
+    if found is None:
+        where = f" ({secret_path(settings.store_db)} not found)" if settings.store_db else ""
+        raise UserError(f"with --host, give --secret or --store-db: the store's secret{where}")
+    return found
 
 
 def locust_options(
@@ -240,6 +244,7 @@ def locust_options(
     host: str,
     db: Path,
     store_db: Path | None,
+    secret: str,
     erp_url: str | None,
     erp_key: str | None,
     forecast: Path | None,
@@ -255,7 +260,7 @@ def locust_options(
         ("--erpsim-shape", settings.shape or "constant"),
         ("--erpsim-duration", settings.duration),
         ("--erpsim-db", db),
-        ("--erpsim-secret", settings.secret),
+        ("--erpsim-secret", secret),
         ("--erpsim-seed", settings.seed),
         ("--erpsim-workers", max(1, settings.workers)),
         ("--erpsim-summary", summary),
@@ -370,7 +375,7 @@ def run_load(settings: LoadSettings) -> LoadResult:
         check_host(settings.host)
     messages: list[str] = []
     started = dt.datetime.now(dt.UTC)
-    with staging(settings.out) as workdir:
+    with atomic_directory(settings.out, force=settings.force) as workdir:
         db = dataset_path(settings)
         forecast = None
         facts: dict[str, Any] | None = None
@@ -382,17 +387,22 @@ def run_load(settings: LoadSettings) -> LoadResult:
         summary_path = workdir / "summary.json"
         integrity: dict[str, Any] | None = None
         with contextlib.ExitStack() as stack:
+            servers: Embedded | None
+            store_db: Path | None
             if settings.host is None:
                 tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="erpsim-load-")))
                 servers = stack.enter_context(embedded(settings, db, tmp))
                 host, store_db = servers.store_url, servers.store_db
-                erp_url, erp_key = servers.erp_url, servers.erp_key
+                erp_url: str | None = servers.erp_url
+                erp_key: str | None = servers.erp_key
+                secret = servers.secret
                 baseline = web_order_numbers(servers.erp_db)
             else:
                 servers, host, store_db = None, settings.host, settings.store_db
                 erp_url, erp_key = settings.erp_url, settings.erp_key
+                secret = external_secret(settings)
             options = locust_options(
-                settings, host=host, db=db, store_db=store_db, erp_url=erp_url,
+                settings, host=host, db=db, store_db=store_db, secret=secret, erp_url=erp_url,
                 erp_key=erp_key, forecast=forecast, summary=summary_path,
             )  # fmt: skip
             clock = time.monotonic()
@@ -434,9 +444,7 @@ def run_load(settings: LoadSettings) -> LoadResult:
 
 
 def _write_json(path: Path, data: Any) -> None:
-    temp = path.with_name(f".{path.name}.tmp")
-    temp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    temp.replace(path)
+    write_text(path, json.dumps(data, indent=2) + "\n")
 
 
 def _fmt(verdict: dict[str, Any]) -> str:

@@ -88,13 +88,13 @@ def fan_chart(
     axes = figure.add_subplot()
     for item in series:
         _draw(axes, item)
-    for item in points:
+    for point in points:
         axes.plot(
-            item.month_index,
-            item.values,
+            point.month_index,
+            point.values,
             "o",
-            color=item.color,
-            label=item.label,
+            color=point.color,
+            label=point.label,
             markersize=5,
             markeredgecolor="white",
         )

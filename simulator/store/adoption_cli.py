@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from simulator.atomic import atomic_file
 from simulator.errors import UserError
 
 __all__ = ["adoption_metrics", "register"]
@@ -61,7 +60,7 @@ def adoption_metrics(
         regular = load_scenario(scenario).regular
     conn = open_store_db(store_db)
     try:
-        result = measure(conn, period=period, regular=regular)  # type: ignore[arg-type]
+        result = measure(conn, period=period, regular=regular)  # type: ignore[arg-type,unused-ignore]
     finally:
         conn.close()
     if history_out is not None:
@@ -95,17 +94,10 @@ def _write_history(path: Path, rows: list[dict[str, object]]) -> None:
     """Atomically: a temp file beside the target, renamed into place."""
     if not rows:
         raise UserError("no periods to write")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "w", newline="", encoding="utf-8") as out:
-            writer = csv.DictWriter(out, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    with atomic_file(path, force=True) as temp, temp.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
 
 
 def register(app: typer.Typer) -> None:

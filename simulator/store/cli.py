@@ -53,8 +53,12 @@ def serve_store(
         Path("data/store.sqlite")
     ),
     secret: Annotated[
-        str, typer.Option(help="Derives the demo passwords and invitation tokens.")
-    ] = "erpsim-demo",
+        str | None,
+        typer.Option(
+            help="Derives the demo passwords and invitation tokens (default: a random one "
+            "kept beside --db in <db>.secret)."
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the store's random choices.")] = 0,
 ) -> None:
     """Serve the reference B2B web store against a running mock ERP.
@@ -67,6 +71,7 @@ def serve_store(
     from simulator.erp_server.server import bind_socket  # noqa: PLC0415
     from simulator.store.accounts import demo_logins  # noqa: PLC0415
     from simulator.store.app import open_context  # noqa: PLC0415
+    from simulator.store.secret import fixed_secret_warning, store_secret  # noqa: PLC0415
     from simulator.store.server import run_store  # noqa: PLC0415
     from simulator.store.settings import StoreSettings  # noqa: PLC0415
 
@@ -75,6 +80,10 @@ def serve_store(
     if integration not in ("realtime", "batch"):
         raise UserError(f"--integration: {integration!r} is not one of realtime, batch")
     interval = parse_duration(sync_interval)
+    warning = fixed_secret_warning(secret, host)
+    if warning:
+        typer.echo(warning, err=True)
+    secret = store_secret(db, secret)
     try:
         settings = StoreSettings(
             db=db,

@@ -20,14 +20,13 @@ from simulator.erp.digest import read_only_uri
 
 __all__ = ["demo_section"]
 
-SECRET = "erpsim-demo"
-
 
 def demo_section(db: Path, workdir: Path, console: Console) -> None:
     from simulator.erp_server.client import ErpClient  # noqa: PLC0415
     from simulator.erp_server.server import ServerThread, working_database  # noqa: PLC0415
     from simulator.erp_server.settings import ServerSettings  # noqa: PLC0415
     from simulator.store.accounts import demo_logins  # noqa: PLC0415
+    from simulator.store.secret import store_secret  # noqa: PLC0415
     from simulator.store.server import StoreThread  # noqa: PLC0415
     from simulator.store.settings import StoreSettings  # noqa: PLC0415
 
@@ -35,11 +34,12 @@ def demo_section(db: Path, workdir: Path, console: Console) -> None:
     store_db = workdir / "store.sqlite"
     for stale in workdir.glob("store.sqlite*"):
         stale.unlink()
+    secret = store_secret(store_db)  # a new random one: the stale .secret went with the db
     erp_settings = ServerSettings(db=db, api_key=key, clock_speed=0, scratch=True)
     with working_database(erp_settings) as working, ServerThread(working) as erp_server:
         settings = StoreSettings(
             db=store_db, erp_url=erp_server.url, erp_key=key, integration="realtime",
-            secret=SECRET, accuracy_sample=1.0,
+            secret=secret, accuracy_sample=1.0,
         )  # fmt: skip
         with (
             StoreThread(settings) as store,
@@ -50,7 +50,7 @@ def demo_section(db: Path, workdir: Path, console: Console) -> None:
                 f"ERP {erp_server.url}  store {store.url} (realtime integration, "
                 f"{store_db}); `erpsim up` runs both for you"
             )
-            buyers = demo_logins(store.ctx.conn(), SECRET, role="buyer", limit=50)
+            buyers = demo_logins(store.ctx.conn(), secret, role="buyer", limit=50)
             buyer = _with_credit(db, buyers)
             today = dt.date.fromisoformat(erp.clock()["today"])
             _journey(store.url, http, erp, buyer, today, console)

@@ -392,7 +392,7 @@ class OutboxWorker:
             self.settings.outbox_backoff * 2 ** max(0, attempts - 1),
         )
         with self._rng_lock:
-            return delay * (0.75 + self._rng.random() / 2)
+            return float(delay * (0.75 + self._rng.random() / 2))
 
     def _retry(self, conn: sqlite3.Connection, document_id: int, attempts: int, error: str) -> None:
         self.failures += 1

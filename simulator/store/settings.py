@@ -31,8 +31,9 @@ class StoreSettings(BaseModel):
     stale_ttl: Annotated[float, Field(ge=0.0)] = 3600.0
     # Share of shown offers compared with the ERP at that moment (0 = off).
     accuracy_sample: Annotated[float, Field(ge=0.0, le=1.0)] = 0.05
-    # Derives demo passwords and invitation tokens; signs nothing else.
-    secret: Annotated[str, Field(min_length=1)] = "erpsim-demo"
+    # Derives demo passwords and invitation tokens; signs nothing else. No default: the entry
+    # points pass the store database's own random one (simulator.store.secret).
+    secret: Annotated[str, Field(min_length=1)]
     # Share of contacts provisioned already registered (their demo logins work).
     registered_share: Annotated[float, Field(ge=0.0, le=1.0)] = 0.3
     session_ttl: Annotated[float, Field(gt=0.0)] = 8 * 3600.0

@@ -56,8 +56,12 @@ def up(
         Path | None, typer.Option(help="The store's database (default: beside --db).")
     ] = None,
     secret: Annotated[
-        str, typer.Option(help="Store secret: derives the demo passwords.")
-    ] = "erpsim-demo",
+        str | None,
+        typer.Option(
+            help="Store secret: derives the demo passwords (default: a random one kept "
+            "beside the store database)."
+        ),
+    ] = None,
     scratch: Annotated[
         bool, typer.Option(help="Serve private copies of both databases (deleted at exit).")
     ] = False,
@@ -75,6 +79,7 @@ def up(
     from simulator.erp_server.server import ServerThread, working_database  # noqa: PLC0415
     from simulator.erp_server.settings import ServerSettings  # noqa: PLC0415
     from simulator.store.cli import parse_duration  # noqa: PLC0415
+    from simulator.store.secret import store_secret  # noqa: PLC0415
     from simulator.store.server import StoreThread  # noqa: PLC0415
     from simulator.store.settings import StoreSettings  # noqa: PLC0415
 
@@ -108,6 +113,7 @@ def up(
         working_database(erp_settings) as served,
         ServerThread(served, fixed_port=True) as erp,
     ):
+        secret = store_secret(store_path, secret)
         store_settings = StoreSettings(
             db=store_path,
             erp_url=erp.url + base_path,

@@ -371,7 +371,8 @@ def test_history_outside_the_horizon(
     capsys: pytest.CaptureFixture[str], small_db: Path, tmp_path: Path
 ) -> None:
     path = tmp_path / "old.csv"
-    path.write_text(HEADER + "2026-01,10,5,2,1,2,1\n", encoding="utf-8")
+    rows = "".join(f"2026-0{month},10,5,2,1,2,1\n" for month in (1, 2, 3))
+    path.write_text(HEADER + rows, encoding="utf-8")
     code, _, err = run(
         capsys, "calibrate", BASELINE, "--history", str(path), "--db", str(small_db),
         "--fit-runs", "2", "--runs", "2", "--workers", "1", "--out", str(tmp_path / "out"),

@@ -325,6 +325,17 @@ def test_demo_runs_end_to_end(capsys, tmp_path: Path) -> None:
     assert re.search(r"shipAndInvoice\s+->\s+invoice\s+SI\d+", stdout), stdout
     assert (tmp_path / "demo" / "adoption-baseline" / "report.html").exists()
     assert "orders per month" in stdout
+    # The load step: a bounded Locust run whose measured experience feeds the forecast.
+    assert "virtual users for 4 s against the embedded store on 127.0.0.1" in stdout
+    load = json.loads((tmp_path / "demo" / "load" / "summary.json").read_text(encoding="utf-8"))
+    assert load["total"]["requests"] > 0
+    assert load["run"]["embedded"] is True
+    assert load["cx"]["p95_ms"] > 0
+    forecast = json.loads(
+        (tmp_path / "demo" / "adoption-baseline" / "summary.json").read_text(encoding="utf-8")
+    )
+    assert forecast["cx_from"] is not None
+    assert forecast["site"]["p95_ms"] == load["cx"]["p95_ms"]
 
 
 def test_stats_json(capsys, history_run) -> None:

@@ -31,7 +31,8 @@ def test_integrity_catches_injected_lost_orders(tmp_path: Path, history_run: Gen
         baseline = web_order_numbers(servers.erp_db)
         options = locust_options(
             settings, host=servers.store_url, db=db, store_db=servers.store_db,
-            erp_url=None, erp_key=None, forecast=None, summary=out / "summary.json",
+            secret=servers.secret, erp_url=None, erp_key=None, forecast=None,
+            summary=out / "summary.json",
         )  # fmt: skip
         assert run_locust(settings, options, out) == 0
         assert servers.store.ctx.outbox.drain(timeout=30.0) == 0

@@ -206,7 +206,12 @@ def moving_erp(tmp_path_factory, history_run) -> Iterator[ServerThread]:
 
 def moving_store(erp: ServerThread, db: Path, mode: str) -> StoreThread:
     settings = StoreSettings(
-        db=db, erp_url=erp.url, erp_key=MOVING_KEY, integration=mode, accuracy_sample=1.0
+        db=db,
+        erp_url=erp.url,
+        erp_key=MOVING_KEY,
+        integration=mode,
+        accuracy_sample=1.0,
+        secret="store-test-secret",
     )
     return StoreThread(settings)
 

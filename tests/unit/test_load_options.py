@@ -16,7 +16,7 @@ def test_values_starting_with_a_dash_reach_locust_intact(tmp_path: Path):
     )
     args = locust_options(
         settings, host="http://127.0.0.1:1", db=tmp_path / "erp.sqlite", store_db=None,
-        erp_url="http://127.0.0.1:2", erp_key="-Ab_9", forecast=None,
+        secret="-s3cret", erp_url="http://127.0.0.1:2", erp_key="-Ab_9", forecast=None,
         summary=tmp_path / "summary.json",
     )  # fmt: skip
     parser = argparse.ArgumentParser()

@@ -27,7 +27,7 @@ def test_logins_are_registered_contacts_with_demo_passwords(history_run: Generat
 
 def test_workers_never_share_a_login(history_run: GenerationSummary):
     """Worker w of n takes positions w, w+n, ...: disjoint until the pool runs out."""
-    workers = [load_testdata(history_run.path, seed=3) for _ in range(3)]
+    workers = [load_testdata(history_run.path, secret="s", seed=3) for _ in range(3)]
     size = len(workers[0].buyers.logins)
     per_worker = size // 3
     taken = [
@@ -37,7 +37,7 @@ def test_workers_never_share_a_login(history_run: GenerationSummary):
     emails = [email for chunk in taken for email in chunk]
     assert len(set(emails)) == len(emails) == per_worker * 3
     assert all(data.buyers.reused == 0 for data in workers)
-    single = load_testdata(history_run.path, seed=3)
+    single = load_testdata(history_run.path, secret="s", seed=3)
     for _ in range(size):
         single.buyers.take(0, 1)
     assert single.buyers.reused == 0
@@ -46,15 +46,21 @@ def test_workers_never_share_a_login(history_run: GenerationSummary):
 
 
 def test_same_seed_same_order(history_run: GenerationSummary):
-    first = [login.email for login in load_testdata(history_run.path, seed=5).buyers.logins]
-    again = [login.email for login in load_testdata(history_run.path, seed=5).buyers.logins]
-    other = [login.email for login in load_testdata(history_run.path, seed=6).buyers.logins]
+    first = [
+        login.email for login in load_testdata(history_run.path, secret="s", seed=5).buyers.logins
+    ]
+    again = [
+        login.email for login in load_testdata(history_run.path, secret="s", seed=5).buyers.logins
+    ]
+    other = [
+        login.email for login in load_testdata(history_run.path, secret="s", seed=6).buyers.logins
+    ]
     assert first == again
     assert first != other
 
 
 def test_accounts_order_their_assortment_in_their_quantities(history_run: GenerationSummary):
-    data = load_testdata(history_run.path)
+    data = load_testdata(history_run.path, secret="s")
     customer = data.buyers.logins[0].customer_no
     assert customer is not None
     account = data.account(customer)

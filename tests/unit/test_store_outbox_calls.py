@@ -56,6 +56,7 @@ def test_backoff_doubles_with_seeded_jitter_and_a_cap(tmp_path: Path) -> None:
         db=tmp_path / "s.sqlite",
         erp_url="http://127.0.0.1:9",
         erp_key="k",
+        secret="s",
         outbox_backoff=0.5,
         outbox_backoff_max=4.0,
         seed=3,
