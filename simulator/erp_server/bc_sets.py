@@ -324,6 +324,15 @@ def line_id_parts(line_id: str) -> tuple[str, int] | None:
 
 
 # --- reusable blocks ------------------------------------------------------------------------
+def _code_and_name(kind: str) -> tuple[Prop, ...]:
+    """id, code and displayName of a small reference set the dataset lacks (static rows)."""
+    return (
+        calc("id", EDM_GUID, guid_of(kind, "t.code")),
+        Prop("code", EDM_STRING, "t.code", source="code", nullable=False),
+        Prop("displayName", EDM_STRING, "t.display_name", source="display_name"),
+    )
+
+
 def _address(prefix: str, alias: str, *, post: str = "PostCode") -> tuple[Prop, ...]:
     return (
         calc(f"{prefix}AddressLine1", EDM_STRING, f"ifnull({alias}.address, '')"),
@@ -661,9 +670,7 @@ def _sets() -> tuple[SetSpec, ...]:
         PAYMENT_METHODS,
         "",
         (
-            calc("id", EDM_GUID, guid_of("paymentMethod", "t.code")),
-            Prop("code", EDM_STRING, "t.code", source="code", nullable=False),
-            Prop("displayName", EDM_STRING, "t.display_name", source="display_name"),
+            *_code_and_name("paymentMethod"),
             stamp(),
         ),
         ("code",),
@@ -674,9 +681,7 @@ def _sets() -> tuple[SetSpec, ...]:
         SHIPMENT_METHODS,
         "",
         (
-            calc("id", EDM_GUID, guid_of("shipmentMethod", "t.code")),
-            Prop("code", EDM_STRING, "t.code", source="code", nullable=False),
-            Prop("displayName", EDM_STRING, "t.display_name", source="display_name"),
+            *_code_and_name("shipmentMethod"),
             stamp(),
         ),
         ("code",),
@@ -687,9 +692,7 @@ def _sets() -> tuple[SetSpec, ...]:
         COUNTRIES,
         "",
         (
-            calc("id", EDM_GUID, guid_of("countryRegion", "t.code")),
-            Prop("code", EDM_STRING, "t.code", source="code", nullable=False),
-            Prop("displayName", EDM_STRING, "t.display_name", source="display_name"),
+            *_code_and_name("countryRegion"),
             enum(
                 "addressFormat",
                 "countryRegionAddressFormat",
@@ -1311,9 +1314,7 @@ def _sets() -> tuple[SetSpec, ...]:
         PAYMENT_JOURNALS,
         "",
         (
-            calc("id", EDM_GUID, guid_of("customerPaymentJournal", "t.code")),
-            Prop("code", EDM_STRING, "t.code", source="code", nullable=False),
-            Prop("displayName", EDM_STRING, "t.display_name", source="display_name"),
+            *_code_and_name("customerPaymentJournal"),
             stamp(),
             calc("balancingAccountId", EDM_GUID, guid_of("account", "'5720'")),
             calc("balancingAccountNumber", EDM_STRING, "'5720'"),
