@@ -147,6 +147,7 @@ def demo_section(db: Path, console: Console) -> None:
     settings = ServerSettings(db=db, api_key=key, clock_speed=3600.0, scratch=True)
     with working_database(settings) as working, ServerThread(working) as server:
         console.print(f"mock ERP API on {server.url}/api/v2.0/ (a scratch copy of {db})")
+        _fidelity_line(console)
         with ErpClient(server.url, api_key=key) as erp:
             clock = erp.clock()
             items = list(
@@ -205,4 +206,17 @@ def _bc_connector_flow(erp: Any, customer: str, item: str, console: Console) -> 
         f"BC connector flow: POST {header['number']} (status {header['status']}, PO "
         f"{header['externalDocumentNumber']}), POST salesOrderLines (lineType Item), "
         f"Microsoft.NAV.shipAndInvoice -> invoice {shown or 'none (no stock)'}"
+    )
+
+
+def _fidelity_line(console: Console) -> None:
+    """How much of Business Central's standard API the server shows (from its own sets)."""
+    from simulator.erp_server.entities import CUSTOM_SETS, ENTITY_SETS  # noqa: PLC0415
+
+    standard = [e for e in ENTITY_SETS.values() if e.standard]
+    properties = sum(1 for e in standard for f in e.fields if not f.extension)
+    console.print(
+        f"Business Central API v2.0: {len(standard)} standard sets with {properties} of BC's "
+        f"properties (+ companies); {len(CUSTOM_SETS)} sets of erpsim's own under "
+        "/api/erpsim/commerce/v1.0/"
     )

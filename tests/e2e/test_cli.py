@@ -323,6 +323,13 @@ def test_demo_runs_end_to_end(capsys, tmp_path: Path) -> None:
     assert "Forecast web-store adoption" in stdout
     assert "the same order" in stdout
     assert re.search(r"shipAndInvoice\s+->\s+invoice\s+SI\d+", stdout), stdout
+    documented = json.loads(
+        (Path(__file__).parents[1] / "conformance" / "bc_v2_properties.json").read_text()
+    )["entitySets"]
+    sets = [name for name in documented if name != "companies"]
+    properties = sum(len(documented[name]["properties"]) for name in sets)
+    shown = rf"{len(sets)} standard sets with {properties} of BC.s\s+properties"
+    assert re.search(shown, stdout), stdout  # every documented property, and only BC's
     assert (tmp_path / "demo" / "adoption-baseline" / "report.html").exists()
     assert "orders per month" in stdout
     # The load step: a bounded Locust run whose measured experience feeds the forecast.
