@@ -112,7 +112,7 @@ def up(
     with (
         _store_database(store_db or store_db_for(db), scratch) as store_path,
         working_database(erp_settings) as served,
-        ServerThread(served, fixed_port=True) as erp,
+        ServerThread(served, fixed_port=True, port_flag="--erp-port") as erp,
     ):
         secret = store_secret(store_path, secret)
         store_settings = StoreSettings(
@@ -124,7 +124,7 @@ def up(
             sync_interval=interval,
             secret=secret,
         )
-        with StoreThread(store_settings, fixed_port=True) as store:
+        with StoreThread(store_settings, fixed_port=True, port_flag="--store-port") as store:
             _announce(erp.url + base_path, store.url, key, store, secret, integration, served.db)
             _wait(for_seconds)
     typer.echo("stopped")

@@ -188,6 +188,7 @@ def test_up_bad_input(dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixtu
             "--store-port", str(free_port()), "--for", "1",
         )  # fmt: skip
         assert "already in use" in err
+        assert "use --erp-port N for another port, or stop the process that holds it" in err
     assert not dataset.with_name("erp.store.sqlite").exists()
 
 
