@@ -8,6 +8,7 @@
   credit room for a cart (``CREDIT_ROOM``, `simulator.erp.credit.credit_headroom`) come
   first in the shuffled pool, as a real order mix is mostly accepted; those over their
   limit are taken only when the others are (the ERP refuses their orders: counted refusals).
+  A SalesRep orders for one of its accounts with room, when it has one.
 - **Distinct logins, no collisions**: each virtual user takes the next login of its pool.
   Pools are shuffled once with the seed (the same order in every process), and worker ``w``
   of ``n`` takes positions ``w, w + n, w + 2n, ...``, so no two users of the whole run share
@@ -85,6 +86,7 @@ class TestData:
     quantity_factor: float = 1.0
     today: str | None = None
     buyers_with_credit_room: int = 0
+    headroom: dict[str, float] = field(default_factory=dict)  # customer -> credit room
     _accounts: dict[str, Account] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -100,6 +102,10 @@ class TestData:
         with self._lock:
             self._accounts[customer_no] = account
         return account
+
+    def has_credit_room(self, customer_no: str) -> bool:
+        """Room under the account's credit limit for a typical cart (``CREDIT_ROOM``)."""
+        return self.headroom.get(customer_no, -math.inf) >= CREDIT_ROOM
 
     def rep_accounts(self, salesperson_code: str) -> list[str]:
         conn = _open(self.erp_db)
@@ -183,6 +189,7 @@ def load_testdata(
         quantity_factor,
         today,
         buyers_with_credit_room=len(room),
+        headroom=headroom,
     )
 
 

@@ -118,3 +118,6 @@ def test_buyers_with_credit_room_come_first(history_run: GenerationSummary):
     assert data.buyers_with_credit_room == room.count(True)
     assert room == sorted(room, reverse=True)  # all with room, then the others
     assert data.checks()["buyers_with_credit_room"] == room.count(True)
+    over = next(no for no, left in headroom.items() if left < CREDIT_ROOM)
+    fine = next(no for no, left in headroom.items() if left >= CREDIT_ROOM)
+    assert (data.has_credit_room(over), data.has_credit_room(fine)) == (False, True)
