@@ -320,7 +320,8 @@ class SalesRep(Persona):
         accounts = self.store.rep_accounts()
         if not accounts:
             return
-        customer = self.rng.choice(accounts)
+        orderable = [a for a in accounts if runtime.data.has_credit_room(a)]
+        customer = self.rng.choice(orderable or accounts)
         self.think()
         if not self.store.act_as(customer):
             return

@@ -3,7 +3,9 @@
 
 Grammar: ``METRIC[ '[' REQUEST CLASS ']' ] OP NUMBER [UNIT]`` with
 
-- METRIC: ``p50`` .. ``p99.9`` (response-time percentiles), ``avg``, ``max`` (milliseconds;
+- METRIC: a response-time percentile Locust reports (``PERCENTILES``: ``p50``, ``p66``,
+  ``p75``, ``p80``, ``p90``, ``p95``, ``p98``, ``p99``, ``p99.9``, ``p99.99``; ``p59`` is
+  refused, it is most likely a typo), ``avg``, ``max`` (milliseconds;
   units ``ms`` or ``s``), ``fail_ratio`` (a share: ``0.005`` or ``0.5%``), ``rps`` (requests
   per second), ``requests`` (a count);
 - REQUEST CLASS: a request name as Locust reports it (``/api/items/[id]``), optionally with
@@ -17,6 +19,7 @@ run.
 
 from __future__ import annotations
 
+import difflib
 import math
 import operator
 import re
@@ -34,6 +37,9 @@ OPS: dict[str, Callable[[float, float], bool]] = {
     ">": operator.gt,
 }
 TIME_METRICS = ("avg", "max")
+PERCENTILES = ("p50", "p66", "p75", "p80", "p90", "p95", "p98", "p99", "p99.9", "p99.99")
+METRICS = (*PERCENTILES, *TIME_METRICS, "fail_ratio", "rps", "requests")
+LEADING_WORD = re.compile(r"^\s*(?P<word>[A-Za-z_][A-Za-z0-9_.]*)")
 PATTERN = re.compile(
     r"^\s*(?P<metric>p\d{1,2}(?:\.\d+)?|avg|max|fail_ratio|rps|requests)\s*"
     r"(?:\[(?P<name>.+)\])?\s*(?P<op><=|>=|<|>)\s*"
@@ -94,6 +100,16 @@ def _show(metric: str, value: float) -> str:
 
 def parse_slo(text: str) -> SLO:
     """One SLO; a malformed one is a UserError naming it."""
+    word = LEADING_WORD.match(text)
+    if word is not None and word["word"] not in METRICS:
+        # swapped digits (p59) first, then spelling (p999, fail_rate)
+        close = [m for m in METRICS if sorted(m) == sorted(word["word"])]
+        close = close or difflib.get_close_matches(word["word"], METRICS, n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        raise UserError(
+            f"malformed --slo {text!r}: unknown metric {word['word']!r}{hint}; allowed: "
+            + ", ".join(METRICS)
+        )
     match = PATTERN.match(text)
     if match is None:
         raise UserError(
@@ -104,8 +120,6 @@ def parse_slo(text: str) -> SLO:
     value = float(match["value"])
     is_time = metric.startswith("p") or metric in TIME_METRICS
     if is_time:
-        if metric.startswith("p") and not 0 < float(metric[1:]) < 100:
-            raise UserError(f"malformed --slo {text!r}: percentile must lie between 0 and 100")
         if unit == "%":
             raise UserError(f"malformed --slo {text!r}: a response time takes ms or s")
         value = value * 1000.0 if unit == "s" else value

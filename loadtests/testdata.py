@@ -4,7 +4,11 @@
   (`simulator.store.accounts.demo_password` under the store's secret). Read from the store's
   database when it is at hand (``--erpsim-store-db``), else derived from the ERP's contacts
   the way the store provisions them (`is_initially_registered` with the same share).
-  Buyers of blocked accounts are left out (they cannot order).
+  Buyers of blocked accounts are left out (they cannot order). Buyers whose account has
+  credit room for a cart (``CREDIT_ROOM``, `simulator.erp.credit.credit_headroom`) come
+  first in the shuffled pool, as a real order mix is mostly accepted; those over their
+  limit are taken only when the others are (the ERP refuses their orders: counted refusals).
+  A SalesRep orders for one of its accounts with room, when it has one.
 - **Distinct logins, no collisions**: each virtual user takes the next login of its pool.
   Pools are shuffled once with the seed (the same order in every process), and worker ``w``
   of ``n`` takes positions ``w, w + n, w + 2n, ...``, so no two users of the whole run share
@@ -32,6 +36,7 @@ __all__ = ["Account", "Login", "LoginPool", "TestData", "load_testdata"]
 
 MAX_ITEMS = 200  # items kept per account (bought ones first)
 MAX_ORDERS = 50
+CREDIT_ROOM = 5_000.0  # local currency an account needs for a typical cart
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +85,8 @@ class TestData:
     reps: LoginPool
     quantity_factor: float = 1.0
     today: str | None = None
+    buyers_with_credit_room: int = 0
+    headroom: dict[str, float] = field(default_factory=dict)  # customer -> credit room
     _accounts: dict[str, Account] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -96,6 +103,10 @@ class TestData:
             self._accounts[customer_no] = account
         return account
 
+    def has_credit_room(self, customer_no: str) -> bool:
+        """Room under the account's credit limit for a typical cart (``CREDIT_ROOM``)."""
+        return self.headroom.get(customer_no, -math.inf) >= CREDIT_ROOM
+
     def rep_accounts(self, salesperson_code: str) -> list[str]:
         conn = _open(self.erp_db)
         try:
@@ -110,6 +121,7 @@ class TestData:
     def checks(self) -> dict[str, int]:
         return {
             "buyer_logins": len(self.buyers.logins),
+            "buyers_with_credit_room": self.buyers_with_credit_room,
             "buyers_taken": self.buyers.taken,
             "buyers_reused": self.buyers.reused,
             "ap_clerk_logins": len(self.clerks.logins),
@@ -135,6 +147,7 @@ def load_testdata(
     quantity_factor: float = 1.0,
 ) -> TestData:
     """The login pools (shuffled with `seed`) of a dataset and, if given, its store."""
+    from simulator.erp.credit import credit_headroom  # noqa: PLC0415 - sqlite3 only
     from simulator.store.accounts import demo_password  # noqa: PLC0415 - hashlib only
     from simulator.store.secret import read_secret  # noqa: PLC0415
 
@@ -154,6 +167,7 @@ def load_testdata(
         else:
             rows = _derived_users(conn, secret, registered_share)
         today = erp_today(conn)
+        headroom = credit_headroom(conn)
     finally:
         conn.close()
     pools: dict[str, list[Login]] = {"buyer": [], "ap_clerk": [], "rep": []}
@@ -165,6 +179,8 @@ def load_testdata(
     for logins in pools.values():
         logins.sort(key=lambda login: login.email)
         rng.shuffle(logins)
+    room = {login.email for login in pools["buyer"] if _has_room(headroom, login)}
+    pools["buyer"].sort(key=lambda login: login.email not in room)  # stable: still shuffled
     return TestData(
         erp_db,
         LoginPool("buyer", pools["buyer"]),
@@ -172,7 +188,13 @@ def load_testdata(
         LoginPool("rep", pools["rep"]),
         quantity_factor,
         today,
+        buyers_with_credit_room=len(room),
+        headroom=headroom,
     )
+
+
+def _has_room(headroom: dict[str, float], login: Login) -> bool:
+    return headroom.get(login.customer_no or "", -math.inf) >= CREDIT_ROOM
 
 
 def erp_today(conn: sqlite3.Connection) -> str | None:

@@ -9,11 +9,13 @@ silently fall back to a default.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import tomllib
+import typing
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from simulator.builtin import builtin_names, resolve
 from simulator.errors import UserError
@@ -359,16 +361,60 @@ def profile_from_dict(data: dict[str, object], *, source: str = "<profile>") -> 
     try:
         return Profile.model_validate(data)
     except ValidationError as exc:
-        raise UserError(f"profile {source}: {describe_validation_error(exc)}") from exc
+        raise UserError(f"profile {source}: {describe_validation_error(exc, Profile)}") from exc
 
 
-def describe_validation_error(exc: ValidationError) -> str:
-    """The first problem of a pydantic error as 'field a.b: message' (one line)."""
-    first = exc.errors()[0]
+def describe_validation_error(exc: ValidationError, model: type[BaseModel] | None = None) -> str:
+    """The first problem of a pydantic error as 'field a.b: message' (one line). With the
+    `model` validated, an unknown key gets a did-you-mean among the keys allowed there; a
+    share given as a percentage (``value = 40``) the share it likely meant (0.40)."""
+    errors = exc.errors()
+    first = errors[0]
+    if first["type"] == "missing":  # a misspelt key: say so, not that the right one is missing
+        first = next(
+            (
+                e
+                for e in errors
+                if e["type"] == "extra_forbidden" and e["loc"][:-1] == first["loc"][:-1]
+            ),
+            first,
+        )
     location = ".".join(str(part) for part in first["loc"])
     message = first["msg"]
     if first["type"] == "extra_forbidden":
         message = "unknown key"
-    more = len(exc.errors()) - 1
+        known = _known_keys(model, first["loc"][:-1]) if model is not None else []
+        close = difflib.get_close_matches(str(first["loc"][-1]), known, n=1)
+        if close:
+            message += f" (did you mean {close[0]}?)"
+    elif first["type"] == "less_than_equal" and first.get("ctx", {}).get("le") == 1.0:
+        given = first.get("input")
+        if isinstance(given, int | float) and 1 < given <= 100:
+            message += f" (a share: {given / 100:.2f} for {given:g} %)"
+    more = len(errors) - 1
     suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
     return f"field {location or '(top level)'}: {message}{suffix}"
+
+
+def _known_keys(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]:
+    """The keys the model allows at `loc` (list positions skipped), [] when unknown."""
+    current: type[BaseModel] | None = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = current.model_fields.get(part) if current is not None else None
+        if field is None:
+            return []
+        current = _model_in(field.annotation)
+    return list(current.model_fields) if current is not None else []
+
+
+def _model_in(annotation: object) -> type[BaseModel] | None:
+    """The pydantic model inside an annotation (``X``, ``X | None``, ``tuple[X, ...]``)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None

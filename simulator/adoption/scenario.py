@@ -272,7 +272,7 @@ def scenario_from_dict(data: dict[str, object], *, source: str = "<scenario>") -
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        raise UserError(f"scenario {source}: {describe_validation_error(exc)}") from exc
+        raise UserError(f"scenario {source}: {describe_validation_error(exc, Scenario)}") from exc
     problem = first_problem(scenario)
     if problem:
         raise UserError(f"scenario {source}: {problem}")

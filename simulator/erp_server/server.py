@@ -57,8 +57,9 @@ log = logging.getLogger("erpsim.erp_server")
 STARTUP_TIMEOUT = 120.0
 
 
-def bind_socket(host: str, port: int) -> socket.socket:
-    """A listening TCP socket; a busy port or bad address is a UserError."""
+def bind_socket(host: str, port: int, *, flag: str = "--port") -> socket.socket:
+    """A listening TCP socket; a busy port or bad address is a UserError (naming `flag`,
+    the option that chose the port)."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
@@ -72,7 +73,10 @@ def bind_socket(host: str, port: int) -> socket.socket:
     except OSError as exc:
         sock.close()
         if exc.errno == errno.EADDRINUSE:
-            raise UserError(f"port {port} is already in use on {host}") from None
+            raise UserError(
+                f"port {port} is already in use on {host}: use {flag} N for another port, "
+                "or stop the process that holds it"
+            ) from None
         raise UserError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
     sock.set_inheritable(True)
     return sock
@@ -232,10 +236,12 @@ class ThreadedServer:
         self.sock.close()
 
 
-def bind_for_thread(host: str, port: int, *, fixed_port: bool) -> socket.socket:
+def bind_for_thread(
+    host: str, port: int, *, fixed_port: bool, flag: str = "--port"
+) -> socket.socket:
     """The socket a threaded server listens on: a free loopback port, or (`fixed_port`)
     `host`:`port`, where a busy port is a UserError."""
-    return bind_socket(host, port) if fixed_port else bind_socket("127.0.0.1", 0)
+    return bind_socket(host, port, flag=flag) if fixed_port else bind_socket("127.0.0.1", 0)
 
 
 @dataclass
@@ -249,9 +255,12 @@ class ServerThread:
     settings: ServerSettings
     url: str = ""
     fixed_port: bool = False
+    port_flag: str = "--port"  # named when the fixed port is busy
 
     def __enter__(self) -> ServerThread:
-        sock = bind_for_thread(self.settings.host, self.settings.port, fixed_port=self.fixed_port)
+        sock = bind_for_thread(
+            self.settings.host, self.settings.port, fixed_port=self.fixed_port, flag=self.port_flag
+        )
         host, port = sock.getsockname()[:2]
         self.url = f"http://{host}:{port}"
         self.app = create_app(self.settings.model_copy(update={"port": port, "workers": 1}))

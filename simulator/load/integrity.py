@@ -8,7 +8,11 @@ Checks (each violation is listed with the document it concerns):
 
 1. every order the personas placed (kinds ``order`` and ``quote_order``) is a web document
    of the store, under the key the client sent, and is ``accepted`` with an ERP number
-   (``pending`` after the drain: undelivered; missing: lost by the store);
+   (``pending`` after the drain: undelivered; missing: lost by the store), or ``rejected``:
+   the ERP *refused* it (credit limit, blocked item or customer). A refusal is an answer,
+   not a loss: it is counted (``refused_orders``, ``refusal_rate``, ``refusals_by_reason``,
+   the reason being the ERP's, e.g. ``credit_limit_exceeded``) and is a violation only if
+   the document nevertheless carries an ERP number;
 2. that ERP number is a sales order in the ERP with channel ``web`` for the same customer
    (missing: lost between store and ERP);
 3. no idempotency key appears twice among the store's documents, no ERP number belongs to
@@ -28,7 +32,7 @@ from typing import Any
 
 from simulator.erp.digest import read_only_uri
 
-__all__ = ["IntegrityReport", "check_integrity", "web_order_numbers"]
+__all__ = ["IntegrityReport", "check_integrity", "refusal_reason", "web_order_numbers"]
 
 ORDER_KINDS = ("order", "quote_order")
 
@@ -39,11 +43,18 @@ class IntegrityReport:
     store_documents: int = 0
     erp_orders_found: int = 0
     erp_new_web_orders: int = 0
+    refused_orders: int = 0
+    refusals_by_reason: Counter[str] = field(default_factory=Counter)
     violations: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.violations
+
+    @property
+    def refusal_rate(self) -> float:
+        """Refused orders per order placed (0 when none were placed)."""
+        return self.refused_orders / self.placed_orders if self.placed_orders else 0.0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -52,9 +63,18 @@ class IntegrityReport:
             "store_order_documents": self.store_documents,
             "erp_orders_found": self.erp_orders_found,
             "erp_new_web_orders": self.erp_new_web_orders,
+            "refused_orders": self.refused_orders,
+            "refusal_rate": round(self.refusal_rate, 4),
+            "refusals_by_reason": dict(self.refusals_by_reason.most_common()),
             "violations": self.violations[:100],
             "violation_count": len(self.violations),
         }
+
+
+def refusal_reason(error: str | None) -> str:
+    """The ERP's reason of a refused document (its error is ``reason: message``)."""
+    reason = (error or "").partition(":")[0].strip()
+    return reason if reason and " " not in reason else "unknown"
 
 
 def _ro(path: Path) -> sqlite3.Connection:
@@ -86,7 +106,7 @@ def check_integrity(
         documents = {
             row[0]: row
             for row in store.execute(
-                "SELECT id, kind, customer_no, idempotency_key, status, erp_number "
+                "SELECT id, kind, customer_no, idempotency_key, status, erp_number, error "
                 "FROM web_documents WHERE kind IN ('order', 'quote_order')"
             )
         }
@@ -125,6 +145,13 @@ def check_integrity(
         label = f"{entry['kind']} document {entry['document']} (key {entry['key']})"
         if row is None or not str(row[3]).endswith(f":{entry['key']}"):
             v.append(f"{label}: placed, but the store has no such document")
+            continue
+        if row[4] == "rejected":
+            if row[5]:
+                v.append(f"{label}: refused by the ERP, yet it has ERP number {row[5]}")
+                continue
+            report.refused_orders += 1
+            report.refusals_by_reason[refusal_reason(row[6])] += 1
             continue
         if row[4] != "accepted" or not row[5]:
             v.append(f"{label}: still {row[4]} in the store after the outbox drained")

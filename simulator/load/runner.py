@@ -436,6 +436,12 @@ def run_load(settings: LoadSettings) -> LoadResult:
         for verdict in summary["slo"]["verdicts"]:
             status = "PASS" if verdict["passed"] else "FAIL"
             messages.append(f"SLO {status}  {verdict['slo']}  (measured {_fmt(verdict)})")
+        if integrity is not None and integrity["refused_orders"]:
+            reasons = ", ".join(f"{r} {n}" for r, n in integrity["refusals_by_reason"].items())
+            messages.append(
+                f"refused by the ERP: {integrity['refused_orders']} of "
+                f"{integrity['placed_orders']} orders ({integrity['refusal_rate']:.1%}): {reasons}"
+            )
         if integrity is not None and not integrity["ok"]:
             messages.append(f"integrity VIOLATED: {integrity['violation_count']} problem(s)")
             messages.extend(f"  {line}" for line in integrity["violations"][:10])

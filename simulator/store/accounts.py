@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import sqlite3
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from simulator.store.db import utc_now
@@ -26,6 +28,7 @@ __all__ = [
     "demo_password",
     "invitation_token",
     "is_initially_registered",
+    "orderable_demo_login",
     "provision",
 ]
 
@@ -133,3 +136,37 @@ def demo_logins(
         DemoLogin(email, demo_password(secret, email), role_, name, customer_no, code)
         for email, role_, name, customer_no, code in conn.execute(sql, params)
     ]
+
+
+DEMO_CART_ROOM = 5_000.0
+"""Credit room (local currency) an account needs for a demo cart of a few lines."""
+
+
+def orderable_demo_login(
+    conn: sqlite3.Connection,
+    secret: str,
+    role: str,
+    headroom: Mapping[str, float],
+    *,
+    need: float = DEMO_CART_ROOM,
+) -> DemoLogin | None:
+    """The first demo login of `role` (id order) whose account can order a typical cart:
+    a buyer's own account, a rep's first account (by name, as the store lists them) with
+    at least `need` of credit `headroom` (`simulator.erp.credit.credit_headroom`). Many
+    real accounts are over their limit, and the ERP rightly refuses their orders; that is
+    not what a newcomer should meet first. Falls back to the one with the most room."""
+    best: tuple[float, DemoLogin] | None = None
+    for login in demo_logins(conn, secret, role=role, limit=1_000):
+        customer_no = login.customer_no
+        if role == "rep":
+            first = conn.execute(
+                "SELECT no FROM customers WHERE salesperson_code = ? ORDER BY name, no LIMIT 1",
+                (login.salesperson_code,),
+            ).fetchone()
+            customer_no = first[0] if first else None
+        room = headroom.get(customer_no or "", -math.inf)
+        if room >= need:
+            return login
+        if best is None or room > best[0]:
+            best = (room, login)
+    return best[1] if best else None

@@ -25,7 +25,6 @@ def demo_section(db: Path, workdir: Path, console: Console) -> None:
     from simulator.erp_server.client import ErpClient  # noqa: PLC0415
     from simulator.erp_server.server import ServerThread, working_database  # noqa: PLC0415
     from simulator.erp_server.settings import ServerSettings  # noqa: PLC0415
-    from simulator.store.accounts import demo_logins  # noqa: PLC0415
     from simulator.store.secret import store_secret  # noqa: PLC0415
     from simulator.store.server import StoreThread  # noqa: PLC0415
     from simulator.store.settings import StoreSettings  # noqa: PLC0415
@@ -50,8 +49,7 @@ def demo_section(db: Path, workdir: Path, console: Console) -> None:
                 f"ERP {erp_server.url}  store {store.url} (realtime integration, "
                 f"{store_db}); `erpsim up` runs both for you"
             )
-            buyers = demo_logins(store.ctx.conn(), secret, role="buyer", limit=50)
-            buyer = _with_credit(db, buyers)
+            buyer = _with_credit(db, store, secret)
             today = dt.date.fromisoformat(erp.clock()["today"])
             _journey(store.url, http, erp, buyer, today, console)
             _outage(store.url, erp_server.url, key, http, erp, today, console)
@@ -60,23 +58,18 @@ def demo_section(db: Path, workdir: Path, console: Console) -> None:
     _adoption(store_db, console)
 
 
-def _with_credit(db: Path, buyers: list[Any]) -> Any:
+def _with_credit(db: Path, store: Any, secret: str) -> Any:
     """A demo buyer whose account has room under its credit limit (many real accounts are
     over it: the ERP would refuse their orders, which is right but not the demo's story)."""
+    from simulator.erp.credit import credit_headroom  # noqa: PLC0415
+    from simulator.store.accounts import orderable_demo_login  # noqa: PLC0415
+
     conn = sqlite3.connect(read_only_uri(db), uri=True)
     try:
-        for buyer in buyers:
-            limit, owed = conn.execute(
-                "SELECT c.credit_limit, COALESCE((SELECT SUM(remaining_amount) FROM"
-                " sales_invoices i WHERE i.customer_no = c.no AND i.status = 'Open'), 0)"
-                " FROM customers c WHERE c.no = ? AND c.blocked = ''",
-                (buyer.customer_no,),
-            ).fetchone() or (0.0, float("inf"))
-            if limit == 0 or limit - owed > 20_000:
-                return buyer
+        headroom = credit_headroom(conn)
     finally:
         conn.close()
-    return buyers[0]
+    return orderable_demo_login(store.ctx.conn(), secret, "buyer", headroom, need=20_000)
 
 
 def _journey(

@@ -54,9 +54,12 @@ class StoreThread:
     settings: StoreSettings
     url: str = ""
     fixed_port: bool = False
+    port_flag: str = "--port"  # named when the fixed port is busy
 
     def __enter__(self) -> StoreThread:
-        sock = bind_for_thread(self.settings.host, self.settings.port, fixed_port=self.fixed_port)
+        sock = bind_for_thread(
+            self.settings.host, self.settings.port, fixed_port=self.fixed_port, flag=self.port_flag
+        )
         host, port = sock.getsockname()[:2]
         self.url = f"http://{host}:{port}"
         self.settings = self.settings.model_copy(update={"host": host, "port": port})

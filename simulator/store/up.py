@@ -15,6 +15,7 @@ import contextlib
 import secrets
 import shutil
 import signal
+import sqlite3
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -111,7 +112,7 @@ def up(
     with (
         _store_database(store_db or store_db_for(db), scratch) as store_path,
         working_database(erp_settings) as served,
-        ServerThread(served, fixed_port=True) as erp,
+        ServerThread(served, fixed_port=True, port_flag="--erp-port") as erp,
     ):
         secret = store_secret(store_path, secret)
         store_settings = StoreSettings(
@@ -123,8 +124,8 @@ def up(
             sync_interval=interval,
             secret=secret,
         )
-        with StoreThread(store_settings, fixed_port=True) as store:
-            _announce(erp.url + base_path, store.url, key, store, secret, integration)
+        with StoreThread(store_settings, fixed_port=True, port_flag="--store-port") as store:
+            _announce(erp.url + base_path, store.url, key, store, secret, integration, served.db)
             _wait(for_seconds)
     typer.echo("stopped")
 
@@ -144,16 +145,34 @@ def _store_database(path: Path, scratch: bool) -> Iterator[Path]:
 
 
 def _announce(
-    erp_url: str, store_url: str, key: str, store: Any, secret: str, integration: str
+    erp_url: str,
+    store_url: str,
+    key: str,
+    store: Any,
+    secret: str,
+    integration: str,
+    erp_db: Path,
 ) -> None:
-    from simulator.store.accounts import demo_logins, invitation_token  # noqa: PLC0415
+    from simulator.erp.credit import credit_headroom  # noqa: PLC0415
+    from simulator.erp.digest import read_only_uri  # noqa: PLC0415
+    from simulator.store.accounts import (  # noqa: PLC0415
+        demo_logins,
+        invitation_token,
+        orderable_demo_login,
+    )
 
+    erp = sqlite3.connect(read_only_uri(erp_db), uri=True)
+    try:
+        headroom = credit_headroom(erp)
+    finally:
+        erp.close()
     conn = store.ctx.conn()
-    logins = [
-        login
-        for role in ("buyer", "ap_clerk", "rep")
-        for login in demo_logins(conn, secret, role=role, limit=1)
-    ]
+    picked = {
+        "buyer": orderable_demo_login(conn, secret, "buyer", headroom),
+        "ap_clerk": next(iter(demo_logins(conn, secret, role="ap_clerk", limit=1)), None),
+        "rep": orderable_demo_login(conn, secret, "rep", headroom),
+    }
+    logins = [login for login in picked.values() if login is not None]
     typer.echo(f"mock ERP   {erp_url}/api/v2.0/   (API key: {key})   docs {erp_url}/docs")
     typer.echo(f"store      {store_url}/   ({integration} integration)   API docs {store_url}/docs")
     typer.echo("demo logins (email / password):")

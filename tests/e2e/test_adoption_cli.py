@@ -314,6 +314,15 @@ def test_compare_with_measured_cx_keeps_the_integration_lever(
 
 BAD_SCENARIOS = {
     "unknown-key": ("colour = 'red'\n", ["field colour", "unknown key"]),
+    "typo": ("horizon_month = 12\n", ["field horizon_month", "(did you mean horizon_months?)"]),
+    "nested-typo": (
+        "[target]\nvalue = 0.4\ndat = 2028-01-31\n",
+        ["field target.dat: unknown key (did you mean date?)"],
+    ),
+    "percent-share": (
+        "[target]\nvalue = 40\ndate = 2028-01-31\n",
+        ["field target.value", "(a share: 0.40 for 40 %)"],
+    ),
     "wrong-type": ("[site]\np95_ms = 'fast'\n", ["field site.p95_ms"]),
     "share": ("[[invitations]]\ndate = 2027-01-04\nshare = 1.5\n", ["invitations.0.share"]),
     "order": (

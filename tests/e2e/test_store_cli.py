@@ -3,10 +3,13 @@ ports, the printed demo login used for real, a clean stop on SIGTERM, one-line e
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import re
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,9 +18,11 @@ from pathlib import Path
 import pytest
 import requests
 
+from loadtests.testdata import erp_today
 from simulator.cli import main
 
 LOGIN = re.compile(r"^\s+buyer\s+(\S+) / (\S+)")
+REP = re.compile(r"^\s+rep\s+(\S+) / (\S+)")
 URL = re.compile(r"^store\s+(http://127\.0\.0\.1:\d+)/")
 
 
@@ -36,12 +41,18 @@ def dataset(small_run, tmp_path: Path) -> Path:
 
 @pytest.fixture
 def up(dataset: Path) -> Iterator[tuple[subprocess.Popen[str], list[str]]]:
+    with _up(dataset, "batch") as running:
+        yield running
+
+
+@contextlib.contextmanager
+def _up(dataset: Path, integration: str) -> Iterator[tuple[subprocess.Popen[str], list[str]]]:
     """`erpsim up` in its own process; yields it and the lines it printed up to the
     'Ctrl-C' line."""
     process = subprocess.Popen(
         [sys.executable, "-m", "simulator", "up", "--db", str(dataset),
          "--erp-port", str(free_port()), "--store-port", str(free_port()),
-         "--integration", "batch", "--for", "120"],
+         "--integration", integration, "--for", "120"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     lines: list[str] = []
@@ -83,6 +94,65 @@ def test_up_serves_both_and_the_printed_login_works(
     assert dataset.with_name("erp.store.sqlite").is_file()  # the store's db beside the dataset
 
 
+def test_up_prints_a_buyer_and_a_rep_whose_orders_the_erp_accepts(
+    history_run, tmp_path: Path
+) -> None:
+    """Many accounts are over their credit limit (here all but the last 20 and the last
+    rep's first account, so the first buyer's and rep's are); the printed buyer and the
+    rep's first account have room for a cart, and the ERP accepts it."""
+    dataset = tmp_path / "erp.sqlite"
+    shutil.copy(history_run.path, dataset)
+    conn = sqlite3.connect(dataset)
+    with conn:  # most accounts cannot order at all: a credit limit of 1.00
+        conn.execute(
+            "UPDATE customers SET credit_limit = 1 WHERE no < (SELECT no FROM customers"
+            " ORDER BY no DESC LIMIT 1 OFFSET 20) AND no <> (SELECT no FROM customers"
+            " WHERE salesperson_code = (SELECT max(code) FROM salespeople) ORDER BY name, no"
+            " LIMIT 1)"
+        )
+    today = dt.date.fromisoformat(str(erp_today(conn)))
+    conn.close()
+    delivery = (today + dt.timedelta(days=3)).isoformat()
+    with _up(dataset, "realtime") as (_process, lines):
+        store = next(URL.match(line).group(1) for line in lines if URL.match(line))
+        email, password = next(LOGIN.match(line).groups() for line in lines if LOGIN.match(line))
+        rep_email, rep_password = next(
+            REP.match(line).groups() for line in lines if REP.match(line)
+        )
+        assert _checkout(store, email, password, delivery, rep=False) == "accepted"
+        assert _checkout(store, rep_email, rep_password, delivery, rep=True) == "accepted"
+
+
+def _checkout(store: str, email: str, password: str, delivery: str, *, rep: bool) -> str:
+    """Log in (a rep acts as its first account), put three lines in the cart, check out:
+    the web document's status after the realtime integration sent it."""
+    with requests.Session() as http:
+        login = http.post(store + "/api/login", json={"email": email, "password": password})
+        assert login.status_code == 200, login.text
+        http.headers["Authorization"] = f"Bearer {login.json()['token']}"
+        if rep:
+            accounts = http.get(store + "/api/rep/accounts").json()["accounts"]
+            acted = http.post(
+                store + "/api/rep/act-as", json={"customerNumber": accounts[0]["number"]}
+            )
+            assert acted.status_code == 200, acted.text
+        items = http.get(store + "/api/items", params={"pageSize": 10}).json()["items"]
+        priced = [item for item in items if item.get("offer")][:3]
+        assert len(priced) == 3
+        cart = http.get(store + "/api/carts").json()["carts"][0]
+        for item in priced:
+            put = http.put(
+                store + f"/api/carts/{cart['id']}/lines",
+                json={"itemNumber": item["number"], "quantity": 3},
+            )
+            assert put.status_code == 200, put.text
+        checkout = http.post(
+            store + f"/api/carts/{cart['id']}/checkout", json={"requestedDeliveryDate": delivery}
+        ).json()
+        assert "error" not in checkout, checkout
+        return str(checkout["status"])
+
+
 def _one_line_error(capsys: pytest.CaptureFixture[str], *args: str) -> str:
     with pytest.raises(SystemExit) as caught:
         main(list(args))
@@ -118,6 +188,7 @@ def test_up_bad_input(dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixtu
             "--store-port", str(free_port()), "--for", "1",
         )  # fmt: skip
         assert "already in use" in err
+        assert "use --erp-port N for another port, or stop the process that holds it" in err
     assert not dataset.with_name("erp.store.sqlite").exists()
 
 

@@ -70,6 +70,7 @@ def test_missing_database_and_busy_port(db: Path, tmp_path: Path) -> None:
         error = run("--db", str(db), "--port", str(port), "--scratch")
     assert isinstance(error, UserError)
     assert "in use" in str(error)
+    assert "use --port N for another port" in str(error)
 
 
 def _free_port() -> int:

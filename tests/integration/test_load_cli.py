@@ -23,6 +23,7 @@ def run_main(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, 
     ("args", "message"),
     [
         (["--slo", "p95<fast"], "malformed --slo 'p95<fast'"),
+        (["--slo", "p59<300ms"], "unknown metric 'p59' (did you mean p95?); allowed: p50, p66"),
         (["--slo", "p95<300ms", "--slo", "latency<1s"], "malformed --slo 'latency<1s'"),
         (["--shape", "sawtooth"], "unknown --shape 'sawtooth'"),
         (["--persona", "Shopper"], "unknown --persona 'Shopper'"),

@@ -321,6 +321,8 @@ def test_password_hashing() -> None:
 
 
 def test_serve_store_flags_and_an_unreachable_erp_are_one_line_errors(tmp_path: Any) -> None:
+    import socket
+
     import typer
     from typer.testing import CliRunner
 
@@ -340,14 +342,22 @@ def test_serve_store_flags_and_an_unreachable_erp_are_one_line_errors(tmp_path: 
     serve.command("noop")(lambda: None)  # two commands: `store` stays a sub-command
     runner = CliRunner()
     db = str(tmp_path / "store.sqlite")
+
+    def free_port() -> int:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            return int(probe.getsockname()[1])
+
     cases = [
         (["--erp-key", "k", "--sync-interval", "soon"], "--sync-interval"),
         (["--erp-key", "k", "--sync-interval", "0"], "--sync-interval"),
         (["--erp-key", "k", "--integration", "hourly"], "--integration"),
         (["--erp-key", "k", "--port", "70000"], "--port"),
         ([], "--erp-key"),
-        (["--erp-key", "k", "--erp-url", "http://127.0.0.1:9"], "cannot reach the ERP"),
-    ]
+        # a free --port: the default 8200 is taken while `erpsim up` runs beside the tests
+        (["--erp-key", "k", "--erp-url", "http://127.0.0.1:9", "--port", str(free_port())],
+         "cannot reach the ERP"),
+    ]  # fmt: skip
     for args, expected in cases:
         result = runner.invoke(serve, ["store", "--db", db, *args])
         assert isinstance(result.exception, UserError), (args, result.output)

@@ -49,6 +49,7 @@ def test_profiles_are_immutable() -> None:
 BAD_PROFILES = [
     ("unknown-top-key", "colour = 'red'\n", "field colour: unknown key"),
     ("unknown-nested-key", "[catalog]\nitemz = 5\n", "field catalog.itemz: unknown key"),
+    ("typo", "[catalog]\nitemz = 5\n", "unknown key (did you mean items?)"),
     ("zero-items", "[catalog]\nitems = 0\n", "field catalog.items"),
     ("negative-share", "[catalog]\nblocked_share = -0.1\n", "field catalog.blocked_share"),
     ("share-above-one", "[pricing]\ncustomer_price_share = 1.5\n", "customer_price_share"),

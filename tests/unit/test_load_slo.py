@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from loadtests.slo import SLO, evaluate, parse_slo, parse_slos
+from loadtests.slo import PERCENTILES, SLO, evaluate, parse_slo, parse_slos
 from simulator.errors import UserError
 
 
@@ -44,6 +44,24 @@ def test_request_class_with_method():
 def test_malformed(text: str):
     with pytest.raises(UserError, match="malformed --slo"):
         parse_slo(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [("p59<300ms", "did you mean p95?"), ("p97<1s", "did you mean p9"), ("latency<1s", "")],
+)
+def test_unknown_metric_lists_the_allowed_ones(text: str, hint: str):
+    with pytest.raises(UserError) as caught:
+        parse_slo(text)
+    message = str(caught.value)
+    assert f"malformed --slo {text!r}: unknown metric" in message
+    assert hint in message
+    assert "allowed: p50, p66, p75, p80, p90, p95, p98, p99, p99.9, p99.99, avg, max" in message
+
+
+def test_every_known_percentile_parses():
+    for metric in PERCENTILES:
+        assert parse_slo(f"{metric}<1s").quantile == pytest.approx(float(metric[1:]) / 100)
 
 
 def test_evaluate_reports_measured_values():

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 
-from loadtests.testdata import load_testdata
+from loadtests.testdata import CREDIT_ROOM, load_testdata
+from simulator.erp.credit import credit_headroom
 from simulator.erp.generate import GenerationSummary
 from simulator.store.accounts import demo_password, is_initially_registered
 
@@ -100,3 +101,23 @@ def test_accounts_order_their_assortment_in_their_quantities(history_run: Genera
     assert set(first) <= bought  # items the account bought come first
     assert set(account.orders) <= own
     assert data.today is not None
+
+
+def test_buyers_with_credit_room_come_first(history_run: GenerationSummary):
+    """Accounts over their credit limit would only collect refusals: their buyers are
+    taken after every buyer whose account has room for a cart."""
+    conn = sqlite3.connect(history_run.path)
+    try:
+        headroom = credit_headroom(conn)
+    finally:
+        conn.close()
+    data = load_testdata(history_run.path, secret="s", seed=5)
+    room = [headroom[login.customer_no] >= CREDIT_ROOM for login in data.buyers.logins]
+    assert True in room
+    assert False in room  # the history leaves some accounts over their limit
+    assert data.buyers_with_credit_room == room.count(True)
+    assert room == sorted(room, reverse=True)  # all with room, then the others
+    assert data.checks()["buyers_with_credit_room"] == room.count(True)
+    over = next(no for no, left in headroom.items() if left < CREDIT_ROOM)
+    fine = next(no for no, left in headroom.items() if left >= CREDIT_ROOM)
+    assert (data.has_credit_room(over), data.has_credit_room(fine)) == (False, True)
