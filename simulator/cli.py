@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import signal
 import sys
 from pathlib import Path
@@ -256,8 +257,12 @@ def main(argv: list[str] | None = None) -> None:
         print(f"erpsim: error: {exc}", file=sys.stderr)
         sys.exit(2)
     except Terminated:
+        # The with-blocks have run (temp files gone, workers killed); leave now, as SIGTERM's
+        # own action would: interpreter shutdown may wait on a killed pool's manager thread.
         print("erpsim: terminated", file=sys.stderr)
-        sys.exit(128 + signal.SIGTERM)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(128 + signal.SIGTERM)
     except (typer.Abort, KeyboardInterrupt):
         print("erpsim: interrupted", file=sys.stderr)
         sys.exit(130)
