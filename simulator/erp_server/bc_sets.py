@@ -37,6 +37,7 @@ __all__ = [
     "Ref",
     "SetSpec",
     "install",
+    "line_id",
     "line_id_parts",
     "stable_guid",
 ]
@@ -311,6 +312,11 @@ def stable_guid(kind: str, key: str) -> str:
 
 def line_id_sql(header_alias: str = "h", line_column: str = "t.line_no") -> str:
     return f"substr({header_alias}.id, 1, 24) || printf('%012x', {line_column})"
+
+
+def line_id(document_id: str, line_no: int) -> str:
+    """A document line's SystemId, as `line_id_sql` computes it in the views."""
+    return f"{document_id[:24]}{line_no:012x}"
 
 
 def line_id_parts(line_id: str) -> tuple[str, int] | None:

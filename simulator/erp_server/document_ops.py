@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from simulator.erp_server.idempotency import IdempotencyStore
     from simulator.erp_server.webhooks import WebhookHub
 
-__all__ = ["LINE_NUMBERS_DDL", "DocumentWrites", "line_id", "prepare_documents"]
+__all__ = ["LINE_NUMBERS_DDL", "DocumentWrites", "prepare_documents"]
 
 LINE_STEP = 10000
 LINE_NUMBERS_DDL = """CREATE TABLE IF NOT EXISTS erpsim_line_numbers (
@@ -58,11 +58,6 @@ MASTER_TABLES = {"customers": "customers", "items": "items", "contacts": "contac
 
 def prepare_documents(conn: sqlite3.Connection) -> None:
     conn.execute(LINE_NUMBERS_DDL)
-
-
-def line_id(document_id: str, line_no: int) -> str:
-    """The SystemId of a document line (as `bc_sets.line_id_sql` computes it)."""
-    return f"{document_id[:24]}{line_no:012x}"
 
 
 class DocumentWrites(InvoiceWrites):
@@ -253,7 +248,7 @@ class DocumentWrites(InvoiceWrites):
 
             raise pricing_error(exc) from None
         self._note_line_no(kind, document.no, line_no)
-        new_id = line_id(document.id, line_no)
+        new_id = bc_sets.line_id(document.id, line_no)
         self._commit(document, remember=(key, print_, spec.lines, new_id))
         return new_id, False
 
@@ -271,7 +266,7 @@ class DocumentWrites(InvoiceWrites):
         if if_match is None or if_match == "*":
             return
         spec = DOCUMENT_SETS[kind]
-        row = one_row(self.conn, ENTITY_SETS[spec.lines], (line_id(document_id, line_no),))
+        row = one_row(self.conn, ENTITY_SETS[spec.lines], (bc_sets.line_id(document_id, line_no),))
         if row is None or etag_of(row) != if_match:
             raise ODataError(
                 412, "precondition_failed", "the line changed since you read it (ETag mismatch)"

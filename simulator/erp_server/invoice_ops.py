@@ -23,6 +23,7 @@ from simulator.erp.pricing import PricingError
 from simulator.erp.world import editing
 from simulator.erp.world.editing import LineEntry
 from simulator.erp.world.service import cancel_invoice
+from simulator.erp_server import bc_sets
 from simulator.erp_server.bc_writes import DOCUMENT_SETS, DocumentBody, LineBody, LineChange
 from simulator.erp_server.odata.errors import ODataError
 from simulator.erp_server.storage import atomic
@@ -178,7 +179,7 @@ class InvoiceWrites:
     def draft_add_line(
         self, draft_id: str, line: LineBody, remember: tuple[str | None, str, str] | None = None
     ) -> str:
-        from simulator.erp_server.document_ops import _line_numbers, line_id  # noqa: PLC0415
+        from simulator.erp_server.document_ops import _line_numbers  # noqa: PLC0415
 
         number, customer = self._draft(draft_id)
         (line_no,) = _line_numbers((line,), self._last_draft_line(number))
@@ -191,7 +192,7 @@ class InvoiceWrites:
         self._insert_line(number, line_no, line.entry.item_no, unit, quantity, result)
         self._reprice_header(number)
         self._note_line_no("invoice", number, line_no)
-        new_id = line_id(draft_id, line_no)
+        new_id = bc_sets.line_id(draft_id, line_no)
         self._done(remember=None if remember is None else (*remember, new_id))
         return new_id
 

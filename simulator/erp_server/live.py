@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from simulator.erp.pricing import PriceRequest, PricingError, resolve_price
+from simulator.erp.pricing import PricingError
 from simulator.erp.schema import TABLES, TABLES_BY_NAME
 from simulator.erp.world.documents import Order, Quote
 from simulator.erp.world.service import ReturnedLine
@@ -33,7 +33,7 @@ from simulator.erp_server.settings import ServerSettings
 from simulator.erp_server.storage import DiskFull, atomic
 from simulator.erp_server.webhooks import WebhookHub
 
-__all__ = ["API_INDEXES", "LiveErp", "OrderRequest", "prepare_database", "pricing_error"]
+__all__ = ["API_INDEXES", "LiveErp", "prepare_database", "pricing_error"]
 
 log = logging.getLogger("erpsim.erp_server")
 
@@ -65,7 +65,6 @@ PRICING_STATUS = {
     "unit_not_defined": 422,
     "no_exchange_rate": 422,
 }
-CHANNELS = ("web", "edi", "phone", "email", "sales_rep")
 # Fields a PATCH may change: (entity set, API field) -> column. Customer and contact details
 # are not held by the world, so they are updated in place; an order's requested delivery
 # date and contact go through the world, which owns open orders.
@@ -126,17 +125,6 @@ def prepare_database(conn: sqlite3.Connection) -> None:
 
 
 Remember = tuple[str | None, str, str, str]  # (key, fingerprint, entity set, result)
-
-
-@dataclass(frozen=True, slots=True)
-class OrderRequest:
-    """A validated create request for a quote or an order."""
-
-    customer_no: str
-    contact_no: str
-    lines: tuple[tuple[str, str, float], ...]  # (item no, unit code or '', quantity)
-    channel: str = "web"
-    requested_delivery_date: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,68 +236,6 @@ class LiveErp(DocumentWrites):
         return self.get_faults()
 
     # --- documents -----------------------------------------------------------------------
-    @atomic
-    def create(
-        self, kind: str, request: OrderRequest, key: str | None, print_: str
-    ) -> tuple[str, bool]:
-        """Create a sales order or quote; returns (document id, replayed)."""
-        entity_set = "salesOrders" if kind == "order" else "salesQuotes"
-        replayed = self.idempotency.replay(key, print_)
-        if replayed is not None:
-            return replayed, True
-        self.clock.sync()
-        world = self.world
-        try:
-            if kind == "order":
-                self._credit_check(request)
-                document: Any = world.enter_order(
-                    request.customer_no,
-                    list(request.lines),
-                    contact_no=request.contact_no,
-                    channel=request.channel,
-                )
-                if request.requested_delivery_date is not None:
-                    document.requested_delivery_date = request.requested_delivery_date
-                    world.touch_order(document)
-            else:
-                document = world.enter_quote(
-                    request.customer_no,
-                    list(request.lines),
-                    contact_no=request.contact_no,
-                    channel=request.channel,
-                )
-        except PricingError as exc:
-            raise pricing_error(exc) from None
-        self._commit(document, remember=(key, print_, entity_set, document.id))
-        return document.id, False
-
-    def _credit_check(self, request: OrderRequest) -> None:
-        """409 when the order would take the customer over its credit limit (the world
-        would put it on hold; an integration is told instead). Prices come from the one
-        pricing engine, at the world's today."""
-        world = self.world
-        pos = world.account_pos.get(request.customer_no)
-        if pos is None:
-            return  # enter_order raises customer_not_found
-        account = world.accounts[pos]
-        if account.credit_limit <= 0:
-            return
-        amount = 0.0
-        for item_no, unit, quantity in request.lines:
-            price = resolve_price(
-                world.prices,
-                PriceRequest(request.customer_no, item_no, quantity, world.today, unit),
-            )
-            amount += price.line_amount
-        exposure = float(world.exposure[pos]) + world.to_lcy(amount, account.currency)
-        if exposure > account.credit_limit:
-            raise ODataError(
-                409,
-                "credit_limit_exceeded",
-                f"customer {request.customer_no}: open orders and invoices of "
-                f"{exposure:,.2f} would exceed the credit limit of {account.credit_limit:,.2f}",
-            )
-
     @atomic
     def make_order(self, quote_id: str, key: str | None, print_: str) -> tuple[str, bool]:
         """BC's makeOrder on a quote: the order at the quote's prices."""

@@ -27,7 +27,7 @@ from fastapi.openapi.utils import get_openapi
 from simulator.erp_server import bc_writes
 from simulator.erp_server.bc_sets import ENUMS
 from simulator.erp_server.entities import ENTITY_SETS, EntitySet, Field
-from simulator.erp_server.live import CHANNELS, PATCHABLE
+from simulator.erp_server.live import PATCHABLE
 from simulator.erp_server.odata.metadata import (
     COMPANY_FIELDS,
     PRICE_PARAMETERS,
@@ -266,7 +266,7 @@ def _create_schema(header_set: str, lines_set: str) -> dict[str, Any]:
     fields = bc_writes.KIND_FIELDS[kind[header_set]]
     properties = {name: _text(header.by_name.get(name), 100) for name in sorted(fields)}
     if "channel" in properties:
-        properties["channel"] = {"type": "string", "enum": list(CHANNELS)}
+        properties["channel"] = {"type": "string", "enum": list(bc_writes.CHANNELS)}
     line_properties = {
         name: _text(line.by_name.get(name), 100) for name in sorted(bc_writes.LINE_FIELDS)
     }

@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from simulator.erp_server.bc_sets import line_id
 from simulator.erp_server.bc_writes import (
     DOCUMENT_SETS,
     DocumentSet,
@@ -23,7 +24,6 @@ from simulator.erp_server.bc_writes import (
     parse_master,
 )
 from simulator.erp_server.deps import Services, ServicesDep, Urls, UrlsDep, json_response, read_json
-from simulator.erp_server.document_ops import line_id
 from simulator.erp_server.entities import ENTITY_SETS
 from simulator.erp_server.idempotency import fingerprint
 from simulator.erp_server.odata.errors import ODataError
