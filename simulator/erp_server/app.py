@@ -44,6 +44,7 @@ from simulator.erp_server.routers import (
     service,
     subscriptions,
 )
+from simulator.erp_server.sap.routes import routes as sap_routes
 from simulator.erp_server.settings import API_ROOT, ServerSettings
 
 __all__ = ["create_app", "no_telemetry"]
@@ -163,7 +164,7 @@ def create_app(
     # The hot reads and calculatePrice are served by plain Starlette routes placed first:
     # FastAPI's per-request dependency solving costs several times the read itself. Their
     # FastAPI twins (same handler) stay in the router for /docs and are never reached.
-    app.router.routes[:0] = fast
+    app.router.routes[:0] = fast + sap_routes()
     install_openapi(app, company_prefix=company_prefix, max_top=settings.max_top)
     app.add_middleware(
         GuardMiddleware,

@@ -17,6 +17,9 @@ from typing import Any
 from simulator.erp_server.faults import Decision, Drip, FaultInjector
 from simulator.erp_server.gateway import Gateway
 from simulator.erp_server.odata.errors import error_body
+from simulator.erp_server.sap.auth import SAP_CLIENT, SYSTEM_ID, user_of
+from simulator.erp_server.sap.catalog import SAP_PREFIX
+from simulator.erp_server.sap.errors import error_body as sap_error_body
 from simulator.erp_server.settings import API_ROOT
 
 __all__ = ["GuardMiddleware", "route_class"]
@@ -50,7 +53,8 @@ class GuardMiddleware:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        is_api = path.startswith(API_ROOT)
+        sap = path.startswith(SAP_PREFIX)
+        is_api = sap or path.startswith(API_ROOT)
         if not is_api and not path.startswith("/_admin"):
             await self.app(scope, receive, send)
             return
@@ -63,9 +67,30 @@ class GuardMiddleware:
                     "service_unavailable",
                     "the ERP is down",
                     retry_after=down.retry_after,
+                    sap=sap,
                 )
                 return
-        if not self._authorized(scope):
+        if sap:
+            user = user_of(scope, self.key)
+            if user is None:
+                await _error(
+                    send,
+                    401,
+                    "/IWFND/CM_CONSUMER/101",
+                    "Logon failed: Basic authentication with the API key as password"
+                    " (or an APIKey header) is required",
+                    extra=[
+                        (
+                            b"www-authenticate",
+                            f'Basic realm="SAP NetWeaver Application Server'
+                            f' [{SYSTEM_ID}/{SAP_CLIENT}]"'.encode(),
+                        )
+                    ],
+                    sap=True,
+                )
+                return
+            scope = {**scope, "erpsim.sap_user": user}
+        elif not self._authorized(scope):
             await _error(
                 send,
                 401,
@@ -79,7 +104,7 @@ class GuardMiddleware:
             return
         decision = self.injector.decide(route_class(scope["method"], path))
         if decision.status is not None:
-            await _fail(send, decision)
+            await _fail(send, decision, sap=sap)
             return
         if decision.delay:
             await asyncio.sleep(decision.delay)
@@ -97,7 +122,7 @@ class GuardMiddleware:
         return False
 
 
-async def _fail(send: Any, decision: Decision) -> None:
+async def _fail(send: Any, decision: Decision, *, sap: bool = False) -> None:
     status = decision.status or 500
     if status == 429:
         await _error(
@@ -106,6 +131,7 @@ async def _fail(send: Any, decision: Decision) -> None:
             "too_many_requests",
             "request rate limit exceeded",
             retry_after=decision.retry_after,
+            sap=sap,
         )
     elif status == 503:
         await _error(
@@ -114,9 +140,10 @@ async def _fail(send: Any, decision: Decision) -> None:
             "service_unavailable",
             "the ERP is temporarily unavailable",
             retry_after=decision.retry_after,
+            sap=sap,
         )
     else:
-        await _error(send, status, "internal_error", f"injected fault: HTTP {status}")
+        await _error(send, status, "internal_error", f"injected fault: HTTP {status}", sap=sap)
 
 
 async def _error(
@@ -127,9 +154,15 @@ async def _error(
     *,
     retry_after: int | None = None,
     extra: list[tuple[bytes, bytes]] | None = None,
+    sap: bool = False,
 ) -> None:
-    body = error_body(code, message, status)
-    headers = [(b"content-type", JSON), (b"content-length", str(len(body)).encode())]
+    if sap:
+        body = sap_error_body(code, message)
+        kind = b"application/json; charset=utf-8"
+    else:
+        body = error_body(code, message, status)
+        kind = JSON
+    headers = [(b"content-type", kind), (b"content-length", str(len(body)).encode())]
     if retry_after is not None:
         headers.append((b"retry-after", str(retry_after).encode()))
     headers += extra or []

@@ -30,6 +30,7 @@ from simulator.erp_server import bc_sets
 from simulator.erp_server.entities import ENTITY_SETS, EntitySet, Navigation
 from simulator.erp_server.odata.errors import ODataError
 from simulator.erp_server.odata.query import Limits, Query, encode_skiptoken
+from simulator.erp_server.sap import views as sap_views
 
 __all__ = ["Page", "ReadStore", "Shape", "etag_of", "one_row", "open_reader"]
 
@@ -49,6 +50,7 @@ def open_reader(path: Path, company_id: str) -> sqlite3.Connection:
     conn.execute(f"PRAGMA cache_size=-{READ_CACHE_KIB}")
     conn.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
     bc_sets.install(conn, company_id)
+    sap_views.install(conn)
     conn.execute("PRAGMA query_only=1")
     return conn
 

@@ -22,7 +22,14 @@ from simulator.erp_server.entities import ENTITY_SETS, EntitySet, Field, Navigat
 from simulator.erp_server.odata.errors import ODataError
 from simulator.erp_server.odata.filter import INT64, SqlFilter, parse_filter
 
-__all__ = ["Limits", "Query", "decode_skiptoken", "encode_skiptoken", "parse_query"]
+__all__ = [
+    "Limits",
+    "Query",
+    "decode_skiptoken",
+    "decode_values",
+    "encode_skiptoken",
+    "parse_query",
+]
 
 SUPPORTED = frozenset(
     {
@@ -160,6 +167,20 @@ def decode_skiptoken(token: str, query: Query) -> tuple[Any, ...]:
     ok = isinstance(values, list) and len(values) == len(query.sort)
     if not ok or not all(_sort_value(v) for v in values):
         raise _bad("invalid_skiptoken", "$skiptoken does not match this query")
+    return tuple(values)
+
+
+def decode_values(token: str, length: int) -> tuple[Any, ...] | None:
+    """The `length` sort values an `encode_skiptoken` token carries, or None if it is not
+    such a token (for protocols with their own error shape)."""
+    try:
+        values = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except (binascii.Error, ValueError, orjson.JSONDecodeError):
+        return None
+    if not isinstance(values, list) or len(values) != length:
+        return None
+    if not all(v is None or _sort_value(v) for v in values):
+        return None
     return tuple(values)
 
 

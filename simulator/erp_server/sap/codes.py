@@ -1,0 +1,108 @@
+"""Our codes in SAP's shapes: SAP keys are short (a plant has 4 characters, a customer price
+group 2, payment terms 4), so codes that do not fit get a stable SAP-style key.
+
+`Codes` is built from the database (the distinct codes of each kind, sorted), registered on a
+connection as the SQL function ``sap_code(kind, value)`` the views call, and used in reverse
+for request bodies (`from_sap`). Units of measure use SAP's own unit keys and ISO codes.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+__all__ = ["UNITS", "Codes", "iso_unit", "our_unit", "sap_unit"]
+
+# our unit -> (SAP's commercial unit key as the APIs show it, ISO code)
+UNITS: dict[str, tuple[str, str]] = {
+    "PCS": ("PC", "PCE"),
+    "PAIR": ("PR", "PR"),
+    "BOX": ("BOX", "BX"),
+    "BUNDLE": ("BDL", "BE"),
+    "CAN": ("CAN", "CA"),
+    "CASE": ("CS", "CS"),
+    "L": ("L", "LTR"),
+    "M": ("M", "MTR"),
+    "PALLET": ("PAL", "PF"),
+    "ROLL": ("ROL", "RO"),
+}
+_FROM_SAP = {sap: ours for ours, (sap, _) in UNITS.items()} | {
+    iso: ours for ours, (_, iso) in UNITS.items()
+}
+
+
+def sap_unit(ours: str | None) -> str:
+    if not ours:
+        return ""
+    return UNITS.get(ours, (ours[:3], ours[:3]))[0]
+
+
+def iso_unit(ours: str | None) -> str:
+    if not ours:
+        return ""
+    return UNITS.get(ours, (ours[:3], ours[:3]))[1]
+
+
+def our_unit(sap: str) -> str | None:
+    """The unit a request names (SAP key, ISO code or our own code), or None."""
+    upper = sap.upper()
+    if upper in UNITS:
+        return upper
+    return _FROM_SAP.get(upper)
+
+
+@dataclass(frozen=True)
+class _Kind:
+    query: str
+    width: int
+    # "fit": keep a code that fits the width; "number": always first + ordinal (SAP style)
+    style: str
+    first: int = 1
+
+
+KINDS: dict[str, _Kind] = {
+    "plant": _Kind("SELECT code FROM locations", 4, "number", 101),  # 1010, 1020...
+    "product_group": _Kind("SELECT code FROM item_categories", 9, "fit"),
+    "payment_terms": _Kind("SELECT code FROM payment_terms", 4, "fit"),
+    "price_group": _Kind("SELECT code FROM customer_price_groups", 2, "fit"),
+    "discount_group": _Kind("SELECT code FROM customer_discount_groups", 2, "fit"),
+    "pricing_group": _Kind("SELECT code FROM item_discount_groups", 2, "fit"),
+    "customer_group": _Kind("SELECT DISTINCT segment FROM customers", 2, "fit"),
+    "personnel": _Kind("SELECT code FROM salespeople", 8, "number", 50000001),
+}
+
+
+class Codes:
+    """Two-way maps between our codes and SAP keys, one per kind."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._to: dict[str, dict[str, str]] = {}
+        self._from: dict[str, dict[str, str]] = {}
+        for kind, spec in KINDS.items():
+            values = sorted({str(v) for (v,) in conn.execute(spec.query) if v not in (None, "")})
+            fits = spec.style == "fit" and all(
+                len(v) <= spec.width and v.isascii() and "(" not in v for v in values
+            )
+            mapping: dict[str, str] = {}
+            for ordinal, value in enumerate(values):
+                if fits:
+                    mapping[value] = value.upper()
+                elif spec.style == "number":
+                    mapping[value] = str(spec.first + ordinal) + ("0" if kind == "plant" else "")
+                else:
+                    mapping[value] = f"{ordinal + 1:0{spec.width}d}"
+            self._to[kind] = mapping
+            self._from[kind] = {code: value for value, code in mapping.items()}
+
+    def to_sap(self, kind: str, value: object) -> str:
+        if value in (None, ""):
+            return ""
+        return self._to[kind].get(str(value), str(value)[: KINDS[kind].width])
+
+    def from_sap(self, kind: str, code: str) -> str | None:
+        return self._from[kind].get(code)
+
+    def register(self, conn: sqlite3.Connection) -> None:
+        conn.create_function("sap_code", 2, self.to_sap, deterministic=True)
+        conn.create_function("sap_unit", 1, sap_unit, deterministic=True)
+        conn.create_function("sap_iso_unit", 1, iso_unit, deterministic=True)

@@ -1,0 +1,14 @@
+"""Per-service mappings from our tables to SAP's entity sets (see `views`)."""
+
+from __future__ import annotations
+
+from simulator.erp_server.sap.mappings import product
+from simulator.erp_server.sap.views import View
+
+__all__ = ["ALL"]
+
+ALL: dict[tuple[str, str], View] = {
+    (module.SERVICE, set_name): view
+    for module in (product,)
+    for set_name, view in module.VIEWS.items()
+}

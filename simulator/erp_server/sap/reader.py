@@ -1,0 +1,182 @@
+"""Reading SAP entity sets from their views: pages, single entities, expansions, counts.
+
+One prepared statement per page; expansions fetch the children of a whole page in one
+query per navigation (``IN (VALUES ...)``), never one query per parent row.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from simulator.erp_server.sap.catalog import EntityType, service
+from simulator.erp_server.sap.query import Expansion, SapQuery, encode_skiptoken
+from simulator.erp_server.sap.v2 import payload
+from simulator.erp_server.sap.views import view_name
+
+__all__ = ["Constraint", "count", "fetch_one", "page"]
+
+Constraint = tuple[tuple[str, Any], ...]  # (property, value) pairs a navigation fixes
+CHUNK = 400
+NULLABLE_SORT = ("Edm.DateTime", "Edm.DateTimeOffset", "Edm.Time", "Edm.Guid")
+
+
+def _sort_sql(entity: EntityType, name: str) -> str:
+    prop = entity.by_name[name]
+    return f"ifnull(\"{name}\", '')" if prop.edm in NULLABLE_SORT else f'"{name}"'
+
+
+def _where(query: SapQuery, constraint: Constraint, *, keyset: bool) -> tuple[str, list[Any]]:
+    parts: list[str] = []
+    params: list[Any] = []
+    for name, value in constraint:
+        parts.append(f'"{name}" = ?')
+        params.append(value)
+    if query.where:
+        parts.append(query.where)
+        params.extend(query.params)
+    if keyset and query.skiptoken is not None:
+        sql, values = _keyset(query, query.skiptoken)
+        parts.append(sql)
+        params.extend(values)
+    return (" WHERE " + " AND ".join(parts)) if parts else "", params
+
+
+def _keyset(query: SapQuery, values: Sequence[Any]) -> tuple[str, list[Any]]:
+    """Rows strictly after `values` in the query's sort order."""
+    alternatives = []
+    params: list[Any] = []
+    sort = query.sort
+    for i, (name, descending) in enumerate(sort):
+        equal = [f"{_sort_sql(query.entity, n)} = ?" for n, _ in sort[:i]]
+        after = f"{_sort_sql(query.entity, name)} {'<' if descending else '>'} ?"
+        alternatives.append("(" + " AND ".join([*equal, after]) + ")")
+        params.extend([*values[:i], values[i]])
+    return "(" + " OR ".join(alternatives) + ")", params
+
+
+def count(conn: sqlite3.Connection, query: SapQuery, constraint: Constraint = ()) -> int:
+    where, params = _where(query, constraint, keyset=False)
+    sql = f'SELECT count(*) FROM "{view_name(query.entity)}"{where}'
+    return int(conn.execute(sql, params).fetchone()[0])
+
+
+def page(
+    conn: sqlite3.Connection,
+    query: SapQuery,
+    base: str,
+    page_size: int,
+    *,
+    constraint: Constraint = (),
+    next_url: str | None = None,
+) -> dict[str, Any]:
+    """One page of `query` as the ``d`` of a V2 collection response."""
+    entity = query.entity
+    limit = page_size if query.top is None else min(query.top, page_size)
+    where, params = _where(query, constraint, keyset=True)
+    sort = query.sort
+    sort_sql = [_sort_sql(entity, name) for name, _ in sort]
+    order = ", ".join(
+        f"{s}{' DESC' if d else ''}" for s, (_, d) in zip(sort_sql, sort, strict=True)
+    )
+    names = [p.name for p in entity.properties]
+    sql = (
+        f'SELECT *, {", ".join(sort_sql)} FROM "{view_name(entity)}"{where}'
+        f" ORDER BY {order} LIMIT ?"
+    )
+    params.append(limit + 1)
+    if query.skip and query.skiptoken is None:
+        sql += " OFFSET ?"
+        params.append(query.skip)
+    fetched = conn.execute(sql, params).fetchall()
+    more = len(fetched) > limit
+    fetched = fetched[:limit]
+    width = len(names)
+    rows = [dict(zip(names, row[:width], strict=True)) for row in fetched]
+    expanded = expand(conn, entity, rows, query.expand, base)
+    body: dict[str, Any] = {}
+    if query.inlinecount:
+        body["__count"] = str(count(conn, query, constraint))
+    body["results"] = [
+        payload(entity, row, base, select=query.select, expanded=extra)
+        for row, extra in zip(rows, expanded, strict=True)
+    ]
+    remaining_top = None if query.top is None else query.top - len(rows)
+    if more and fetched and next_url is not None and (remaining_top is None or remaining_top > 0):
+        token = encode_skiptoken(fetched[-1][width:])
+        options = [(n, v) for n, v in query.options if n not in ("$skip", "$top", "$inlinecount")]
+        if remaining_top is not None:
+            options.append(("$top", str(remaining_top)))
+        options.append(("$skiptoken", token))
+        from urllib.parse import urlencode  # noqa: PLC0415
+
+        body["__next"] = f"{next_url}?{urlencode(options, safe='$,()/')}"
+    return body
+
+
+def fetch_one(
+    conn: sqlite3.Connection, entity: EntityType, key: dict[str, Any]
+) -> dict[str, Any] | None:
+    names = [p.name for p in entity.properties]
+    where = " AND ".join(
+        f'julianday("{name}") = julianday(?)'
+        if entity.by_name[name].edm in ("Edm.DateTime", "Edm.DateTimeOffset")
+        else f'"{name}" = ?'
+        for name in key
+    )
+    row = conn.execute(
+        f'SELECT * FROM "{view_name(entity)}" WHERE {where} LIMIT 1', list(key.values())
+    ).fetchone()
+    return None if row is None else dict(zip(names, row, strict=True))
+
+
+def expand(
+    conn: sqlite3.Connection,
+    entity: EntityType,
+    rows: list[dict[str, Any]],
+    expansions: tuple[Expansion, ...],
+    base: str,
+) -> list[dict[str, Any]]:
+    """For each row, its expanded navigation properties, formatted."""
+    result: list[dict[str, Any]] = [{} for _ in rows]
+    if not rows:
+        return result
+    for expansion in expansions:
+        nav = entity.navigations[expansion.name]
+        target = service(entity.service).sets[nav.target]
+        pairs = nav.pairs
+        groups: dict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
+        keys = sorted({tuple(row[s] for s, _ in pairs) for row in rows}, key=repr)
+        target_names = [p.name for p in target.properties]
+        order = ", ".join(f'"{k}"' for k in target.key)
+        children: list[dict[str, Any]] = []
+        for start in range(0, len(keys), CHUNK):
+            chunk = keys[start : start + CHUNK]
+            if not pairs:
+                break
+            columns = ", ".join(f'"{t}"' for _, t in pairs)
+            marks = ", ".join("(" + ", ".join("?" * len(pairs)) + ")" for _ in chunk)
+            sql = (
+                f'SELECT * FROM "{view_name(target)}" WHERE ({columns}) IN (VALUES {marks})'
+                f" ORDER BY {order}"
+            )
+            if len(pairs) == 1:
+                sql = (
+                    f'SELECT * FROM "{view_name(target)}" WHERE {columns} IN'
+                    f" ({', '.join('?' * len(chunk))}) ORDER BY {order}"
+                )
+            params = [value for key in chunk for value in key]
+            children.extend(
+                dict(zip(target_names, row, strict=True)) for row in conn.execute(sql, params)
+            )
+        nested = expand(conn, target, children, expansion.children, base)
+        for child, extra in zip(children, nested, strict=True):
+            groups[tuple(child[t] for _, t in pairs)].append(
+                payload(target, child, base, expanded=extra)
+            )
+        for row, out in zip(rows, result, strict=True):
+            found = groups.get(tuple(row[s] for s, _ in pairs), [])
+            out[expansion.name] = {"results": found} if nav.many else (found[0] if found else None)
+    return result
