@@ -21,6 +21,7 @@ from urllib.parse import quote
 
 from simulator.erp_server import entities
 from simulator.erp_server.odata.errors import error_body
+from simulator.erp_server.sap.catalog import SAP_PREFIX, SAP_ROOT
 
 __all__ = [
     "CUSTOM_ROOT",
@@ -103,11 +104,21 @@ class PathRewrite:
         if self.base:
             if path.startswith(self.base + "/"):
                 path = path[len(self.base) :]
-            elif path.startswith(("/api/", "/v2.0/")) or path in ("/api", "/v2.0"):
+            elif path.startswith(("/api/", "/v2.0/", SAP_PREFIX)) or path in ("/api", "/v2.0"):
                 await _not_found(send, scope["path"])
                 return
             else:
                 await self.app(scope, receive, send)  # /health, /docs, /_admin
+                return
+            if path.startswith(SAP_PREFIX):  # the SAP facade under the base path
+                scope = {
+                    **scope,
+                    "path": path,
+                    "raw_path": path.encode(),
+                    PUBLIC_ROOT: self.base + SAP_ROOT,
+                    PUBLIC_PATH: scope["path"],
+                }
+                await self.app(scope, receive, send)
                 return
         cloud = _CLOUD.match(path)
         outer = self.base + (cloud.group(0) if cloud else "")

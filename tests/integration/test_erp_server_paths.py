@@ -140,5 +140,10 @@ def test_base_path_moves_the_whole_api(db: Path, tmp_path: Path) -> None:
         assert http.get(f"{running.url}/bc{CUSTOM}/itemStock?$top=1").status_code == 200
         assert http.get(f"{running.url}/api/v2.0/items?$top=1").status_code == 404
         assert requests.get(f"{running.url}/health").status_code == 200
+        sap = f"{running.url}/bc/sap/opu/odata/sap/API_PRODUCT_SRV/A_Product"
+        product = requests.get(sap, params={"$top": "1"}, auth=("U", KEY)).json()["d"]
+        assert product["results"][0]["__metadata"]["uri"].startswith(sap + "(")
+        outside = f"{running.url}/sap/opu/odata/sap/API_PRODUCT_SRV/A_Product"
+        assert requests.get(outside, auth=("U", KEY)).status_code == 404
         with ErpClient(running.url + "/bc", api_key=KEY) as erp:
             assert erp.clock()["clockSpeed"] == 0
