@@ -123,6 +123,10 @@ def serve_erp(
         base = origin + base_path
         console.print(f"mock ERP API  {base}/api/v2.0/   (docs: {origin}/docs)")
         console.print(f"custom API    {base}/api/erpsim/commerce/v1.0/")
+        console.print(
+            f"SAP S/4HANA   {base}/sap/opu/odata/sap/<SERVICE>/   (OData V2; Basic auth, any"
+            " user, the API key as password; sap-client 100)"
+        )
         console.print(f"database      {working.db}{'  (scratch copy)' if scratch else ''}")
         console.print(f"API key       {key}")
         console.print(f"clock speed   {clock_speed:g}x   workers {workers}")
