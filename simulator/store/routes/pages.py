@@ -617,12 +617,29 @@ def quick_order_add(
     if not entries and not problems:
         problems.append(quick_order.Problem("", "", "enter an item number and a quantity"))
     status = 200 if added or not problems else 400
-    keep = {k: v for k, v in form.items() if k != "csrf_token"} if problems else {}
     return render(
         request, "quick_order.html", status,
-        rows=range(1, QUICK_ROWS + 1), entered=keep, added=added, problems=problems,
-        cart=cart_id,
+        rows=range(1, QUICK_ROWS + 1), entered=_not_added(form, problems), added=added,
+        problems=problems, cart=cart_id,
     )  # fmt: skip
+
+
+def _not_added(form: dict[str, str], problems: list[quick_order.Problem]) -> dict[str, str]:
+    """The quick-order form again with only the rows and pasted lines that were not added
+    (to fix and send again without adding the others twice)."""
+    failed = {p.where for p in problems}
+    keep = {}
+    for row in range(1, QUICK_ROWS + 1):
+        if f"row {row}" in failed:
+            keep |= {
+                f"sku_{row}": form.get(f"sku_{row}", ""),
+                f"qty_{row}": form.get(f"qty_{row}", ""),
+            }
+    lines = form.get("lines", "").splitlines()
+    keep["lines"] = "\n".join(
+        line for number, line in enumerate(lines, start=1) if f"line {number}" in failed
+    )
+    return keep
 
 
 @router.post("/cart/new")
