@@ -17,7 +17,16 @@ from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader
 
-__all__ = ["environment", "money", "path_part", "quantity", "stylesheet"]
+__all__ = ["PAGES", "environment", "money", "page_list", "path_part", "quantity", "stylesheet"]
+
+# The pages a person starts from (the rest are reached from these); `erpsim up` and the
+# demo print them.
+PAGES = ("/catalog", "/quick-order", "/cart", "/quotes", "/orders", "/invoices", "/rep")
+
+
+def page_list(base_url: str) -> str:
+    """``pages: http://…/catalog, …/quick-order, …`` for a store at `base_url`."""
+    return f"pages: {base_url}{PAGES[0]}, " + ", ".join(f"…{p}" for p in PAGES[1:])
 
 
 def money(value: Any, currency: str | None = "") -> str:
