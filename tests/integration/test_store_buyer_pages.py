@@ -500,6 +500,14 @@ return {width: width, scroll: document.documentElement.scrollWidth, wide: wide.s
 """
 
 
+def check_here(driver: Any, name: str, shots: Path) -> None:
+    """The page the browser shows now (a form's answer): nothing wider than the viewport."""
+    found = driver.execute_script(OVERFLOW)
+    driver.save_screenshot(str(shots / f"{name}-{found['width']}.png"))
+    assert found["scroll"] <= found["width"], (name, found)
+    assert not found["wide"], (name, found)
+
+
 def check_widths(driver: Any, url: str, name: str, shots: Path, ready: str) -> None:
     """Load `url` at each width: nothing wider than the viewport; a screenshot of each."""
     from selenium.webdriver.common.by import By
@@ -526,10 +534,11 @@ def test_every_page_fits_desktop_and_phone_width(
     api: StoreSession,
     tmp_path: Path,
 ) -> None:
-    """Login, catalog, product, quick order (with problems), cart, confirmation, orders,
-    order, invoices, invoice, quotes, quote, an error page and the rep's accounts: at 1280
-    and 390 px, `document.scrollWidth` stays within the viewport and no element sticks out.
-    Screenshots land in the test's tmp_path."""
+    """Registration, login, catalog, product, quick order (and its answer with a problem),
+    cart, confirmation, orders, order, reorder, invoices, invoice, invoice copy, quotes,
+    quote, an error page, the rep's accounts and the catalog while acting: at 1280 and
+    390 px (form answers at 390), `document.scrollWidth` stays within the viewport and no
+    element sticks out. Screenshots land in the test's tmp_path."""
     with chromium_driver() as driver:
         from selenium.webdriver.common.by import By
         from selenium.webdriver.support import expected_conditions as ec
@@ -544,6 +553,7 @@ def test_every_page_fits_desktop_and_phone_width(
         quote = next(q["number"] for q in api.get("/api/quotes").json()["quotes"]
                      if q.get("source") == "erp")  # fmt: skip
 
+        check_widths(driver, f"{url}/register", "register", tmp_path, "register-form")
         check_widths(driver, f"{url}/login", "login", tmp_path, "login-form")
         driver.find_element(By.ID, "email").send_keys(users.buyer.email)
         driver.find_element(By.ID, "password").send_keys(users.buyer.password)
@@ -564,6 +574,15 @@ def test_every_page_fits_desktop_and_phone_width(
         ]
         for path, name, ready in pages:
             check_widths(driver, url + path, name, tmp_path, ready)
+        # Answers to forms, at phone width (the last one set): a reorder, an invoice copy.
+        driver.get(f"{url}/orders/{order}")
+        wait.until(ec.presence_of_element_located((By.ID, "reorder"))).click()
+        wait.until(ec.presence_of_element_located((By.ID, "reorder-message")))
+        check_here(driver, "reorder", tmp_path)
+        driver.get(f"{url}/invoices/{invoice}")
+        wait.until(ec.presence_of_element_located((By.ID, "copy"))).click()
+        wait.until(ec.presence_of_element_located((By.ID, "confirmation")))
+        check_here(driver, "invoice-copy", tmp_path)
 
         # Quick order in the browser: rows and a paste with a bad line, at phone width.
         driver.get(f"{url}/quick-order")
@@ -576,10 +595,7 @@ def test_every_page_fits_desktop_and_phone_width(
         problems = driver.find_elements(By.CSS_SELECTOR, "li.quick-problem")
         assert len(problems) == 1
         assert "NOPE" in problems[0].text
-        found = driver.execute_script(OVERFLOW)
-        driver.save_screenshot(str(tmp_path / "quick-order-result-390.png"))
-        assert found["scroll"] <= found["width"], found
-        assert not found["wide"], found
+        check_here(driver, "quick-order-result", tmp_path)
 
         driver.find_element(By.ID, "quick-cart").click()
         wait.until(ec.presence_of_element_located((By.ID, "checkout-form")))
@@ -606,4 +622,4 @@ def test_every_page_fits_desktop_and_phone_width(
         wait.until(ec.presence_of_element_located((By.ID, "accounts")))
         assert urlsplit(driver.current_url).path == "/rep"
     shots = sorted(p.name for p in tmp_path.glob("*.png"))
-    assert len(shots) == 2 * 15 + 1
+    assert len(shots) == 2 * 16 + 3
