@@ -220,6 +220,13 @@ def error_response(
     return json_response({"error": {"code": code, "message": message}}, status, headers)
 
 
+def wants_html(request: Request) -> bool:
+    """A browser asking for a page (Accept: text/html), not an API client or an /api path."""
+    if request.url.path.startswith("/api/") or request.method not in ("GET", "HEAD"):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
 def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> Response:
@@ -227,6 +234,9 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if wants_html(request):  # a person's browser on a page path: an HTML error page
+            message = "There is no such page." if exc.status_code == 404 else str(exc.detail)
+            return pages.error_page(request, exc.status_code, message)
         detail = exc.detail
         if isinstance(detail, dict) and "code" in detail:
             code, message = str(detail["code"]), str(detail.get("message", ""))

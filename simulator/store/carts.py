@@ -26,6 +26,7 @@ __all__ = [
     "MAX_QUANTITY",
     "CartLine",
     "CartTaken",
+    "add_quantity",
     "cart_json",
     "cart_lines",
     "claim_cart",
@@ -249,6 +250,26 @@ def set_line(
             conn, principal, "add_to_cart", cart=cart_id, item=item_no, unit=unit,
             quantity=quantity,
         )  # fmt: skip
+
+
+def add_quantity(
+    ctx: Any, principal: Principal, cart_id: int, item_no: str, unit: str, quantity: float
+) -> float:
+    """Add `quantity` of an item on top of what the cart holds in that unit ('' = the
+    line's unit, else the base unit); another unit replaces the line. The new quantity."""
+    if not (math.isfinite(quantity) and 0 < quantity <= MAX_QUANTITY):
+        raise ApiError(
+            400, "invalid_quantity", f"quantity must be above 0, at most {MAX_QUANTITY:g}"
+        )
+    have = next(
+        (x for x in cart_lines(ctx.conn(), principal, cart_id) if x.item_no == item_no), None
+    )
+    same_unit = have is not None and (not unit or have.unit_of_measure_code == unit)
+    total = quantity + (have.quantity if same_unit and have is not None else 0.0)
+    if have is not None and same_unit and not unit:
+        unit = have.unit_of_measure_code
+    set_line(ctx, principal, cart_id, item_no, unit, total)
+    return total
 
 
 def remove_line(

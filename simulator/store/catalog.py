@@ -29,6 +29,7 @@ __all__ = [
     "ItemRow",
     "categories",
     "item_detail",
+    "item_names",
     "item_page",
     "offer_json",
     "priced_offers",
@@ -336,3 +337,18 @@ def in_assortment(ctx: Any, customer_no: str, category_code: str) -> bool:
     conn = ctx.conn()
     index = ctx.catalog.index(conn)
     return category_code in ctx.catalog.account_categories(conn, index, customer_no)
+
+
+def item_names(conn: sqlite3.Connection, numbers: Iterable[Any]) -> dict[str, str]:
+    """Item number -> name from the mirror, for document lines that carry only numbers
+    (an item the mirror lacks is left out)."""
+    wanted = sorted({str(n) for n in numbers if n})
+    names: dict[str, str] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        names.update(
+            conn.execute(
+                f"SELECT no, display_name FROM items WHERE no IN ({_marks(len(chunk))})", chunk
+            ).fetchall()
+        )
+    return names

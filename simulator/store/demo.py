@@ -28,6 +28,7 @@ def demo_section(db: Path, workdir: Path, console: Console) -> None:
     from simulator.store.secret import store_secret  # noqa: PLC0415
     from simulator.store.server import StoreThread  # noqa: PLC0415
     from simulator.store.settings import StoreSettings  # noqa: PLC0415
+    from simulator.store.web import page_list  # noqa: PLC0415
 
     key = secrets.token_urlsafe(12)
     store_db = workdir / "store.sqlite"
@@ -49,6 +50,7 @@ def demo_section(db: Path, workdir: Path, console: Console) -> None:
                 f"ERP {erp_server.url}  store {store.url} (realtime integration, "
                 f"{store_db}); `erpsim up` runs both for you"
             )
+            console.print(page_list(store.url), highlight=False)
             buyer = _with_credit(db, store, secret)
             today = dt.date.fromisoformat(erp.clock()["today"])
             _journey(store.url, http, erp, buyer, today, console)

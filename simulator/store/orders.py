@@ -34,10 +34,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DELIVERY_WAIT",
+    "ERP_DATE",
+    "ORDER_HEADER_FIELDS",
     "ErpUnavailable",
     "audit",
+    "check_order_header",
     "checkout",
     "closed_cart",
+    "document_date",
     "document_view",
     "erp_get",
     "erp_rows",
@@ -68,6 +72,22 @@ MESSAGES = {
         "(exactly once)"
     ),
     "rejected": "the ERP refused it: {error}",
+}
+
+
+# What a buyer may add to an order's header at checkout (`outbox.ORDER_HEADER_FIELDS`: the
+# PO number and a ship-to address other than the account's). A ship-to address needs its
+# street, post code and city (the ERP would fill a missing one from the account's address:
+# half of one address, half of another).
+ORDER_HEADER_FIELDS = outbox.ORDER_HEADER_FIELDS
+SHIP_TO_REQUIRED = ("shipToAddressLine1", "shipToPostCode", "shipToCity")
+FIELD_LABELS = {
+    "externalDocumentNumber": "PO number",
+    "shipToName": "ship-to name",
+    "shipToAddressLine1": "ship-to address",
+    "shipToAddressLine2": "ship-to address line 2",
+    "shipToPostCode": "ship-to post code",
+    "shipToCity": "ship-to city",
 }
 
 
@@ -106,6 +126,39 @@ def check_date(value: Any, what: str) -> dt.date:
         return dt.date.fromisoformat(value)
     except ValueError:
         raise ApiError(400, "invalid_date", f"{what} must be a date YYYY-MM-DD") from None
+
+
+def check_order_header(values: Any) -> dict[str, str]:
+    """The PO number and ship-to fields of a checkout, trimmed; blank ones left out. 400
+    for an unknown field, a value that is not text, too long, or holds control characters,
+    and for a ship-to address without its street, post code or city."""
+    if values is None:
+        return {}
+    if not isinstance(values, dict):
+        raise ApiError(400, "invalid_header", "the order header must be an object")
+    header: dict[str, str] = {}
+    for name, value in values.items():
+        if name not in ORDER_HEADER_FIELDS:
+            raise ApiError(400, "invalid_header", f"unknown order field {name!r}")
+        label = FIELD_LABELS[name]
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise ApiError(400, "invalid_header", f"{label} must be text")
+        text = value.strip()
+        if len(text) > ORDER_HEADER_FIELDS[name]:
+            raise ApiError(
+                400, "invalid_header", f"{label} has at most {ORDER_HEADER_FIELDS[name]} characters"
+            )
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
+            raise ApiError(400, "invalid_header", f"{label} must be one line of text")
+        if text:
+            header[name] = text
+    if any(name.startswith("shipTo") for name in header):
+        missing = [FIELD_LABELS[name] for name in SHIP_TO_REQUIRED if name not in header]
+        if missing:
+            raise ApiError(400, "invalid_ship_to", "a ship-to address needs " + ", ".join(missing))
+    return header
 
 
 def idempotency_key(
@@ -211,6 +264,17 @@ def erp_today(ctx: StoreContext) -> dt.date | None:
 
 
 # --- web documents through the outbox ---------------------------------------------------
+
+# The store's note in a document's request: the ERP's business date when it was made (what
+# the store shows as its date until the ERP has the document; not sent to the ERP).
+ERP_DATE = "erpDate"
+
+
+def document_date(row: dict[str, Any], request: dict[str, Any]) -> str:
+    """A web document's date on the ERP's calendar (the wall-clock day only for documents
+    made while the ERP's date was unknown)."""
+    return str(request.get(ERP_DATE) or row["created_at"][:10])
+
 
 DOCUMENT_COLUMNS = (
     "id, kind, customer_no, user_id, rep_user_id, status, request_json, erp_id, erp_number, "
@@ -390,10 +454,10 @@ def _recurrence(value: Any) -> int | None:
     return every
 
 
-def check_delivery_date(ctx: StoreContext, value: Any) -> dt.date:
-    """Not before the ERP's today, at most a year ahead (the ERP's calendar, not ours)."""
+def check_delivery_date(value: Any, today: dt.date | None) -> dt.date:
+    """Not before the ERP's today, at most a year ahead (the ERP's calendar, not ours;
+    `today` from `erp_today`, None when unknown: then only the format is checked)."""
     wanted = check_date(value, "requestedDeliveryDate")
-    today = erp_today(ctx)
     if today is not None:
         if wanted < today:
             raise ApiError(
@@ -429,10 +493,12 @@ def checkout(
     *,
     requested_delivery_date: Any,
     recurrence: Any = None,
+    header: Any = None,
     client_key: Any = None,
 ) -> dict[str, Any]:
     """Order the cart: committed locally, then delivered through the outbox. Asking again
-    with the same key (a double click, a retried request) answers the same document."""
+    with the same key (a double click, a retried request) answers the same document.
+    `header`: the PO number and ship-to fields (`check_order_header`)."""
     conn = ctx.conn()
     cart_no, _, status, updated_at = _cart(conn, principal, cart_id)
     key = idempotency_key(principal, "order", client_key, f"cart:{cart_no}:{updated_at}")
@@ -440,11 +506,15 @@ def checkout(
     if replay is not None:
         return {**get_document(ctx, principal, replay), "replayed": True}
     every = _recurrence(recurrence)
-    delivery = check_delivery_date(ctx, requested_delivery_date)
+    extras = check_order_header(header)
+    today = erp_today(ctx)
+    delivery = check_delivery_date(requested_delivery_date, today)
     if status != "open":
         return closed_cart(ctx, principal, "order", cart_no, key)
     lines = cart_document_lines(ctx, principal, cart_no)
-    request = {**order_request(principal, lines, delivery), "cart": cart_no}
+    request = {**order_request(principal, lines, delivery), **extras, "cart": cart_no}
+    if today is not None:
+        request[ERP_DATE] = today.isoformat()
 
     def claim(conn: sqlite3.Connection) -> None:
         carts.claim_cart(conn, principal, cart_no, "ordered")
@@ -529,6 +599,7 @@ def place_due_recurring(ctx: StoreContext, today: dt.date) -> list[int]:
     for schedule, every, next_date, customer, user, rep, request_json in due:
         request = orjson.loads(request_json)
         request["requestedDeliveryDate"] = next_date
+        request[ERP_DATE] = today.isoformat()
         key = f"recurring:{schedule}:{next_date}"
         document_id = outbox.submit(
             conn,
@@ -560,6 +631,16 @@ ORDER_FIELDS = (
     "quoteNumber",
     "currencyCode",
     "totalAmountExcludingTax",
+)
+# What tracking shows on top: the PO number and where the order goes.
+ORDER_DETAIL_FIELDS = (
+    "externalDocumentNumber",
+    "shipToName",
+    "shipToAddressLine1",
+    "shipToAddressLine2",
+    "shipToPostCode",
+    "shipToCity",
+    "shipToCountry",
 )
 
 
@@ -598,7 +679,7 @@ def local_orders(
         result.append(
             {
                 "number": row["erp_number"],
-                "orderDate": row["created_at"][:10],
+                "orderDate": document_date(row, request),
                 "requestedDeliveryDate": request.get("requestedDeliveryDate"),
                 "status": {"pending": "Pending (web)", "rejected": "Rejected"}.get(
                     row["status"], "Sent"
@@ -680,6 +761,7 @@ def order_detail(ctx: StoreContext, principal: Principal, number: Any) -> dict[s
     events.record(ctx.conn(), principal, "track_order", order=number)
     return {
         **erp_fields(order, ORDER_FIELDS),
+        **erp_fields(order, ORDER_DETAIL_FIELDS),
         "contactNumber": order.get("contactNumber"),
         "lines": lines,
         "shipments": [

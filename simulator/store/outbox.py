@@ -17,7 +17,8 @@ errors are retried. Pending rows live in the database, so a restarted store pick
 ERP does not know for that kind are left out, so the store may keep its own notes there:
 
 - order: POST salesOrders with customerNumber (default: the document's), contactNumber,
-  requestedDeliveryDate, channel 'web', and `lines` as salesOrderLines;
+  requestedDeliveryDate, the PO number (externalDocumentNumber) and ship-to fields when
+  given, channel 'web', and `lines` as salesOrderLines;
 - quote: POST salesQuotes, the same with salesQuoteLines;
 - quote_order: POST salesQuotes({quoteId})/Microsoft.NAV.makeOrder (`quoteId`: the ERP id);
 - payment: POST customerPayments with invoiceNumber, amount (optional);
@@ -49,11 +50,21 @@ from simulator.erp_server.client import ErpApiError, ErpClient
 from simulator.store.metrics import Metrics
 from simulator.store.settings import StoreSettings
 
-__all__ = ["KINDS", "Delivery", "OutboxWorker", "erp_call", "submit"]
+__all__ = ["KINDS", "ORDER_HEADER_FIELDS", "Delivery", "OutboxWorker", "erp_call", "submit"]
 
 log = logging.getLogger("erpsim.store.outbox")
 KINDS = ("order", "quote", "quote_order", "payment", "invoice_copy", "return")
 LINE_FIELDS = ("itemNumber", "unitOfMeasureCode", "quantity")
+# Order header fields a buyer may add at checkout, with the ERP's lengths (orders.py checks
+# them): the PO number (BC's externalDocumentNumber) and a ship-to address.
+ORDER_HEADER_FIELDS = {
+    "externalDocumentNumber": 35,
+    "shipToName": 100,
+    "shipToAddressLine1": 100,
+    "shipToAddressLine2": 50,
+    "shipToPostCode": 20,
+    "shipToCity": 30,
+}
 BATCH = 20  # due rows taken per round
 IDLE_WAIT = 1.0  # seconds between looks when nothing is due soon
 BACKGROUND_TIMEOUT = 10.0  # the worker's own per-call timeout (nobody is waiting)
@@ -129,6 +140,7 @@ def erp_call(kind: str, customer_no: str, request: dict[str, Any]) -> Delivery:
     header = {"customerNumber": request.get("customerNumber") or customer_no}
     header |= pick("contactNumber", "requestedDeliveryDate")
     if kind == "order":
+        header |= pick(*ORDER_HEADER_FIELDS)
         return Delivery("salesOrders", {**header, "channel": "web", "salesOrderLines": lines()})
     if kind == "quote":
         return Delivery("salesQuotes", {**header, "channel": "web", "salesQuoteLines": lines()})

@@ -17,6 +17,7 @@ from simulator.store import ApiError, carts, events
 from simulator.store.db import utc_now
 from simulator.store.orders import (
     DOCUMENT_COLUMNS,
+    ERP_DATE,
     ErpUnavailable,
     _cart,
     audit,
@@ -24,6 +25,7 @@ from simulator.store.orders import (
     check_number,
     check_page,
     closed_cart,
+    document_date,
     erp_fields,
     erp_rows,
     erp_today,
@@ -84,6 +86,9 @@ def request_quote(
     }
     if principal.contact_no:
         request["contactNumber"] = principal.contact_no
+    today = erp_today(ctx)
+    if today is not None:
+        request[ERP_DATE] = today.isoformat()
 
     def claim(conn: Any) -> None:
         carts.claim_cart(conn, principal, cart_no, "quoted")
@@ -151,7 +156,7 @@ def _local_quotes(conn: Any, customer: str, *, stale: bool) -> list[dict[str, An
         result.append(
             {
                 "number": row["erp_number"],
-                "documentDate": row["created_at"][:10],
+                "documentDate": document_date(row, request),
                 "status": {"pending": "Requested (web)", "rejected": "Rejected"}.get(
                     row["status"], "Sent"
                 ),
@@ -198,6 +203,8 @@ def accept_quote(
         raise ApiError(409, "quote_expired", f"quote {number} expired on {valid_until}")
     request = {"quoteId": quote["id"], "quoteNumber": number,
                "customerNumber": principal.customer_no}  # fmt: skip
+    if today is not None:
+        request[ERP_DATE] = today.isoformat()
     view = submit(ctx, principal, "quote_order", request, key)
     if view["status"] != "rejected":
         events.record(conn, principal, "quote_accept", quote=number, document=view["document"])

@@ -160,6 +160,7 @@ def _announce(
         invitation_token,
         orderable_demo_login,
     )
+    from simulator.store.web import page_list  # noqa: PLC0415
 
     erp = sqlite3.connect(read_only_uri(erp_db), uri=True)
     try:
@@ -175,6 +176,7 @@ def _announce(
     logins = [login for login in picked.values() if login is not None]
     typer.echo(f"mock ERP   {erp_url}/api/v2.0/   (API key: {key})   docs {erp_url}/docs")
     typer.echo(f"store      {store_url}/   ({integration} integration)   API docs {store_url}/docs")
+    typer.echo(f"           {page_list(store_url)}")
     typer.echo("demo logins (email / password):")
     for login in logins:
         who = login.customer_no or login.salesperson_code or ""

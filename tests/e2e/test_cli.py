@@ -322,6 +322,7 @@ def test_demo_runs_end_to_end(capsys, tmp_path: Path) -> None:
     assert "34 CSV files" in stdout
     assert "Forecast web-store adoption" in stdout
     assert "the same order" in stdout
+    assert "/quick-order" in stdout  # the store's pages are listed
     assert re.search(r"shipAndInvoice\s+->\s+invoice\s+SI\d+", stdout), stdout
     documented = json.loads(
         (Path(__file__).parents[1] / "conformance" / "bc_v2_properties.json").read_text()

@@ -79,7 +79,11 @@ def test_up_serves_both_and_the_printed_login_works(
     email, password = next(LOGIN.match(line).groups() for line in lines if LOGIN.match(line))
     assert any(line.startswith("  ap_clerk ") for line in lines)
     assert any(line.startswith("  rep ") for line in lines)
+    pages = next(line for line in lines if line.strip().startswith("pages: "))
+    assert f"{store}/catalog, …/quick-order, …/cart, …/quotes" in pages
     with requests.Session() as http:
+        quick = http.get(store + "/quick-order", allow_redirects=False)
+        assert quick.headers["location"] == "/login?next=%2Fquick-order"
         login = http.post(store + "/api/login", json={"email": email, "password": password})
         assert login.status_code == 200
         http.headers["Authorization"] = f"Bearer {login.json()['token']}"

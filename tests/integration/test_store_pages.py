@@ -10,10 +10,7 @@ selenium are not installed; CI installs them).
 from __future__ import annotations
 
 import re
-import shutil
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -22,52 +19,17 @@ import requests
 
 from simulator.erp_server.client import ErpClient
 from simulator.store.server import StoreThread
+from tests.integration.page_helpers import WAIT, chromium_driver, csrf_token, page_login
 
 if TYPE_CHECKING:
     from tests.integration.store_fixtures import DemoUsers
 
 pytest_plugins = ["tests.integration.store_fixtures"]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-CHROMIUM_FLAGS = (
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-)
-WAIT = 30.0  # upper bound for one page to load in the browser (not an assertion on time)
-CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
-
 
 @pytest.fixture(scope="module")
 def users(store: StoreThread, demo_users: Any) -> DemoUsers:
     return demo_users(store)  # type: ignore[no-any-return]
-
-
-def csrf_token(html: str) -> str:
-    found = CSRF_FIELD.search(html)
-    assert found is not None, "no csrf_token field on the page"
-    return found.group(1)
-
-
-def page_login(store: StoreThread, email: str, password: str) -> requests.Session:
-    """A browser-like session logged in through the login form (cookies only)."""
-    session = requests.Session()
-    form = session.get(f"{store.url}/login")
-    answer = session.post(
-        f"{store.url}/login",
-        data={"email": email, "password": password, "csrf_token": csrf_token(form.text)},
-        allow_redirects=False,
-    )
-    if answer.status_code != 303:
-        session.close()
-        raise AssertionError(f"form login of {email}: {answer.status_code}")
-    return session
 
 
 @pytest.fixture
@@ -407,32 +369,14 @@ def test_rep_chooses_an_assigned_account(store: StoreThread, users: DemoUsers) -
 # --- headless Chromium ------------------------------------------------------------------
 
 
-def _browser_or_skip() -> None:
-    for path in (CHROMIUM, CHROMEDRIVER):
-        if not path.exists():
-            pytest.skip(f"{path} not installed (apt-get install chromium chromium-driver)")
-    pytest.importorskip("selenium", reason="selenium not installed (pip install selenium)")
-
-
 def test_browser_smoke(store: StoreThread, users: DemoUsers) -> None:
     """A person's journey in headless Chromium: log in, browse, search, open a product,
     add it to the cart, check out, see the confirmation and the order in the history."""
-    _browser_or_skip()
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as ec
-    from selenium.webdriver.support.ui import WebDriverWait
+    with chromium_driver() as driver:
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.support import expected_conditions as ec
+        from selenium.webdriver.support.ui import WebDriverWait
 
-    profile = tempfile.mkdtemp(prefix="erpsim-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={profile}"):
-        options.add_argument(flag)
-    driver = None
-    try:
-        driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
-        driver.set_page_load_timeout(WAIT)
         wait = WebDriverWait(driver, WAIT)
 
         driver.get(f"{store.url}/catalog")
@@ -473,7 +417,3 @@ def test_browser_smoke(store: StoreThread, users: DemoUsers) -> None:
         mine = [row for row in rows if number in row.text]
         assert mine
         assert mine[0].find_element(By.CSS_SELECTOR, "td.channel").text == "web"
-    finally:
-        if driver is not None:
-            driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)

@@ -50,7 +50,24 @@ class CheckoutBody(BaseModel):
         str, Field(alias="requestedDeliveryDate", min_length=10, max_length=10)
     ]
     recurrence: Recurrence | None = None
+    # the PO number and a ship-to address (orders.check_order_header checks them)
+    external_document_number: Annotated[str | None, Field(alias="externalDocumentNumber")] = None
+    ship_to_name: Annotated[str | None, Field(alias="shipToName")] = None
+    ship_to_address_line1: Annotated[str | None, Field(alias="shipToAddressLine1")] = None
+    ship_to_address_line2: Annotated[str | None, Field(alias="shipToAddressLine2")] = None
+    ship_to_post_code: Annotated[str | None, Field(alias="shipToPostCode")] = None
+    ship_to_city: Annotated[str | None, Field(alias="shipToCity")] = None
     idempotency_key: ClientKey = None
+
+
+HEADER_FIELDS = {
+    "external_document_number",
+    "ship_to_name",
+    "ship_to_address_line1",
+    "ship_to_address_line2",
+    "ship_to_post_code",
+    "ship_to_city",
+}
 
 
 class ReorderBody(BaseModel):
@@ -67,12 +84,14 @@ def checkout(
     cart_id: CartId, body: CheckoutBody, principal: AssignedAccountDep, ctx: ContextDep
 ) -> Response:
     recurrence = None if body.recurrence is None else {"everyDays": body.recurrence.every_days}
+    header = body.model_dump(by_alias=True, include=HEADER_FIELDS, exclude_none=True)
     result = orders.checkout(
         ctx,
         principal,
         cart_id,
         requested_delivery_date=body.requested_delivery_date,
         recurrence=recurrence,
+        header=header,
         client_key=body.idempotency_key,
     )
     return json_response(result, 201)

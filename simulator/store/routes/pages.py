@@ -1,5 +1,6 @@
-"""The HTML pages for a person: login, catalog, product, cart and checkout, orders and
-tracking, invoices, and the rep's account choice.
+"""The HTML pages for a person: login, catalog (add to cart from the list), product, quick
+order by item number (rows or a pasted ``sku,qty`` list), cart and checkout (PO number,
+ship-to address), quotes, orders and tracking, invoices, and the rep's account choice.
 
 Every page calls the same service functions as the JSON API and only renders their
 answers (templates in `simulator.store.web`). Pages authenticate with the session cookie
@@ -30,10 +31,20 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from simulator.store import ApiError, auth, carts, catalog, invoices, orders, reps
+from simulator.store import (
+    ApiError,
+    auth,
+    carts,
+    catalog,
+    invoices,
+    orders,
+    quick_order,
+    quotes,
+    reps,
+)
 from simulator.store.auth import Principal
 from simulator.store.routes import ContextDep
-from simulator.store.web import environment, stylesheet
+from simulator.store.web import environment, path_part, stylesheet
 
 __all__ = ["router"]
 
@@ -44,6 +55,7 @@ log = logging.getLogger("erpsim.store.pages")
 FORM_COOKIES = {"/login": "erpsim_login_csrf", "/register": "erpsim_register_csrf"}
 MAX_FORM_BYTES = 16 * 1024
 MAX_FORM_FIELDS = 20
+QUICK_ROWS = 5  # item-number rows on the quick-order form (beside the paste box)
 DEFAULT_LEAD_DAYS = 7  # the delivery date the checkout form suggests
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
@@ -460,6 +472,7 @@ def catalog_page(
     category: Annotated[str | None, Query(max_length=50)] = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
     page: Page = 1,
+    added: Annotated[str | None, Query(max_length=50)] = None,
 ) -> Response:
     category = category.strip() if category else None
     text = q.strip() if q else None
@@ -481,10 +494,12 @@ def catalog_page(
             else None
         ),
     }
+    here = f"/catalog?{urlencode({**base, 'page': page})}"
     return render(
         request, "catalog.html",
         categories=tree, result=result, category=category or "", q=text or "",
-        pages=_pages(result["total"], result["pageSize"]), links=links,
+        pages=_pages(result["total"], result["pageSize"]), links=links, added=added or "",
+        here=here,
     )  # fmt: skip
 
 
@@ -497,6 +512,17 @@ def item_page(request: Request, number: ItemNo, principal: BuyerDep, ctx: Contex
 # --- carts and checkout -----------------------------------------------------------------
 
 
+# The checkout form's optional header fields: (form field, ERP field, label).
+CHECKOUT_FIELDS = (
+    ("po_number", "externalDocumentNumber", "Your PO number"),
+    ("ship_to_name", "shipToName", "Ship to (name)"),
+    ("ship_to_address", "shipToAddressLine1", "Address"),
+    ("ship_to_address2", "shipToAddressLine2", "Address line 2"),
+    ("ship_to_post_code", "shipToPostCode", "Post code"),
+    ("ship_to_city", "shipToCity", "City"),
+)
+
+
 def _cart_page(
     request: Request,
     ctx: Any,
@@ -505,17 +531,21 @@ def _cart_page(
     *,
     status: int = 200,
     error: str | None = None,
+    entered: dict[str, str] | None = None,
 ) -> HTMLResponse:
     conn = ctx.conn()
     saved = carts.list_carts(conn, principal)
     if cart_id is None:
         cart_id = carts.default_cart(conn, principal)
     cart = carts.cart_json(ctx, principal, cart_id)
-    today = orders.erp_today(ctx) or dt.date.today()
+    today = orders.erp_today(ctx) or dt.date.today()  # the wall clock only if the ERP's is unknown
+    entered = entered or {}
     return render(
         request, "cart.html", status,
         cart=cart, carts=saved, error=error, min_date=today.isoformat(),
-        delivery_date=(today + dt.timedelta(days=DEFAULT_LEAD_DAYS)).isoformat(),
+        delivery_date=entered.get("requested_delivery_date")
+        or (today + dt.timedelta(days=DEFAULT_LEAD_DAYS)).isoformat(),
+        entered=entered, header_fields=CHECKOUT_FIELDS, header_limits=orders.ORDER_HEADER_FIELDS,
     )  # fmt: skip
 
 
@@ -529,9 +559,14 @@ def cart_page(
     return _cart_page(request, ctx, principal, cart)
 
 
+# Where an add to cart may go back to (the list it was made from) instead of the cart.
+ADD_RETURNS = ("/catalog", "/items/")
+
+
 @router.post("/cart/add")
 def add_to_cart(principal: AccountPosterDep, ctx: ContextDep, form: FormDep) -> Response:
-    """Add a quantity of an item to the most recent open cart (on top of what is there)."""
+    """Add a quantity of an item to the most recent open cart (on top of what is there);
+    then the cart, or back to the catalog page it came from (`next`) with a notice."""
     item_no = form.get("item", "").strip()
     unit = form.get("unit", "").strip()
     added = _float_field(form, "quantity", "quantity")
@@ -539,14 +574,72 @@ def add_to_cart(principal: AccountPosterDep, ctx: ContextDep, form: FormDep) -> 
         raise ApiError(400, "invalid_item", "choose an item and a unit")
     if added <= 0:
         raise ApiError(400, "invalid_quantity", "quantity must be more than 0")
-    conn = ctx.conn()
-    cart_id = carts.default_cart(conn, principal)
-    have = next((x for x in carts.cart_lines(conn, principal, cart_id) if x.item_no == item_no),
-                None)  # fmt: skip
-    same_unit = have is not None and (not unit or have.unit_of_measure_code == unit)
-    total = added + (have.quantity if same_unit and have is not None else 0.0)
-    carts.set_line(ctx, principal, cart_id, item_no, unit, total)
+    cart_id = carts.default_cart(ctx.conn(), principal)
+    carts.add_quantity(ctx, principal, cart_id, item_no, unit, added)
+    back = _safe_next(form.get("next"))
+    if back is not None and back.startswith(ADD_RETURNS):
+        query = urlencode({"added": item_no})
+        return redirect(back + ("&" if "?" in back else "?") + query)
     return redirect(f"/cart?cart={cart_id}")
+
+
+@router.get("/quick-order")
+def quick_order_page(request: Request, principal: BuyerDep, ctx: ContextDep) -> Response:
+    return render(request, "quick_order.html", rows=range(1, QUICK_ROWS + 1), entered={},
+                  added=[], problems=[], cart=None)  # fmt: skip
+
+
+@router.post("/quick-order")
+def quick_order_add(
+    request: Request, principal: AccountPosterDep, ctx: ContextDep, form: FormDep
+) -> Response:
+    """Add the rows (item number, quantity) and the pasted ``sku,qty`` lines to the cart;
+    the page again with what was added and, per bad line, why not (400 if nothing was)."""
+    entries: list[quick_order.Entry] = []
+    problems: list[quick_order.Problem] = []
+    for row in range(1, QUICK_ROWS + 1):
+        parsed = quick_order.parse_row(
+            f"row {row}", form.get(f"sku_{row}", "")[:100], form.get(f"qty_{row}", "")[:30]
+        )
+        if isinstance(parsed, quick_order.Problem):
+            problems.append(parsed)
+        elif parsed is not None:
+            entries.append(parsed)
+    pasted, bad = quick_order.parse_lines(form.get("lines", ""))
+    entries += pasted
+    problems += bad
+    cart_id = None
+    added: list[quick_order.Entry] = []
+    if entries:
+        cart_id = carts.default_cart(ctx.conn(), principal)
+        added, refused = quick_order.add_lines(ctx, principal, cart_id, entries)
+        problems += refused
+    if not entries and not problems:
+        problems.append(quick_order.Problem("", "", "enter an item number and a quantity"))
+    status = 200 if added or not problems else 400
+    return render(
+        request, "quick_order.html", status,
+        rows=range(1, QUICK_ROWS + 1), entered=_not_added(form, problems), added=added,
+        problems=problems, cart=cart_id,
+    )  # fmt: skip
+
+
+def _not_added(form: dict[str, str], problems: list[quick_order.Problem]) -> dict[str, str]:
+    """The quick-order form again with only the rows and pasted lines that were not added
+    (to fix and send again without adding the others twice)."""
+    failed = {p.where for p in problems}
+    keep = {}
+    for row in range(1, QUICK_ROWS + 1):
+        if f"row {row}" in failed:
+            keep |= {
+                f"sku_{row}": form.get(f"sku_{row}", ""),
+                f"qty_{row}": form.get(f"qty_{row}", ""),
+            }
+    lines = form.get("lines", "").splitlines()
+    keep["lines"] = "\n".join(
+        line for number, line in enumerate(lines, start=1) if f"line {number}" in failed
+    )
+    return keep
 
 
 @router.post("/cart/new")
@@ -591,17 +684,35 @@ def checkout(
         recurrence = {"everyDays": int(every)} if every else None
     except ValueError:
         recurrence = {"everyDays": every}  # orders.checkout names the problem
+    header = {name: form.get(field, "") for field, name, _ in CHECKOUT_FIELDS}
     try:
         view = orders.checkout(
             ctx, principal, cart_id,
             requested_delivery_date=form.get("requested_delivery_date", "").strip(),
-            recurrence=recurrence,
+            recurrence=recurrence, header=header,
         )  # fmt: skip
     except ApiError as exc:
         if exc.status in (404, 503):
             raise
-        return _cart_page(request, ctx, principal, cart_id, status=exc.status, error=exc.message)
+        return _cart_page(request, ctx, principal, cart_id, status=exc.status, error=exc.message,
+                          entered=form)  # fmt: skip
     return redirect(f"/confirmation/{view['document']}")
+
+
+@router.post("/cart/{cart_id}/quote")
+def request_quote(
+    request: Request, cart_id: CartId, principal: AccountPosterDep, ctx: ContextDep
+) -> Response:
+    """Ask for a quote on the cart (`quotes.request_quote`); an empty or closed cart shows
+    the cart again with the reason."""
+    try:
+        view = quotes.request_quote(ctx, principal, cart_id)
+    except ApiError as exc:
+        if exc.status in (404, 503):
+            raise
+        return _cart_page(request, ctx, principal, cart_id, status=exc.status, error=exc.message)
+    return render(request, "document.html", document=view, title="Quote request",
+                  back=("/quotes", "Your quotes"))  # fmt: skip
 
 
 @router.get("/confirmation/{document_id}")
@@ -613,7 +724,9 @@ def confirmation(
 ) -> Response:
     """A web document's state: accepted (with the ERP's number), accepted-pending, rejected."""
     document = orders.get_document(ctx, principal, document_id)
-    return render(request, "confirmation.html", document=document)
+    lines = document["request"].get("salesOrderLines") or []
+    names = catalog.item_names(ctx.conn(), (line.get("itemNumber") for line in lines))
+    return render(request, "confirmation.html", document=document, names=names)
 
 
 # --- orders -----------------------------------------------------------------------------
@@ -631,7 +744,8 @@ def order_page(
     request: Request, number: DocumentNo, principal: BuyerDep, ctx: ContextDep
 ) -> Response:
     order = orders.order_detail(ctx, principal, number)
-    return render(request, "order.html", order=order)
+    names = catalog.item_names(ctx.conn(), (line["itemNumber"] for line in order["lines"]))
+    return render(request, "order.html", order=order, names=names)
 
 
 @router.post("/orders/{number}/reorder")
@@ -640,7 +754,8 @@ def reorder(
 ) -> Response:
     """A new cart with the order's lines at today's prices; the notices are shown once."""
     result = orders.reorder(ctx, principal, number)
-    return render(request, "reorder.html", result=result)
+    names = catalog.item_names(ctx.conn(), (line["itemNumber"] for line in result["lines"]))
+    return render(request, "reorder.html", result=result, names=names)
 
 
 # --- invoices ---------------------------------------------------------------------------
@@ -674,6 +789,15 @@ def invoices_page(
     )  # fmt: skip
 
 
+@router.get("/invoices/{number}")
+def invoice_page(
+    request: Request, number: DocumentNo, principal: BuyerDep, ctx: ContextDep
+) -> Response:
+    invoice = invoices.invoice_detail(ctx, principal, number)
+    names = catalog.item_names(ctx.conn(), (line["itemNumber"] for line in invoice["lines"]))
+    return render(request, "invoice.html", invoice=invoice, names=names)
+
+
 @router.post("/invoices/{number}/pay")
 def pay_invoice(
     request: Request, number: DocumentNo, principal: AccountPosterDep, ctx: ContextDep
@@ -681,7 +805,7 @@ def pay_invoice(
     """Pay what is open on the invoice (a customer payment through the outbox)."""
     view = invoices.pay_invoice(ctx, principal, number)
     return render(request, "document.html", document=view, title=f"Payment of {number}",
-                  back=("/invoices", "Back to invoices"))  # fmt: skip
+                  back=(f"/invoices/{path_part(number)}", f"Back to invoice {number}"))  # fmt: skip
 
 
 @router.post("/invoices/{number}/copy")
@@ -690,7 +814,40 @@ def copy_invoice(
 ) -> Response:
     view = invoices.copy_invoice(ctx, principal, number)
     return render(request, "document.html", document=view, title=f"Copy of {number}",
-                  back=("/invoices", "Back to invoices"))  # fmt: skip
+                  back=(f"/invoices/{path_part(number)}", f"Back to invoice {number}"))  # fmt: skip
+
+
+# --- quotes -----------------------------------------------------------------------------
+
+
+@router.get("/quotes")
+def quotes_page(request: Request, principal: BuyerDep, ctx: ContextDep, page: Page = 1) -> Response:
+    result = quotes.list_quotes(ctx, principal, page)
+    return render(request, "quotes.html", result=result,
+                  pages=_pages(result["total"], result["pageSize"]))  # fmt: skip
+
+
+@router.get("/quotes/{number}")
+def quote_page(
+    request: Request, number: DocumentNo, principal: BuyerDep, ctx: ContextDep
+) -> Response:
+    quote = quotes.quote_detail(ctx, principal, number)
+    names = catalog.item_names(ctx.conn(), (line["itemNumber"] for line in quote["lines"]))
+    today = orders.erp_today(ctx)
+    expired = bool(
+        today
+        and quote.get("validUntilDate")
+        and str(quote["validUntilDate"])[:10] < today.isoformat()
+    )
+    return render(request, "quote.html", quote=quote, names=names, expired=expired)
+
+
+@router.post("/quotes/{number}/accept")
+def accept_quote(number: DocumentNo, principal: AccountPosterDep, ctx: ContextDep) -> Response:
+    """Accept the quote: an order at its prices, then the confirmation (a quote no longer
+    open, or expired, is a 409 page saying so)."""
+    view = quotes.accept_quote(ctx, principal, number)
+    return redirect(f"/confirmation/{view['document']}")
 
 
 # --- sales reps -------------------------------------------------------------------------

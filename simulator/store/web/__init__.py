@@ -17,11 +17,23 @@ from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader
 
-__all__ = ["environment", "money", "path_part", "quantity", "stylesheet"]
+from simulator.erp_server.bc_sets import LCY
+
+__all__ = ["PAGES", "environment", "money", "page_list", "path_part", "quantity", "stylesheet"]
+
+# The pages a person starts from (the rest are reached from these); `erpsim up` and the
+# demo print them.
+PAGES = ("/catalog", "/quick-order", "/cart", "/quotes", "/orders", "/invoices", "/rep")
 
 
-def money(value: Any, currency: str | None = "") -> str:
-    """``1,234.50 EUR``; '' for no value ('' currency = the ERP's local currency)."""
+def page_list(base_url: str) -> str:
+    """``pages: http://…/catalog, …/quick-order, …`` for a store at `base_url`."""
+    return f"pages: {base_url}{PAGES[0]}, " + ", ".join(f"…{p}" for p in PAGES[1:])
+
+
+def money(value: Any, currency: str | None = None) -> str:
+    """``1,234.50 EUR``; '' for no value. The store keeps the ERP's local currency as ''
+    (BC's blank currency code): shown as its code (`LCY`); None shows the number alone."""
     if value is None or isinstance(value, bool):
         return ""
     try:
@@ -29,7 +41,9 @@ def money(value: Any, currency: str | None = "") -> str:
     except (TypeError, ValueError):
         return str(value)
     text = f"{number:,.2f}"
-    return f"{text} {currency}" if currency else text
+    if currency is None:
+        return text
+    return f"{text} {currency or LCY}"
 
 
 def quantity(value: Any) -> str:
