@@ -18,6 +18,7 @@ try:
 except ImportError:  # `locust -f loadtests/locustfile.py` puts only loadtests/ on sys.path
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import gevent
 from locust import events
 from locust.runners import MasterRunner, WorkerRunner
 
@@ -34,6 +35,7 @@ from loadtests.personas import (  # noqa: F401 - Locust collects the User classe
     runtime,
 )
 from loadtests.plan import Pacing, pacing_stats
+from loadtests.warmup import WARMUP_MESSAGE, end_warmup, not_reached
 from simulator.errors import UserError
 
 if erpsim_options.wants_shape():
@@ -41,6 +43,7 @@ if erpsim_options.wants_shape():
 
 # What the master gathers from the workers' reports (and the local runner from itself).
 collected: dict[str, Any] = {"placed": [], "counts": {}, "pacing": {}, "checks": {}, "logins": []}
+warmup: dict[str, Any] = {}  # "timer": the pending reset; "facts": what it excluded
 
 
 @events.init_command_line_parser.add_listener
@@ -53,6 +56,8 @@ def _init(environment: Any, **_: Any) -> None:
     options = environment.parsed_options
     if options is None:  # Locust as a library: the caller configures `runtime` itself
         return
+    if isinstance(environment.runner, WorkerRunner):
+        environment.runner.register_message(WARMUP_MESSAGE, _drop_unreported)
     try:
         _configure(environment, options)
     except UserError as exc:
@@ -92,6 +97,38 @@ def _configure(environment: Any, options: Any) -> None:
             seed=options.erpsim_seed,
             quantity_factor=mix.journeys.quantity_factor,
         )
+
+
+def _drop_unreported(environment: Any, msg: Any, **_: Any) -> None:
+    """A worker at the end of the warm-up: what it has not reported yet belongs to it."""
+    environment.runner.stats.reset_all()
+
+
+@events.test_start.add_listener
+def _start_warmup(environment: Any, **_: Any) -> None:
+    options = environment.parsed_options
+    if options is None or isinstance(environment.runner, WorkerRunner) or "timer" in warmup:
+        return
+    seconds = float(getattr(options, "erpsim_warmup", 0.0) or 0.0)
+    if seconds > 0:
+        warmup["timer"] = gevent.spawn_later(seconds, _end_warmup, environment, seconds)
+
+
+def _end_warmup(environment: Any, seconds: float) -> None:
+    runner = environment.runner
+    if isinstance(runner, MasterRunner):
+        runner.send_message(WARMUP_MESSAGE)
+    warmup["facts"] = end_warmup(runner.stats, seconds)
+
+
+def _warmup_facts(options: Any) -> dict[str, Any] | None:
+    seconds = float(getattr(options, "erpsim_warmup", 0.0) or 0.0)
+    if seconds <= 0:
+        return None
+    timer = warmup.get("timer")
+    if "facts" not in warmup and timer is not None:
+        timer.kill(block=False)
+    return warmup.get("facts") or not_reached(seconds)
 
 
 def _adapter(spec: str) -> Any:
@@ -172,6 +209,7 @@ def _quitting(environment: Any, **_: Any) -> None:
     extra = {
         "shape": _shape_facts(environment),
         "mix": runtime.mix.name,
+        "warmup": _warmup_facts(options),
         "pacing": collected["pacing"] or None,
         "data_checks": {"logins": totals, "documents": collected["counts"],
                         "orders_placed": sum(1 for p in collected["placed"]

@@ -70,12 +70,50 @@ def full_run(workdir: Path) -> tuple[subprocess.CompletedProcess[str], dict[str,
 
 
 def test_every_request_class_succeeds(full_run: tuple[Any, dict[str, Any]]):
+    """Every class is counted, in the figures or in the warm-up left out of them."""
     _, summary = full_run
-    seen = {(row["method"], row["name"]): row for row in summary["requests"]}
+    rows = [*summary["requests"], *summary["warmup"]["requests"]]
+    seen: dict[tuple[str, str], int] = {}
+    for row in rows:
+        assert row["failures"] == 0, row
+        assert row["requests"] > 0, row
+        seen[row["method"], row["name"]] = seen.get((row["method"], row["name"]), 0) + 1
     assert set(seen) == REQUEST_CLASSES
-    failed = {key: row["failures"] for key, row in seen.items() if row["failures"]}
-    assert failed == {}
-    assert all(row["requests"] > 0 for row in seen.values())
+
+
+def test_the_warm_up_is_left_out_and_said(full_run: tuple[Any, dict[str, Any]], workdir: Path):
+    """12 s run, default warm-up: a quarter of it (3 s) is reset away and reported."""
+    done, summary = full_run
+    warmup = summary["warmup"]
+    assert warmup["seconds"] == 3.0
+    assert warmup["reached"] is True
+    excluded = warmup["excluded"]
+    assert excluded["requests"] == sum(row["requests"] for row in warmup["requests"]) > 0
+    logins = sum(r["requests"] for r in warmup["requests"] if r["name"] == "/api/login")
+    assert "warm-up: the first 3 s are excluded from the figures and SLOs " in done.stdout
+    assert (
+        f"{excluded['requests']} requests, {excluded['failures']} failed, {logins} logins"
+        in done.stdout
+    )
+    counted = sum(row["requests"] for row in summary["requests"])
+    assert summary["total"]["requests"] == counted  # the figures hold only what followed
+
+
+def test_the_html_report_carries_the_verdicts(full_run: tuple[Any, dict[str, Any]], workdir: Path):
+    _, summary = full_run
+    report = (workdir / "full" / "report.html").read_text(encoding="utf-8")
+    start = report.index('<section id="erpsim-verdicts"')
+    block = report[start : report.index("</section>", start)]
+    assert report.index("<body") < start  # first in Locust's page, which follows
+    assert "p95&lt;60s" in block
+    assert "requests&gt;10" in block
+    assert block.count(">PASS<") == 2
+    integrity = summary["data_checks"]["integrity"]
+    assert f"{integrity['placed_orders']} orders placed" in block
+    assert f"{integrity['erp_orders_found']} found in the ERP" in block
+    assert "The first 3 s" in block
+    assert "store p95 latency (ms)" in block
+    assert f'<td class="num">{summary["cx"]["p95_ms"]:.0f}</td>' in block
 
 
 def test_reports_and_checks(full_run: tuple[Any, dict[str, Any]], workdir: Path):
@@ -198,5 +236,7 @@ def test_adoption_shape_replays_the_forecast_rate(workdir: Path):
     assert result["adoption"]["sessions_per_second"] == 1.0
     assert result["shape"]["name"] == "adoption"
     assert result["shape"]["peak_users"] == 2
+    assert result["adoption"]["peak_users"] == 2
+    assert "trivial load" not in done.stderr
     assert result["shape"]["pacing_s"] == 2.0
     assert result["pacing"]["sessions"] >= 2
