@@ -71,8 +71,28 @@ def _table(title: str) -> Table:
     return Table(title=title, title_justify="left")
 
 
+class _Stages:
+    """A line per stage on stderr with the time the previous one took (stdout keeps the
+    results), so a long command shows where it is."""
+
+    def __init__(self, command: str) -> None:
+        self.command = command
+        self.started = self.last = time.monotonic()
+
+    def __call__(self, text: str) -> None:
+        now = time.monotonic()
+        took = f" [{now - self.last:.0f} s]" if now - self.started >= 1 else ""
+        self.last = now
+        typer.echo(f"{self.command}: {text} ...{took}", err=True)
+
+    def done(self) -> None:
+        typer.echo(f"{self.command}: done in {time.monotonic() - self.started:.0f} s", err=True)
+
+
 def _percent(value: float) -> str:
-    return f"{value:.1%}"
+    from simulator.adoption.display import percent  # noqa: PLC0415
+
+    return percent(value)
 
 
 @contextlib.contextmanager
@@ -269,9 +289,15 @@ def calibrate(
     check_runs(fit_runs, workers)
     if max_evaluations < 1:
         raise UserError(f"bad --max-evaluations {max_evaluations}: must be at least 1")
+    stage = _Stages("calibrate")
+    stage("reading the population" + (f" from {db}" if db else ""))
     with dataset(db, profile) as data:
         population = load_population(data.path, chosen.population, label=data.label)
     with _pool(workers, True) as pool:
+        stage(
+            f"fitting to {history} ({len(observed.months)} months): up to {max_evaluations} "
+            f"evaluations of {fit_runs} runs each, the slow part"
+        )
         result = fit(
             chosen,
             population,
@@ -281,6 +307,11 @@ def calibrate(
             workers=workers,
             max_evaluations=max_evaluations,
             executor=pool,
+        )
+        stage(
+            f"fitted after {result.evaluations} evaluations (fit error {result.rmse * 100:.2f} "
+            f"pp, {result.rmse_before * 100:.2f} before); forecasting {runs} runs with the "
+            "fitted parameters"
         )
         forecast = run_forecast(
             result.scenario,
@@ -292,8 +323,10 @@ def calibrate(
             executor=pool,
             structural=structural,
         )
+    stage(f"writing {out}")
     with atomic_directory(out, force=force) as directory:
         write_calibration(directory, forecast, result)
+    stage.done()
     console = _console()
     table = _table(f"calibrated on {history}")
     spread = result.fit_uncertainty
@@ -374,13 +407,18 @@ def sensitivity(
             structural=structural,
         )
     levers = summary["levers"]
+    goal = chosen.target
+    if goal is not None and goal.metric == summary["metric"]:  # the line the bars must cross
+        summary["target"] = {"metric": goal.metric, "value": goal.value, "date": str(goal.date)}
     png = charts.tornado_chart(
         [item["lever"] for item in levers],
         [item["low"] for item in levers],
         [item["high"] for item in levers],
         summary["base"],
         metric=summary["metric"],
-        title=f"{summary['scenario']}: median {summary['metric']} in {summary['month']}",
+        title=f"{summary['scenario']}: median {charts.spelled(summary['metric'])} in "
+        f"{summary['month']}",
+        target=summary["target"]["value"] if "target" in summary else None,
     )
     with atomic_directory(out, force=force) as directory:
         write_json(directory / "summary.json", summary)
@@ -389,14 +427,15 @@ def sensitivity(
             pages.sensitivity_page(summary, png), encoding="utf-8"
         )
     console = _console()
-    table = _table(f"median {summary['metric']} in {summary['month']}: base {summary['base']:.1%}")
+    base = _percent(summary["base"])
+    table = _table(f"median {summary['metric']} in {summary['month']}: base {base}")
     for column in ("lever", "unfavourable", "favourable", "swing"):
         table.add_column(column, justify="right" if column == "swing" else "left")
     for item in levers:
         table.add_row(
             item["lever"],
-            f"{item['unfavourable']}: {item['low']:.1%}",
-            f"{item['favourable']}: {item['high']:.1%}",
+            f"{item['unfavourable']}: {_percent(item['low'])}",
+            f"{item['favourable']}: {_percent(item['high'])}",
             f"{item['swing'] * 100:+.1f} pp",
         )
     console.print(table)

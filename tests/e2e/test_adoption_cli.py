@@ -219,6 +219,16 @@ def test_calibrate_fits_and_forecasts(
     assert summary["calibration"]["months"] == calibration["months"]
     assert "Bass" in (out / "report.html").read_text(encoding="utf-8")
     assert "fit error" in stdout
+    stages = [line.split(" ...")[0] for line in err.splitlines() if line.startswith("calibrate:")]
+    assert stages[0] == f"calibrate: reading the population from {small_db}"
+    assert stages[1].startswith("calibrate: fitting to ")
+    assert "up to 10 evaluations of 6 runs each" in stages[1]
+    evaluations = calibration["evaluations"]
+    assert stages[2].startswith(f"calibrate: fitted after {evaluations} evaluations")
+    assert stages[2].endswith("forecasting 8 runs with the fitted parameters")
+    assert stages[3] == f"calibrate: writing {out}"
+    assert stages[4].startswith("calibrate: done in ")
+    assert "calibrate:" not in stdout
 
 
 def test_sensitivity_ranks_levers(
@@ -238,6 +248,10 @@ def test_sensitivity_ranks_levers(
     assert {"ERP integration", "training", "sales reps"} <= {i["lever"] for i in summary["levers"]}
     assert (out / "tornado.png").read_bytes().startswith(b"\x89PNG")
     assert "ERP integration" in stdout
+    assert summary["target"] == {"metric": "TDA", "value": 0.4, "date": "2028-06-30"}
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert "How to read the tornado chart" in report
+    assert "The dashed line is the SMART target (TDA at least 40% by 2028-06-30)" in report
 
 
 def test_bass_json(capsys: pytest.CaptureFixture[str]) -> None:
