@@ -289,10 +289,14 @@ def calibrate(
     check_runs(fit_runs, workers)
     if max_evaluations < 1:
         raise UserError(f"bad --max-evaluations {max_evaluations}: must be at least 1")
-    stage = _Stages("calibrate")
-    stage("reading the population" + (f" from {db}" if db else ""))
+    from simulator.adoption.calendar import build_schedule  # noqa: PLC0415
+    from simulator.adoption.calibrate import history_month_indexes  # noqa: PLC0415
+
+    # What the user can get wrong fails first, as one line, before the progress lines.
+    history_month_indexes(chosen, observed, build_schedule(chosen).month_labels)
     with dataset(db, profile) as data:
         population = load_population(data.path, chosen.population, label=data.label)
+    stage = _Stages("calibrate")
     with _pool(workers, True) as pool:
         stage(
             f"fitting to {history} ({len(observed.months)} months): up to {max_evaluations} "
