@@ -203,6 +203,49 @@ def test_distributed_with_two_local_workers(workdir: Path):
     assert processes_mentioning(str(workdir)) == []
 
 
+def _forecast(directory: Path, online_order_share: float) -> Path:
+    """A forecast whose month 2027-01 has only online orders (1,000 orders a month)."""
+    directory.mkdir()
+    names = (
+        "online_order_share",
+        "on_behalf_order_share",
+        "orders_tracked_online_share",
+        "invoices_paid_online_share",
+        "invoice_history_searches",
+        "buyers_registered",
+    )
+    rows = ["month,metric,mean,p10,p50,p90,p50_low,p50_high"]
+    for name in names:
+        value = online_order_share if name == "online_order_share" else 0.0
+        rows.append(",".join(["2027-01", name, *[str(value)] * 6]))
+    (directory / "metrics.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    summary = {"scenario": "x", "population": {"orders_per_month": 1000.0}}
+    (directory / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    return directory
+
+
+def test_a_trivial_adoption_load_is_called_out(workdir: Path):
+    """7 online orders a month: 0.05 peak-hour sessions, one paced user. The run says so
+    on stderr and in report.html instead of passing it off as a load test."""
+    forecast = _forecast(workdir / "forecast-7", 0.007)
+    done = erpsim_load(
+        "--db", "erp.sqlite", "--mix", "load-test-fast.toml", "--shape", "adoption",
+        "--forecast", str(forecast), "--month", "2027-01", "--duration", "3s",
+        "--persona", "OrderTracker", "--out", "trivial",
+        cwd=workdir,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    result = json.loads((workdir / "trivial" / "summary.json").read_text(encoding="utf-8"))
+    assert result["adoption"]["peak_hour_sessions"] == 0.05
+    assert result["adoption"]["peak_users"] == 1
+    assert result["shape"]["peak_users"] == 1
+    said = "adoption shape: month 2027-01's peak hour has only 0.05 sessions"
+    assert said in done.stderr
+    assert "a single paced user, a trivial load" in done.stderr
+    report = (workdir / "trivial" / "report.html").read_text(encoding="utf-8")
+    assert said.replace("'", "&#x27;") in report
+
+
 def test_adoption_shape_replays_the_forecast_rate(workdir: Path):
     """A forecast whose month 1 has 630 online orders and nothing else: 630 / 21 x 0.15 =
     4.5 peak-hour sessions, replayed in 4.5 s: 1 session/s, 2 users paced every 2 s."""
