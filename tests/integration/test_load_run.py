@@ -97,6 +97,7 @@ def test_the_warm_up_is_left_out_and_said(full_run: tuple[Any, dict[str, Any]], 
     )
     counted = sum(row["requests"] for row in summary["requests"])
     assert summary["total"]["requests"] == counted  # the figures hold only what followed
+    assert logins_counted(summary) == summary["data_checks"]["logins"]["users_logged_in"]
 
 
 def test_the_html_report_carries_the_verdicts(full_run: tuple[Any, dict[str, Any]], workdir: Path):
@@ -200,7 +201,16 @@ def test_distributed_with_two_local_workers(workdir: Path):
     assert summary["pacing"]["sessions"] > 0
     assert summary["total"]["failures"] == 0
     assert summary["data_checks"]["integrity"]["ok"] is True
+    # Each user logged in once: the logins are all counted, in the warm-up or after it,
+    # whatever the workers had not reported yet when the warm-up ended.
+    assert logins_counted(summary) == logins["users_logged_in"]
+    assert summary["warmup"]["seconds"] == 2.0
     assert processes_mentioning(str(workdir)) == []
+
+
+def logins_counted(summary: dict[str, Any]) -> int:
+    rows = [*summary["requests"], *summary["warmup"]["requests"]]
+    return sum(row["requests"] for row in rows if row["name"] == "/api/login")
 
 
 def _forecast(directory: Path, online_order_share: float) -> Path:

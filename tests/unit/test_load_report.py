@@ -45,15 +45,20 @@ def test_a_warmup_as_long_as_the_run_is_refused():
 END_WARMUP = """
 import json
 from locust.stats import RequestStats
-from loadtests.warmup import end_warmup
+from loadtests.warmup import Warmup
 
 stats = RequestStats()
 for ms in (100, 200, 900):
     stats.log_request("POST", "/api/login", ms, 10)
 stats.log_request("GET", "/api/orders", 20, 10)
 stats.log_error("GET", "/api/orders", "boom")
-facts = end_warmup(stats, 10.0)
-print(json.dumps({"facts": facts, "left": stats.total.num_requests, "errors": len(stats.errors)}))
+warmup = Warmup(10.0)
+warmup.end(stats)
+left, errors = stats.total.num_requests, len(stats.errors)
+worker = RequestStats()  # what a worker had not reported yet: handed over to the master
+worker.log_request("POST", "/api/login", 300, 10)
+warmup.add(worker.serialize_stats(), worker.total.get_stripped_report())
+print(json.dumps({"facts": warmup.facts(), "left": left, "errors": errors}))
 """
 
 
@@ -67,10 +72,10 @@ def test_end_warmup_keeps_what_it_resets():
     facts = result["facts"]
     assert facts["seconds"] == 10.0
     assert facts["reached"] is True
-    assert facts["excluded"]["requests"] == 4
+    assert facts["excluded"]["requests"] == 5  # 4 here, 1 handed over by a worker
     assert facts["excluded"]["failures"] == 1
     assert [[r["name"], r["method"], r["requests"]] for r in facts["requests"]] == [
-        ["/api/login", "POST", 3],
+        ["/api/login", "POST", 4],
         ["/api/orders", "GET", 1],
     ]  # by name, then method
     assert result["left"] == 0  # what follows starts from nothing
@@ -78,7 +83,7 @@ def test_end_warmup_keeps_what_it_resets():
     line = warmup_line(facts)
     assert line is not None
     assert line.startswith("warm-up: the first 10 s are excluded from the figures and SLOs")
-    assert "(4 requests, 1 failed, 3 logins, p95 900 ms;" in line
+    assert "(5 requests, 1 failed, 4 logins, p95 900 ms;" in line
 
 
 def test_warmup_lines_without_a_warmup_or_before_its_end():
