@@ -483,6 +483,7 @@ def outcome_lines(summary: dict[str, Any]) -> list[str]:
     """What the run concluded, a line each: the warm-up left out, a trivial adoption load,
     the SLO verdicts, the ERP's refusals, integrity violations (indented lines: details)."""
     from loadtests.warmup import warmup_line  # noqa: PLC0415 - plain Python, no Locust
+    from simulator.adoption.display import share  # noqa: PLC0415
     from simulator.report.load import measured_text  # noqa: PLC0415
 
     lines: list[str] = []
@@ -500,7 +501,7 @@ def outcome_lines(summary: dict[str, Any]) -> list[str]:
         reasons = ", ".join(f"{r} {n}" for r, n in integrity["refusals_by_reason"].items())
         lines.append(
             f"refused by the ERP: {integrity['refused_orders']} of "
-            f"{integrity['placed_orders']} orders ({integrity['refusal_rate']:.1%}): {reasons}"
+            f"{integrity['placed_orders']} orders ({share(integrity['refusal_rate'])}): {reasons}"
         )
     if integrity is not None and not integrity["ok"]:
         lines.append(f"integrity VIOLATED: {integrity['violation_count']} problem(s)")

@@ -15,6 +15,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
+from simulator.adoption.display import share
+
 COLORS = {"TR": "#4C72B0", "TAU": "#55A868", "TDA": "#C44E52", "KAAR": "#8172B2"}
 # The rates as a chart's reader should see them: the words first, the abbreviation after.
 NAMES = {
@@ -235,7 +237,7 @@ def tornado_figure(
     y = list(range(len(levers)))[::-1]
     axes.barh(y, [v - base for v in low], left=base, color="#C44E52", label="unfavourable")
     axes.barh(y, [v - base for v in high], left=base, color="#55A868", label="favourable")
-    axes.axvline(base, color="black", linewidth=1, label=f"this scenario: {base:.1%}")
+    axes.axvline(base, color="black", linewidth=1, label=f"this scenario: {share(base)}")
     if target is not None:
         axes.axvline(
             target,

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from simulator.adoption.display import share
 from simulator.report import html as h
 
 __all__ = ["add_to_report", "load_section", "measured_text"]
@@ -128,12 +129,7 @@ def _integrity_part(integrity: Mapping[str, Any] | None) -> list[str]:
 
 
 def _share(part: float, whole: float) -> str:
-    if not whole:
-        return "0 %"
-    share = part / whole
-    if 0 < share < 0.001:
-        return "<0.1 %"
-    return f"{share:.1%}".replace("%", " %")
+    return share(part / whole if whole else 0.0)
 
 
 def _cx_part(cx: Mapping[str, Any]) -> list[str]:

@@ -81,6 +81,8 @@ def adoption_metrics(
     from rich.console import Console  # noqa: PLC0415
     from rich.table import Table  # noqa: PLC0415
 
+    from simulator.adoption.display import share  # noqa: PLC0415
+
     table = Table(title=f"web-store adoption by {period} ({store_db})", title_justify="left")
     table.add_column(period)
     for name in (*PRIMARY, "buyers", "key acc."):
@@ -90,7 +92,7 @@ def adoption_metrics(
     for i, label in enumerate(result.periods):
         table.add_row(
             label,
-            *(f"{result.rates[name][i]:.1%}" for name in PRIMARY),
+            *(share(result.rates[name][i]) for name in PRIMARY),
             f"{int(result.counts['buyers_invited'][i]):,}",
             f"{int(result.counts['key_accounts_invited'][i]):,}",
             *(f"{int(result.flows[name][i]):,}" for name in SIGNALS),

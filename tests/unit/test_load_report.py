@@ -173,7 +173,7 @@ def test_the_html_block_holds_the_verdicts_escaped():
     assert "The first 10 s" in block
     assert "108 orders placed, 106 found in the ERP, 2 refused by the ERP" in block
     assert "credit limit exceeded: 2" in block
-    assert "1.9 % of the orders" in block
+    assert "1.9% of the orders" in block
     assert "prices shown that matched the ERP" in block
     assert "a &lt;note&gt;" in block
     assert "<note>" not in block
