@@ -34,6 +34,9 @@ SHARE_OF = {
 FAN_Y_LABEL = "share of those invited (buyers; key accounts for KAAR)"
 PALETTE = ("#4C72B0", "#C44E52", "#55A868", "#8172B2", "#CCB974", "#64B5CD", "#8C8C8C")
 DPI = 100
+# Tornado bars: neither is a metric's colour, so the target line (the metric's) stands out.
+UNFAVOURABLE = "#E8A87C"
+FAVOURABLE = "#7FB3D5"
 
 
 @dataclass(frozen=True)
@@ -235,8 +238,8 @@ def tornado_figure(
     figure = Figure(figsize=(9, 0.5 * len(levers) + 1.6))
     axes = figure.add_subplot()
     y = list(range(len(levers)))[::-1]
-    axes.barh(y, [v - base for v in low], left=base, color="#C44E52", label="unfavourable")
-    axes.barh(y, [v - base for v in high], left=base, color="#55A868", label="favourable")
+    axes.barh(y, [v - base for v in low], left=base, color=UNFAVOURABLE, label="unfavourable")
+    axes.barh(y, [v - base for v in high], left=base, color=FAVOURABLE, label="favourable")
     axes.axvline(base, color="black", linewidth=1, label=f"this scenario: {share(base)}")
     if target is not None:
         axes.axvline(

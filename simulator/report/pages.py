@@ -187,8 +187,8 @@ def tornado_notes(summary: Mapping[str, Any]) -> list[str]:
     metric, month = summary["metric"], summary["month"]
     target = summary.get("target")
     notes = [
-        "Each bar is one lever, moved from its unfavourable setting (the red end) to its "
-        "favourable one (the green end), everything else as in the scenario.",
+        "Each bar is one lever, moved from its unfavourable setting (the orange end) to its "
+        "favourable one (the blue end), everything else as in the scenario.",
         f"The black line is this scenario's median {metric} in {month} "
         f"({share(summary['base'])}); a bar's ends are the median with the lever at each "
         "setting.",
@@ -196,8 +196,8 @@ def tornado_notes(summary: Mapping[str, Any]) -> list[str]:
     if target:
         notes.append(
             f"The dashed line is the SMART target ({metric} at least {target['value']:.0%} by "
-            f"{target['date']}). A lever whose green end crosses it can reach the target on "
-            "its own; a red end that falls back across it can lose a target the scenario "
+            f"{target['date']}). A lever whose blue end crosses it can reach the target on "
+            "its own; an orange end that falls back across it can lose a target the scenario "
             "would reach; bars entirely on one side leave the verdict as it is."
         )
     else:
