@@ -77,8 +77,8 @@ def _warmup_part(warmup: Mapping[str, Any] | None) -> list[str]:
         return [h.paragraph(f"The run ended within its {seconds:g} s warm-up: nothing excluded.")]
     p95 = excluded.get("p95_ms")
     text = (
-        f"The first {seconds:g} s (the logins, cold caches) are left out of the figures "
-        f"above and below and out of the SLOs: {excluded['requests']} requests, "
+        f"The first {seconds:g} s (the logins, cold caches) are left out of the SLOs and "
+        f"of Locust's figures below: {excluded['requests']} requests, "
         f"{excluded['failures']} failed"
         + (f", p95 {p95:.0f} ms during the warm-up." if p95 is not None else ".")
     )
@@ -168,8 +168,25 @@ def load_section(summary: Mapping[str, Any], notes: list[str] | None = None) -> 
 def add_to_report(report_html: str, section: str) -> str:
     """Locust's report with `section` first in its body (or a page of its own when the
     report is missing or has no body)."""
-    marker = report_html.find("<body")
-    end = report_html.find(">", marker) if marker >= 0 else -1
-    if end < 0:
+    start = _body_start(report_html)
+    if start < 0:
         return h.page("erpsim load", [section])
-    return report_html[: end + 1] + "\n" + section + "\n" + report_html[end + 1 :]
+    return report_html[:start] + "\n" + section + "\n" + report_html[start:]
+
+
+def _body_start(text: str) -> int:
+    """Where the page's body begins: after its ``<body ...>`` tag, not after a ``<body``
+    inside a script (Locust's report carries its charts' code inline, whose strings
+    hold HTML), -1 without one."""
+    lower = text.lower()
+    position = 0
+    while (tag := lower.find("<body", position)) >= 0:
+        opened, closed = lower.rfind("<script", 0, tag), lower.rfind("</script", 0, tag)
+        if opened > closed:  # inside a script: go on after it
+            position = lower.find("</script", tag)
+            if position < 0:
+                return -1
+            continue
+        end = lower.find(">", tag)
+        return -1 if end < 0 else end + 1
+    return -1

@@ -180,9 +180,13 @@ def test_the_html_block_holds_the_verdicts_escaped():
 
 
 def test_the_block_goes_first_into_locusts_body():
-    page = '<html><head></head><body class="x"><div id="root"></div></body></html>'
+    page = (
+        "<html><head><script>var w = '<body style=\"margin:0;\"><img></body>';</script>"
+        '</head><body class="x"><div id="root"></div></body></html>'
+    )
     merged = add_to_report(page, "<section>S</section>")
     assert merged.index('<body class="x">') < merged.index("<section>S") < merged.index("root")
+    assert merged.count("<section>S") == 1  # not into the script's string
     alone = add_to_report("", "<section>S</section>")
     assert alone.startswith("<!DOCTYPE html>")
     assert "<section>S</section>" in alone
