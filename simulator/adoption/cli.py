@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import Executor
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -71,6 +71,28 @@ def _table(title: str) -> Table:
     return Table(title=title, title_justify="left")
 
 
+FIT_PROGRESS_EVERY = 10  # simulations of the fit between two progress lines
+
+
+class _Counting(Executor):
+    """Runs the fit's Monte Carlo batches on `pool` (inline without one, as the model
+    does with one worker: the same chunks, the same results) and counts them: each
+    simulation of the fit is one `map`; every `every` of them, `report(count)`."""
+
+    def __init__(self, pool: Executor | None, every: int, report: Any) -> None:
+        self.pool, self.every, self.report, self.done = pool, every, report, 0
+
+    def map(
+        self, fn: Any, *iterables: Any, timeout: float | None = None, chunksize: int = 1
+    ) -> Any:
+        self.done += 1
+        if self.done % self.every == 0:
+            self.report(self.done)
+        if self.pool is None:
+            return map(fn, *iterables)
+        return self.pool.map(fn, *iterables, timeout=timeout, chunksize=chunksize)
+
+
 class _Stages:
     """A line per stage on stderr with the time the previous one took (stdout keeps the
     results), so a long command shows where it is."""
@@ -84,6 +106,10 @@ class _Stages:
         took = f" [{now - self.last:.0f} s]" if now - self.started >= 1 else ""
         self.last = now
         typer.echo(f"{self.command}: {text} ...{took}", err=True)
+
+    def count(self, simulations: int) -> None:
+        took = time.monotonic() - self.last
+        typer.echo(f"{self.command}:   {simulations} simulations, {took:.0f} s in", err=True)
 
     def done(self) -> None:
         typer.echo(f"{self.command}: done in {time.monotonic() - self.started:.0f} s", err=True)
@@ -310,7 +336,7 @@ def calibrate(
             seed=seed,
             workers=workers,
             max_evaluations=max_evaluations,
-            executor=pool,
+            executor=_Counting(pool, FIT_PROGRESS_EVERY, stage.count),
         )
         stage(
             f"fitted after {result.evaluations} evaluations (fit error {result.rmse * 100:.2f} "

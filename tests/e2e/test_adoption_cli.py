@@ -219,7 +219,12 @@ def test_calibrate_fits_and_forecasts(
     assert summary["calibration"]["months"] == calibration["months"]
     assert "Bass" in (out / "report.html").read_text(encoding="utf-8")
     assert "fit error" in stdout
-    stages = [line.split(" ...")[0] for line in err.splitlines() if line.startswith("calibrate:")]
+    lines = err.splitlines()
+    counts = [line for line in lines if line.startswith("calibrate:   ")]
+    assert counts  # a line per 10 simulations of the fit (10 evaluations and more)
+    assert counts[0].startswith("calibrate:   10 simulations, ")
+    stages = [line.split(" ...")[0] for line in lines if line.startswith("calibrate: ")]
+    stages = [line for line in stages if line not in counts]
     assert stages[0].startswith(f"calibrate: fitting to {PILOT} (")
     assert "up to 10 evaluations of 6 runs each" in stages[0]
     evaluations = calibration["evaluations"]
