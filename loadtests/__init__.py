@@ -5,5 +5,6 @@ SLO gates and the run summary.
 `erpsim load` runs it headless against the embedded ERP and store. Importing this package
 does not import Locust (whose import monkey-patches the process with gevent): only
 `locustfile`, `personas`, `store_client`, `shapes` and `summary` do. `mix`, `slo`,
-`forecast` and `testdata` are plain Python, shared with `simulator.load`.
+`forecast`, `testdata` and `warmup` (Locust only inside its methods) are plain Python at
+import, shared with `simulator.load`.
 """

@@ -18,6 +18,7 @@ try:
 except ImportError:  # `locust -f loadtests/locustfile.py` puts only loadtests/ on sys.path
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import gevent
 from locust import events
 from locust.runners import MasterRunner, WorkerRunner
 
@@ -34,6 +35,7 @@ from loadtests.personas import (  # noqa: F401 - Locust collects the User classe
     runtime,
 )
 from loadtests.plan import Pacing, pacing_stats
+from loadtests.warmup import DROPPED_MESSAGE, WARMUP_MESSAGE, Warmup
 from simulator.errors import UserError
 
 if erpsim_options.wants_shape():
@@ -41,6 +43,7 @@ if erpsim_options.wants_shape():
 
 # What the master gathers from the workers' reports (and the local runner from itself).
 collected: dict[str, Any] = {"placed": [], "counts": {}, "pacing": {}, "checks": {}, "logins": []}
+warmup: dict[str, Any] = {}  # "timer": the pending end; "it": the Warmup
 
 
 @events.init_command_line_parser.add_listener
@@ -53,6 +56,10 @@ def _init(environment: Any, **_: Any) -> None:
     options = environment.parsed_options
     if options is None:  # Locust as a library: the caller configures `runtime` itself
         return
+    if isinstance(environment.runner, WorkerRunner):
+        environment.runner.register_message(WARMUP_MESSAGE, _hand_over_unreported)
+    elif isinstance(environment.runner, MasterRunner):
+        environment.runner.register_message(DROPPED_MESSAGE, _add_dropped)
     try:
         _configure(environment, options)
     except UserError as exc:
@@ -92,6 +99,51 @@ def _configure(environment: Any, options: Any) -> None:
             seed=options.erpsim_seed,
             quantity_factor=mix.journeys.quantity_factor,
         )
+
+
+def _hand_over_unreported(environment: Any, msg: Any, **_: Any) -> None:
+    """A worker at the end of the warm-up: what it has not reported yet belongs to the
+    warm-up; sent to the master (serializing resets the entries), then reset."""
+    runner = environment.runner
+    stats = runner.stats
+    dropped = {"entries": stats.serialize_stats(), "total": stats.total.get_stripped_report()}
+    stats.reset_all()
+    runner.send_message(DROPPED_MESSAGE, dropped)
+
+
+def _add_dropped(environment: Any, msg: Any, **_: Any) -> None:
+    it = warmup.get("it")
+    if it is not None:
+        it.add(msg.data["entries"], msg.data["total"])
+
+
+@events.test_start.add_listener
+def _start_warmup(environment: Any, **_: Any) -> None:
+    options = environment.parsed_options
+    if options is None or isinstance(environment.runner, WorkerRunner) or "timer" in warmup:
+        return
+    seconds = float(getattr(options, "erpsim_warmup", 0.0) or 0.0)
+    if seconds > 0:
+        warmup["it"] = Warmup(seconds)
+        warmup["timer"] = gevent.spawn_later(seconds, _end_warmup, environment)
+
+
+def _end_warmup(environment: Any) -> None:
+    runner = environment.runner
+    warmup["it"].end(runner.stats)
+    if isinstance(runner, MasterRunner):
+        runner.send_message(WARMUP_MESSAGE)
+
+
+def _warmup_facts(options: Any) -> dict[str, Any] | None:
+    it: Warmup | None = warmup.get("it")
+    if it is None:
+        seconds = float(getattr(options, "erpsim_warmup", 0.0) or 0.0)
+        return Warmup(seconds).facts() if seconds > 0 else None
+    timer = warmup.get("timer")
+    if it.excluded is None and timer is not None:
+        timer.kill(block=False)
+    return it.facts()
 
 
 def _adapter(spec: str) -> Any:
@@ -172,6 +224,7 @@ def _quitting(environment: Any, **_: Any) -> None:
     extra = {
         "shape": _shape_facts(environment),
         "mix": runtime.mix.name,
+        "warmup": _warmup_facts(options),
         "pacing": collected["pacing"] or None,
         "data_checks": {"logins": totals, "documents": collected["counts"],
                         "orders_placed": sum(1 for p in collected["placed"]

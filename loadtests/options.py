@@ -33,6 +33,12 @@ def add_arguments(parser: Any) -> None:  # fmt: skip
         default=None,
         help="Seconds the shape runs (default: --run-time, else 60).",
     )
+    add(
+        "--erpsim-warmup",
+        type=float,
+        default=0.0,
+        help="Seconds at the start left out of the figures and SLOs (the login ramp); 0: none.",
+    )
     add("--erpsim-users", type=int, default=None, help="Peak users (closed model).")
     add(
         "--erpsim-rate",

@@ -120,7 +120,10 @@ def build_summary(
     accuracy: dict[str, Any],
 ) -> tuple[dict[str, Any], list[Verdict]]:
     """The summary and the SLO verdicts (the caller sets the exit code)."""
-    entries = sorted(stats.entries.values(), key=lambda e: (e.name, e.method))
+    entries = sorted(
+        (e for e in stats.entries.values() if e.num_requests),  # none: all in the warm-up
+        key=lambda e: (e.name, e.method),
+    )
     store = _merged(stats, (e for e in entries if not e.name.startswith(ERP_PREFIX)), "store")
     verdicts = evaluate(slos, lambda slo: _measure(stats, slo))
     cx: dict[str, float] = {}

@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import Executor
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -71,8 +71,54 @@ def _table(title: str) -> Table:
     return Table(title=title, title_justify="left")
 
 
+FIT_PROGRESS_EVERY = 10  # simulations of the fit between two progress lines
+
+
+class _Counting(Executor):
+    """Runs the fit's Monte Carlo batches on `pool` (inline without one, as the model
+    does with one worker: the same chunks, the same results) and counts them: each
+    simulation of the fit is one `map`; every `every` of them, `report(count)`."""
+
+    def __init__(self, pool: Executor | None, every: int, report: Any) -> None:
+        self.pool, self.every, self.report, self.done = pool, every, report, 0
+
+    def map(
+        self, fn: Any, *iterables: Any, timeout: float | None = None, chunksize: int = 1
+    ) -> Any:
+        self.done += 1
+        if self.done % self.every == 0:
+            self.report(self.done)
+        if self.pool is None:
+            return map(fn, *iterables)
+        return self.pool.map(fn, *iterables, timeout=timeout, chunksize=chunksize)
+
+
+class _Stages:
+    """A line per stage on stderr with the time the previous one took (stdout keeps the
+    results), so a long command shows where it is."""
+
+    def __init__(self, command: str) -> None:
+        self.command = command
+        self.started = self.last = time.monotonic()
+
+    def __call__(self, text: str) -> None:
+        now = time.monotonic()
+        took = f" [{now - self.last:.0f} s]" if now - self.started >= 1 else ""
+        self.last = now
+        typer.echo(f"{self.command}: {text} ...{took}", err=True)
+
+    def count(self, simulations: int) -> None:
+        took = time.monotonic() - self.last
+        typer.echo(f"{self.command}:   {simulations} simulations, {took:.0f} s in", err=True)
+
+    def done(self) -> None:
+        typer.echo(f"{self.command}: done in {time.monotonic() - self.started:.0f} s", err=True)
+
+
 def _percent(value: float) -> str:
-    return f"{value:.1%}"
+    from simulator.adoption.display import percent  # noqa: PLC0415
+
+    return percent(value)
 
 
 @contextlib.contextmanager
@@ -269,9 +315,19 @@ def calibrate(
     check_runs(fit_runs, workers)
     if max_evaluations < 1:
         raise UserError(f"bad --max-evaluations {max_evaluations}: must be at least 1")
+    from simulator.adoption.calendar import build_schedule  # noqa: PLC0415
+    from simulator.adoption.calibrate import history_month_indexes  # noqa: PLC0415
+
+    # What the user can get wrong fails first, as one line, before the progress lines.
+    history_month_indexes(chosen, observed, build_schedule(chosen).month_labels)
     with dataset(db, profile) as data:
         population = load_population(data.path, chosen.population, label=data.label)
+    stage = _Stages("calibrate")
     with _pool(workers, True) as pool:
+        stage(
+            f"fitting to {history} ({len(observed.months)} months): up to {max_evaluations} "
+            f"evaluations of {fit_runs} runs each, the slow part"
+        )
         result = fit(
             chosen,
             population,
@@ -280,7 +336,12 @@ def calibrate(
             seed=seed,
             workers=workers,
             max_evaluations=max_evaluations,
-            executor=pool,
+            executor=_Counting(pool, FIT_PROGRESS_EVERY, stage.count),
+        )
+        stage(
+            f"fitted after {result.evaluations} evaluations (fit error {result.rmse * 100:.2f} "
+            f"pp, {result.rmse_before * 100:.2f} before); forecasting {runs} runs with the "
+            "fitted parameters"
         )
         forecast = run_forecast(
             result.scenario,
@@ -292,8 +353,10 @@ def calibrate(
             executor=pool,
             structural=structural,
         )
+    stage(f"writing {out}")
     with atomic_directory(out, force=force) as directory:
         write_calibration(directory, forecast, result)
+    stage.done()
     console = _console()
     table = _table(f"calibrated on {history}")
     spread = result.fit_uncertainty
@@ -374,13 +437,18 @@ def sensitivity(
             structural=structural,
         )
     levers = summary["levers"]
+    goal = chosen.target
+    if goal is not None and goal.metric == summary["metric"]:  # the line the bars must cross
+        summary["target"] = {"metric": goal.metric, "value": goal.value, "date": str(goal.date)}
     png = charts.tornado_chart(
         [item["lever"] for item in levers],
         [item["low"] for item in levers],
         [item["high"] for item in levers],
         summary["base"],
         metric=summary["metric"],
-        title=f"{summary['scenario']}: median {summary['metric']} in {summary['month']}",
+        title=f"{summary['scenario']}: median {charts.spelled(summary['metric'])} in "
+        f"{summary['month']}",
+        target=summary["target"]["value"] if "target" in summary else None,
     )
     with atomic_directory(out, force=force) as directory:
         write_json(directory / "summary.json", summary)
@@ -389,14 +457,15 @@ def sensitivity(
             pages.sensitivity_page(summary, png), encoding="utf-8"
         )
     console = _console()
-    table = _table(f"median {summary['metric']} in {summary['month']}: base {summary['base']:.1%}")
+    base = _percent(summary["base"])
+    table = _table(f"median {summary['metric']} in {summary['month']}: base {base}")
     for column in ("lever", "unfavourable", "favourable", "swing"):
         table.add_column(column, justify="right" if column == "swing" else "left")
     for item in levers:
         table.add_row(
             item["lever"],
-            f"{item['unfavourable']}: {item['low']:.1%}",
-            f"{item['favourable']}: {item['high']:.1%}",
+            f"{item['unfavourable']}: {_percent(item['low'])}",
+            f"{item['favourable']}: {_percent(item['high'])}",
             f"{item['swing'] * 100:+.1f} pp",
         )
     console.print(table)

@@ -27,19 +27,35 @@ def console() -> Console:
     return out if out.is_terminal else Console(highlight=False, soft_wrap=True, width=120)
 
 
+def share(value: float, decimals: int = 1) -> str:
+    """A share in %, never rounded to 0 % or 100 % unless it is exactly 0 or 1:
+    0.0004 -> '<0.1%', 0.9996 -> '>99.9%' (decimals=1); 0.004 -> '<1%' (decimals=0)."""
+    text = f"{value:.{decimals}%}"
+    step = 10.0**-decimals  # the smallest step shown, in percent
+    if 0.0 < value < 1.0:
+        if text == f"{0.0:.{decimals}%}":
+            return f"<{step:.{decimals}f}%"
+        if text == f"{1.0:.{decimals}%}":
+            return f">{100.0 - step:.{decimals}f}%"
+    return text
+
+
 def percent(value: float) -> str:
-    return f"{value:.1%}"
+    return share(value, 1)
 
 
 def probability(value: float) -> str:
-    """0 % and 100 % only when no run / every run reaches it."""
-    return f"{value:.0%}" if value in (0.0, 1.0) or 0.01 <= value <= 0.99 else f"{value:.1%}"
+    """Whole percent in the middle, a decimal near the ends; 0 % and 100 % only when no
+    run / every run reaches it (one run in 10,000 is '<0.1%', not '0.0%')."""
+    if value in (0.0, 1.0) or 0.01 <= value <= 0.99:
+        return share(value, 0)
+    return share(value, 1)
 
 
 def value(name: str, number: float) -> str:
     unit = METRIC_BY_NAME[name].unit
     if unit == "share":
-        return f"{number:.1%}"
+        return share(number, 1)
     if unit in ("per account", "ratio"):
         return f"{number:,.2f}"
     return f"{number:,.0f}"

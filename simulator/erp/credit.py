@@ -13,38 +13,43 @@ from __future__ import annotations
 import math
 import sqlite3
 
-_EXPOSURE = """
-SELECT c.no, c.credit_limit, c.currency_code,
-       COALESCE((SELECT SUM(i.remaining_amount) FROM sales_invoices i
-                 WHERE i.customer_no = c.no AND i.status = 'Open'), 0)
-     + COALESCE((SELECT SUM(l.line_amount * (l.quantity - l.quantity_invoiced) / l.quantity)
-                 FROM sales_order_lines l JOIN sales_orders o ON o.no = l.document_no
-                 WHERE o.customer_no = c.no AND o.status NOT IN ('Shipped', 'Invoiced')
-                   AND l.quantity > 0), 0)
-FROM customers c WHERE c.blocked = ''
-"""
+
+def rate_sql(customer: str = "c") -> str:
+    """SQL: local currency per unit of the customer row's currency, at its latest rate
+    (1 for the local currency)."""
+    return f"""COALESCE((SELECT r.relational_exch_rate_amount / r.exchange_rate_amount
+             FROM currency_exchange_rates r
+             WHERE r.currency_code = {customer}.currency_code AND r.exchange_rate_amount > 0
+             ORDER BY r.starting_date DESC LIMIT 1), 1.0)"""
+
+
+def exposure_sql(customer: str = "c") -> str:
+    """SQL: what the customer row `customer` owes and has on order, in local currency: its
+    open invoices' remaining amounts plus its open orders' uninvoiced amounts, at the
+    latest exchange rate of its currency (the credit check's exposure)."""
+    return f"""(
+  (COALESCE((SELECT SUM(i.remaining_amount) FROM sales_invoices i
+             WHERE i.customer_no = {customer}.no AND i.status = 'Open'), 0)
+ + COALESCE((SELECT SUM(l.line_amount * (l.quantity - l.quantity_invoiced) / l.quantity)
+             FROM sales_order_lines l JOIN sales_orders o ON o.no = l.document_no
+             WHERE o.customer_no = {customer}.no AND o.status NOT IN ('Shipped', 'Invoiced')
+               AND l.quantity > 0), 0))
+ * {rate_sql(customer)})"""
+
+
+def headroom_sql(customer: str = "c", *, own_currency: bool = False) -> str:
+    """SQL: the room under the credit limit of the customer row `customer` (negative when
+    over it), NULL when it has no limit; in local currency, or with `own_currency` in the
+    customer's (what its buyers' carts are priced in). The one definition, read by
+    `credit_headroom` and served by the mock ERP (``creditHeadroom``)."""
+    room = f"({customer}.credit_limit - {exposure_sql(customer)})"
+    if own_currency:
+        room = f"({room} / {rate_sql(customer)})"
+    return f"CASE WHEN {customer}.credit_limit > 0 THEN {room} END"
 
 
 def credit_headroom(conn: sqlite3.Connection) -> dict[str, float]:
     """Unblocked customer number → room under its credit limit in local currency
     (``inf`` when it has no limit; negative when it is already over)."""
-    rates = _latest_rates(conn)
-    room: dict[str, float] = {}
-    for no, limit, currency, exposure in conn.execute(_EXPOSURE):
-        if not limit or limit <= 0:
-            room[no] = math.inf
-        else:
-            room[no] = float(limit) - float(exposure) * rates.get(currency, 1.0)
-    return room
-
-
-def _latest_rates(conn: sqlite3.Connection) -> dict[str, float]:
-    """Currency → local currency per unit, at its latest rate."""
-    rates: dict[str, float] = {}
-    for code, amount, relational in conn.execute(
-        "SELECT currency_code, exchange_rate_amount, relational_exch_rate_amount "
-        "FROM currency_exchange_rates ORDER BY currency_code, starting_date"
-    ):
-        if amount:
-            rates[code] = float(relational) / float(amount)
-    return rates
+    query = f"SELECT c.no, {headroom_sql('c')} FROM customers c WHERE c.blocked = ''"
+    return {no: math.inf if room is None else float(room) for no, room in conn.execute(query)}

@@ -27,6 +27,10 @@ import uuid
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from simulator.erp.credit import headroom_sql
+
+HEADROOM = headroom_sql("t", own_currency=True)
+
 __all__ = [
     "BC_SETS",
     "ENUMS",
@@ -953,6 +957,10 @@ def _sets() -> tuple[SetSpec, ...]:
                 " WHERE v.customer_no = t.no AND v.status = 'Open'"
                 f" AND v.due_date < {TODAY})",
             ),
+            # Room under the credit limit before the ERP refuses an order, in the customer's
+            # currency (its carts'); null: no limit. creditLimit is BC's, in local currency.
+            calc("creditLimit", EDM_DECIMAL, "t.credit_limit", extension=True),
+            calc("creditHeadroom", EDM_DECIMAL, f"round({HEADROOM}, 2)", extension=True),
             stamp(),
         ),
         ("number",),

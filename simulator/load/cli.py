@@ -17,11 +17,31 @@ import typer
 from simulator.builtin import resolve
 from simulator.errors import UserError
 
-__all__ = ["load", "parse_rate"]
+__all__ = ["DEFAULT_WARMUP", "load", "parse_rate", "warmup_for"]
 
 SHAPES = ("step", "spike", "adoption")
 RATE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(?:/\s*(s|m|h))?\s*$")
 PER = {"s": 1.0, "m": 60.0, "h": 3600.0}
+ZERO = re.compile(r"^\s*0+(?:\.0*)?\s*(?:ms|s|m|h)?\s*$")
+DEFAULT_WARMUP = 10.0  # seconds; at most a quarter of the run
+
+
+def warmup_for(text: str | None, duration: float) -> float:
+    """Seconds of warm-up: ``--warmup`` as given (shorter than the run; 0 = none), or by
+    default 10 s, at most a quarter of the run (a short run keeps most of its figures)."""
+    from simulator.store.cli import parse_duration  # noqa: PLC0415
+
+    if text is None:
+        return min(DEFAULT_WARMUP, duration / 4)
+    if ZERO.match(text):
+        return 0.0
+    seconds = parse_duration(text, "--warmup")
+    if seconds >= duration:
+        raise UserError(
+            f"--warmup {text} is not shorter than the run (--duration {duration:g} s): "
+            "nothing would be measured"
+        )
+    return seconds
 
 
 def parse_rate(text: str) -> float:
@@ -51,6 +71,13 @@ def load(
         str | None, typer.Option(help="Peak sessions started per second, e.g. 20/s (open model).")
     ] = None,
     duration: Annotated[str, typer.Option(help="Run time, e.g. 2m, 90s.")] = "1m",
+    warmup: Annotated[
+        str | None,
+        typer.Option(
+            help="Seconds at the start (the login ramp) left out of the figures and SLOs, "
+            "e.g. 10s; 0: none. Default: 10 s, at most a quarter of the run."
+        ),
+    ] = None,
     shape: Annotated[
         str | None, typer.Option(help="step, spike or adoption (default: constant).")
     ] = None,
@@ -118,6 +145,7 @@ def load(
     from simulator.store.cli import parse_duration  # noqa: PLC0415
 
     seconds = parse_duration(duration, "--duration")
+    warmup_seconds = warmup_for(warmup, seconds)
     slos = list(slo or [])
     parse_slos(slos)
     if shape is not None and shape not in SHAPES:
@@ -165,6 +193,7 @@ def load(
     settings = LoadSettings(
         out=target,
         duration=seconds,
+        warmup=warmup_seconds,
         users=None if sessions is not None or shape == "adoption" else (users or 10),
         rate=sessions,
         shape=shape,
@@ -195,7 +224,7 @@ def load(
         f"{total.get('rps', 0):.1f} req/s; store p95 {store.get('p95_ms')} ms"
     )
     for line in result.messages:
-        typer.echo(line, err=line.startswith(("SLO FAIL", "integrity", "  ")))
+        typer.echo(line, err=line.startswith(("SLO FAIL", "integrity", "adoption shape", "  ")))
     typer.echo(f"wrote {result.out}/{{summary.json, report.html, locust_stats.csv, ...}}")
     if result.exit_code:
         raise typer.Exit(result.exit_code)

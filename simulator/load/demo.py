@@ -11,6 +11,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from simulator.load.cli import warmup_for
 from simulator.load.runner import LoadSettings, run_load
 
 __all__ = ["DEMO_SECONDS", "DEMO_USERS", "demo_section"]
@@ -23,7 +24,13 @@ def demo_section(db: Path, workdir: Path, console: Console) -> Path:
     """Load-test the store on ``db`` for DEMO_SECONDS; the path of the run's summary.json."""
     out = workdir / "load"
     settings = LoadSettings(
-        out=out, duration=DEMO_SECONDS, users=DEMO_USERS, db=db, clock_speed=0.0, force=True
+        out=out,
+        duration=DEMO_SECONDS,
+        warmup=warmup_for(None, DEMO_SECONDS),  # as `erpsim load`: the login ramp left out
+        users=DEMO_USERS,
+        db=db,
+        clock_speed=0.0,
+        force=True,
     )
     result = run_load(settings)
     total = result.summary.get("total", {})

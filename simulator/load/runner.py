@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import math
 import os
 import secrets
 import socket
@@ -54,6 +55,7 @@ class LoadSettings:
 
     out: Path
     duration: float
+    warmup: float = 0.0  # seconds at the start left out of the figures (see `warmup_for`)
     users: int | None = 10
     rate: float | None = None
     shape: str | None = None
@@ -130,8 +132,42 @@ def dataset_path(settings: LoadSettings) -> Path:
         from simulator.config import load_profile  # noqa: PLC0415
         from simulator.erp.generate import generate  # noqa: PLC0415
 
-        generate(load_profile(settings.profile), seed=PROFILE_SEED, out=path)
+        profile = load_profile(settings.profile)
+        say(
+            f"generating the {profile.name} dataset into {path} first (once: later runs "
+            "reuse it) ..."
+        )
+        done = generate(profile, seed=PROFILE_SEED, out=path, progress=LineProgress())
+        say(f"dataset ready: {sum(done.counts.values()):,} rows in {done.seconds:.0f} s")
     return path
+
+
+def say(line: str) -> None:
+    """A progress line on stderr (stdout keeps the results)."""
+    print(f"erpsim load: {line}", file=sys.stderr, flush=True)  # noqa: T201
+
+
+class LineProgress:
+    """Generation progress as a few lines on stderr (a step each, the history by quarter):
+    enough to see that something is happening before the load starts."""
+
+    def __init__(self) -> None:
+        self.months = 0
+        self.done = 0
+
+    def step(self, name: str, chunks: int) -> None:
+        if name == "history":
+            self.months, self.done = chunks, 0
+            say(f"  history: {chunks - 1} months of orders, shipments, invoices, payments")
+        else:
+            say(f"  {name}")
+
+    def advance(self, table: str, rows: int) -> None:
+        if table != "history":
+            return
+        self.done += rows
+        if self.done % 3 == 0 or self.done == self.months:
+            say(f"  history: month {self.done} of {self.months}")
 
 
 def prepare_forecast(settings: LoadSettings, db: Path, directory: Path) -> Path:
@@ -173,6 +209,7 @@ def adoption_facts(settings: LoadSettings, forecast_dir: Path) -> dict[str, Any]
     knobs = load_mix(settings.mix).adoption
     table = read_forecast(forecast_dir)
     month = activity(table, settings.month or "1", knobs)
+    rate = arrival_rate(month, knobs, settings.duration)
     return {
         "forecast": str(forecast_dir),
         "scenario": table.scenario,
@@ -180,7 +217,8 @@ def adoption_facts(settings: LoadSettings, forecast_dir: Path) -> dict[str, Any]
         "activity_per_month": month.as_dict(),
         "knobs": knobs.model_dump(),
         "peak_hour_sessions": round(peak_hour_sessions(month, knobs), 3),
-        "sessions_per_second": round(arrival_rate(month, knobs, settings.duration), 6),
+        "sessions_per_second": round(rate, 6),
+        "peak_users": max(1, math.ceil(rate * load_mix(settings.mix).pacing - 1e-9)),
     }
 
 
@@ -259,6 +297,7 @@ def locust_options(
         ("--host", host),
         ("--erpsim-shape", settings.shape or "constant"),
         ("--erpsim-duration", settings.duration),
+        ("--erpsim-warmup", settings.warmup),
         ("--erpsim-db", db),
         ("--erpsim-secret", secret),
         ("--erpsim-seed", settings.seed),
@@ -433,33 +472,66 @@ def run_load(settings: LoadSettings) -> LoadResult:
         summary.setdefault("data_checks", {})["integrity"] = integrity
         _write_json(summary_path, summary)
         failed = [v for v in summary["slo"]["verdicts"] if not v["passed"]]
-        for verdict in summary["slo"]["verdicts"]:
-            status = "PASS" if verdict["passed"] else "FAIL"
-            messages.append(f"SLO {status}  {verdict['slo']}  (measured {_fmt(verdict)})")
-        if integrity is not None and integrity["refused_orders"]:
-            reasons = ", ".join(f"{r} {n}" for r, n in integrity["refusals_by_reason"].items())
-            messages.append(
-                f"refused by the ERP: {integrity['refused_orders']} of "
-                f"{integrity['placed_orders']} orders ({integrity['refusal_rate']:.1%}): {reasons}"
-            )
-        if integrity is not None and not integrity["ok"]:
-            messages.append(f"integrity VIOLATED: {integrity['violation_count']} problem(s)")
-            messages.extend(f"  {line}" for line in integrity["violations"][:10])
+        messages = outcome_lines(summary)
+        trivial = trivial_load_line(facts)
+        _add_verdicts_to_report(workdir / "report.html", summary, [trivial] if trivial else [])
         exit_code = 1 if failed or (integrity is not None and not integrity["ok"]) else 0
     return LoadResult(exit_code, settings.out, summary, messages)
 
 
+def outcome_lines(summary: dict[str, Any]) -> list[str]:
+    """What the run concluded, a line each: the warm-up left out, a trivial adoption load,
+    the SLO verdicts, the ERP's refusals, integrity violations (indented lines: details)."""
+    from loadtests.warmup import warmup_line  # noqa: PLC0415 - plain Python, no Locust
+    from simulator.adoption.display import share  # noqa: PLC0415
+    from simulator.report.load import measured_text  # noqa: PLC0415
+
+    lines: list[str] = []
+    warm = warmup_line(summary.get("warmup"))
+    if warm:
+        lines.append(warm)
+    trivial = trivial_load_line(summary.get("adoption"))
+    if trivial:
+        lines.append(trivial)
+    for verdict in summary["slo"]["verdicts"]:
+        status = "PASS" if verdict["passed"] else "FAIL"
+        lines.append(f"SLO {status}  {verdict['slo']}  (measured {measured_text(verdict)})")
+    integrity = (summary.get("data_checks") or {}).get("integrity")
+    if integrity is not None and integrity["refused_orders"]:
+        reasons = ", ".join(f"{r} {n}" for r, n in integrity["refusals_by_reason"].items())
+        lines.append(
+            f"refused by the ERP: {integrity['refused_orders']} of "
+            f"{integrity['placed_orders']} orders ({share(integrity['refusal_rate'])}): {reasons}"
+        )
+    if integrity is not None and not integrity["ok"]:
+        lines.append(f"integrity VIOLATED: {integrity['violation_count']} problem(s)")
+        lines.extend(f"  {line}" for line in integrity["violations"][:10])
+    return lines
+
+
+def trivial_load_line(facts: dict[str, Any] | None) -> str | None:
+    """A warning when the adoption shape's month amounts to a single paced user."""
+    if not facts or facts.get("peak_users", 2) > 1:
+        return None
+    sessions = facts["peak_hour_sessions"]
+    return (
+        f"adoption shape: month {facts['month']}'s peak hour has only {sessions:g} sessions "
+        f"({facts['sessions_per_second']:g}/s): a single paced user, a trivial load. For a "
+        "real peak take a later month (more adopters), a larger --profile, or a shorter "
+        "--duration (compress = true replays the hour within the run)"
+    )
+
+
+def _add_verdicts_to_report(path: Path, summary: dict[str, Any], notes: list[str]) -> None:
+    """The SLO verdicts, warm-up, integrity and CX figures at the top of report.html."""
+    from simulator.report.load import add_to_report, load_section  # noqa: PLC0415
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        text = ""
+    write_text(path, add_to_report(text, load_section(summary, notes)))
+
+
 def _write_json(path: Path, data: Any) -> None:
     write_text(path, json.dumps(data, indent=2) + "\n")
-
-
-def _fmt(verdict: dict[str, Any]) -> str:
-    if verdict["measured"] is None:
-        return "nothing: no such requests"
-    value = float(verdict["measured"])
-    metric = verdict["metric"]
-    if metric == "fail_ratio":
-        return f"{value:.3%}"
-    if metric in ("rps", "requests"):
-        return f"{value:.2f}"
-    return f"{value:.0f}ms"

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from simulator.adoption.display import probability, share
 from simulator.adoption.metrics import METRIC_BY_NAME, PRIMARY
 from simulator.report import html as h
 
@@ -30,7 +31,7 @@ READING_NOTES = (
 def fmt(value: float, unit: str, currency: str = "EUR") -> str:
     """A value as people read it: shares in %, money with its currency, counts with commas."""
     if unit == "share":
-        return f"{value:.1%}"
+        return share(value, 1)
     if unit == "money":
         return f"{value:,.0f} {currency}"
     if unit == "per account":
@@ -43,13 +44,13 @@ def target_block(target: Mapping[str, Any] | None) -> list[str]:
         return [h.verdict("No SMART target in this scenario.", "none")]
     low, high = target["probability_ci95"]
     text = (
-        f"{target['smart']} Probability {target['probability']:.0%} "
-        f"(95 % interval {low:.0%}-{high:.0%}): {target['verdict']}."
+        f"{target['smart']} Probability {probability(target['probability'])} "
+        f"(95 % interval {probability(low)}-{probability(high)}): {target['verdict']}."
     )
     detail = (
-        f"Median {target['metric']} in {target['month']}: {target['median_at_date']:.1%}; "
+        f"Median {target['metric']} in {target['month']}: {share(target['median_at_date'])}; "
         f"{target['runs_reaching']} of the runs reach {target['value']:.0%} then; "
-        f"{target['probability_any_time']:.0%} reach it at some month up to the date."
+        f"{probability(target['probability_any_time'])} reach it at some month up to the date."
     )
     return [
         h.verdict(text, VERDICT_CLASS.get(target["verdict"], "none")),
@@ -70,7 +71,7 @@ def final_table(final: Mapping[str, Mapping[str, float]], currency: str) -> str:
 
 def monthly_table(months: Sequence[str], medians: Mapping[str, Sequence[float]]) -> str:
     names = [name for name in PRIMARY if name in medians]
-    rows = [[month] + [f"{medians[n][i]:.1%}" for n in names] for i, month in enumerate(months)]
+    rows = [[month] + [share(medians[n][i]) for n in names] for i, month in enumerate(months)]
     return h.table(["month"] + [f"{name} (median)" for name in names], rows)
 
 
@@ -101,7 +102,7 @@ def simulate_page(
         ),
     ]
     band = (
-        f"Median TDA in {summary['final_month']}: {summary['tda_median_final']:.1%}, "
+        f"Median TDA in {summary['final_month']}: {share(summary['tda_median_final'])}, "
         f"{summary['tda_band']} on the seed guide's self-assessment scale "
         "(below 40 %, 40-70 %, above 70 %)."
     )
@@ -126,7 +127,7 @@ def simulate_page(
                     f"Accounts left out: {population['excluded_blocked_accounts']} blocked, "
                     f"{population['excluded_by_scenario_accounts']} excluded by the scenario.",
                     f"Data accuracy: {summary['data_accuracy']['explanation']}; on average "
-                    f"{summary['data_accuracy']['mean_order_wrong']:.1%} of online orders meet "
+                    f"{share(summary['data_accuracy']['mean_order_wrong'])} of online orders meet "
                     "a wrong price or stock level.",
                     "Parameters changed from the documented defaults: "
                     + (
@@ -143,6 +144,10 @@ def simulate_page(
     return h.page(f"Adoption forecast: {summary['scenario']}", sections)
 
 
+def _band(band: Mapping[str, float]) -> str:
+    return f"{share(band['p50'])} ({share(band['p10'], 0)}-{share(band['p90'], 0)})"
+
+
 def compare_page(summaries: Sequence[Mapping[str, Any]], png: bytes, months: Sequence[str]) -> str:
     """report.html of `erpsim compare`."""
     headers = ["scenario", "final month"] + [f"{name} median (p10-p90)" for name in PRIMARY]
@@ -153,12 +158,9 @@ def compare_page(summaries: Sequence[Mapping[str, Any]], png: bytes, months: Seq
         target = summary.get("target")
         rows.append(
             [summary["scenario"], summary["final_month"]]
-            + [
-                f"{final[n]['p50']:.1%} ({final[n]['p10']:.0%}-{final[n]['p90']:.0%})"
-                for n in PRIMARY
-            ]
+            + [_band(final[n]) for n in PRIMARY]
             + (
-                [target["smart"], f"{target['probability']:.0%}", target["verdict"]]
+                [target["smart"], probability(target["probability"]), target["verdict"]]
                 if target
                 else ["-", "-", "-"]
             )
@@ -180,6 +182,39 @@ def compare_page(summaries: Sequence[Mapping[str, Any]], png: bytes, months: Seq
     return h.page("Adoption scenarios compared", sections)
 
 
+def tornado_notes(summary: Mapping[str, Any]) -> list[str]:
+    """How to read the tornado chart, in the words of this run."""
+    metric, month = summary["metric"], summary["month"]
+    target = summary.get("target")
+    notes = [
+        "Each bar is one lever, moved from its unfavourable setting (the orange end) to its "
+        "favourable one (the blue end), everything else as in the scenario.",
+        f"The black line is this scenario's median {metric} in {month} "
+        f"({share(summary['base'])}); a bar's ends are the median with the lever at each "
+        "setting.",
+    ]
+    if target:
+        notes.append(
+            f"The dashed line is the SMART target ({metric} at least {target['value']:.0%} by "
+            f"{target['date']}). A lever whose blue end crosses it can reach the target on "
+            "its own; an orange end that falls back across it can lose a target the scenario "
+            "would reach; bars entirely on one side leave the verdict as it is."
+        )
+    else:
+        notes.append(
+            f"The scenario has no SMART target on {metric}, so there is no target line; the "
+            "bars show how far each lever moves the median."
+        )
+    notes += [
+        "The widest bars are on top: those levers matter most for this plan; a short bar "
+        "means the result hardly depends on that lever within the tested range.",
+        f"Every setting runs {summary['runs']} times with the same random numbers, so the "
+        "differences come from the levers, not from chance. The tested ranges of each lever: "
+        "docs/adoption.md.",
+    ]
+    return notes
+
+
 def sensitivity_page(summary: Mapping[str, Any], png: bytes) -> str:
     """report.html of `erpsim sensitivity`."""
     metric = summary["metric"]
@@ -187,23 +222,23 @@ def sensitivity_page(summary: Mapping[str, Any], png: bytes) -> str:
         [
             item["lever"],
             item["unfavourable"],
-            f"{item['low']:.1%}",
+            share(item["low"]),
             item["favourable"],
-            f"{item['high']:.1%}",
-            f"{item['swing']:.1%}",
+            share(item["high"]),
+            f"{item['swing'] * 100:+.1f} pp",
         ]
         for item in summary["levers"]
     ]
     sections = [
         h.paragraph(
             f"Scenario {summary['scenario']}: median {metric} in {summary['month']} is "
-            f"{summary['base']:.1%}. Each lever is set to an unfavourable and a favourable "
+            f"{share(summary['base'])}. Each lever is set to an unfavourable and a favourable "
             f"value, everything else as in the scenario, {summary['runs']} runs each with the "
             "same random numbers; levers are ranked by the swing between the two.",
         ),
         h.image(png, "tornado chart"),
         h.table(["lever", "unfavourable", f"{metric}", "favourable", f"{metric}", "swing"], rows),
-        h.section("How to read this report", h.bullets(READING_NOTES[:2])),
+        h.section("How to read the tornado chart", h.bullets(tornado_notes(summary))),
     ]
     return h.page(f"Which levers move {metric}: {summary['scenario']}", sections)
 
@@ -240,8 +275,8 @@ def calibration_section(calibration: Mapping[str, Any]) -> str:
                 f"Classical Bass diffusion fitted to the buyers with a first online order "
                 f"({bass['form']} form): residual standard error {bass['residual_se']:.3g}. "
                 f"Dashed on the chart as 'Bass TAU'; by {calibration['last_month']} it "
-                f"reaches {calibration['bass_tau_final']:.1%} against the model's median TAU "
-                f"{calibration['model_tau_final']:.1%}."
+                f"reaches {share(calibration['bass_tau_final'])} against the model's median TAU "
+                f"{share(calibration['model_tau_final'])}."
             ),
             h.table(["Bass", "estimate", "standard error"], bass_rows),
         ]

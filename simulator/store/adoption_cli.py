@@ -13,7 +13,11 @@ import typer
 from simulator.atomic import atomic_file
 from simulator.errors import UserError
 
-__all__ = ["adoption_metrics", "register"]
+__all__ = ["adoption_metrics", "default_store_db", "register"]
+
+# Where the stores keep their databases by default: `erpsim up` beside data/erp.sqlite,
+# then `erpsim serve store`.
+DEFAULT_STORE_DBS = (Path("data/erp.store.sqlite"), Path("data/store.sqlite"))
 
 PRIMARY = ("TR", "TAU", "TDA", "KAAR")
 SIGNALS = (
@@ -31,8 +35,13 @@ SIGNALS = (
 
 def adoption_metrics(
     store_db: Annotated[
-        Path, typer.Option("--store-db", help="The store's SQLite database (erpsim serve store).")
-    ] = Path("data/store.sqlite"),
+        Path | None,
+        typer.Option(
+            "--store-db",
+            help="The store's SQLite database (default: data/erp.store.sqlite, what erpsim "
+            "up writes, else data/store.sqlite, erpsim serve store's).",
+        ),
+    ] = None,
     period: Annotated[
         str, typer.Option("--period", help="month, week, day or hour (short runs: hour).")
     ] = "month",
@@ -53,6 +62,7 @@ def adoption_metrics(
         raise UserError(f"--period must be one of {', '.join(PERIODS)}, not {period!r}")
     if history_out is not None and period != "month":
         raise UserError("--history-out needs --period month (calibrate reads monthly counts)")
+    store_db = store_db or default_store_db()
     regular = None
     if scenario is not None:
         from simulator.adoption.scenario import load_scenario  # noqa: PLC0415
@@ -71,6 +81,8 @@ def adoption_metrics(
     from rich.console import Console  # noqa: PLC0415
     from rich.table import Table  # noqa: PLC0415
 
+    from simulator.adoption.display import share  # noqa: PLC0415
+
     table = Table(title=f"web-store adoption by {period} ({store_db})", title_justify="left")
     table.add_column(period)
     for name in (*PRIMARY, "buyers", "key acc."):
@@ -80,7 +92,7 @@ def adoption_metrics(
     for i, label in enumerate(result.periods):
         table.add_row(
             label,
-            *(f"{result.rates[name][i]:.1%}" for name in PRIMARY),
+            *(share(result.rates[name][i]) for name in PRIMARY),
             f"{int(result.counts['buyers_invited'][i]):,}",
             f"{int(result.counts['key_accounts_invited'][i]):,}",
             *(f"{int(result.flows[name][i]):,}" for name in SIGNALS),
@@ -88,6 +100,18 @@ def adoption_metrics(
     Console(width=max(120, len(SIGNALS) * 12 + 60)).print(table)
     if history_out is not None:
         typer.echo(f"history written to {history_out} (erpsim calibrate --history {history_out})")
+
+
+def default_store_db() -> Path:
+    """The first of the stores' default databases that exists, or one clear UserError."""
+    for path in DEFAULT_STORE_DBS:
+        if path.is_file():
+            return path
+    up, serve = DEFAULT_STORE_DBS
+    raise UserError(
+        f"no store database at {up} (what erpsim up writes) or {serve} (erpsim serve "
+        "store's): give --store-db"
+    )
 
 
 def _write_history(path: Path, rows: list[dict[str, object]]) -> None:

@@ -143,8 +143,11 @@ def cart_lines(conn: sqlite3.Connection, principal: Principal, cart_id: int) -> 
     ]
 
 
-def cart_json(ctx: Any, principal: Principal, cart_id: int) -> dict[str, Any]:
-    """The cart with its lines priced by one offers call, and totals."""
+def cart_json(
+    ctx: Any, principal: Principal, cart_id: int, *, credit: bool = False
+) -> dict[str, Any]:
+    """The cart with its lines priced by one offers call, and totals; with `credit`, the
+    account's credit headroom too (one more ERP call: the cart view before checkout)."""
     conn = ctx.conn()
     name, status = _owned(conn, principal, cart_id)
     lines = cart_lines(conn, principal, cart_id)
@@ -174,7 +177,7 @@ def cart_json(ctx: Any, principal: Principal, cart_id: int) -> dict[str, Any]:
                 "lineAmount": line_amount,
             }
         )
-    return {
+    body: dict[str, Any] = {
         "id": cart_id,
         "name": name,
         "status": status,
@@ -187,6 +190,12 @@ def cart_json(ctx: Any, principal: Principal, cart_id: int) -> dict[str, Any]:
         },
         "stale": stale,
     }
+    if credit and principal.customer_no is not None:
+        from simulator.store.credit import credit_json  # noqa: PLC0415
+
+        room = ctx.integration.credit(principal.customer_no)
+        body["credit"] = credit_json(room, round(amount, 2), currency)
+    return body
 
 
 def _check_item(

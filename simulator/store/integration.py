@@ -91,6 +91,8 @@ class Integration(Protocol):
 
     def offers(self, customer_no: str, wanted: Wanted) -> Offers: ...
 
+    def credit(self, customer_no: str) -> dict[str, Any] | None: ...
+
     def start(self) -> None: ...
 
     def stop(self) -> None: ...
@@ -127,6 +129,7 @@ class _Base:
         )
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._credit_clients = threading.local()
         self.sync_errors = 0
         self.metrics.gauge("integration", self.status)
 
@@ -146,6 +149,34 @@ class _Base:
         with self._clients_lock:
             self._clients.append(client)
         return client
+
+    def credit(self, customer_no: str) -> dict[str, Any] | None:
+        """The account's credit limit (local currency) and the room under it before the ERP
+        refuses an order (the customer's currency; None: no limit), asked of the ERP now
+        (credit is not mirrored: it moves with every order and payment) with the buyer's
+        short timeout; None when the ERP did not answer."""
+        client: ErpClient | None = getattr(self._credit_clients, "erp", None)
+        if client is None:
+            client = self._client(timeout=self.settings.erp_timeout, max_attempts=1)
+            self._credit_clients.erp = client
+        number = customer_no.replace("'", "''")
+        started = time.monotonic()
+        try:
+            rows = list(
+                client.iter(
+                    "customerFinancialDetails",
+                    filter=f"number eq '{number}'",
+                    select="creditLimit,creditHeadroom",
+                )
+            )
+        except (requests.RequestException, ErpApiError, ValueError, KeyError) as exc:
+            self.metrics.record_erp("credit", time.monotonic() - started, ok=False)
+            log.info("credit of %s: the ERP did not answer (%s)", customer_no, exc)
+            return None
+        self.metrics.record_erp("credit", time.monotonic() - started, ok=True)
+        if not rows:
+            return None
+        return {"limit": rows[0].get("creditLimit"), "headroom": rows[0].get("creditHeadroom")}
 
     def start(self) -> None:
         self.sampler.start()

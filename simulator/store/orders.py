@@ -26,6 +26,7 @@ import orjson
 import requests
 
 from simulator.store import ApiError, carts, catalog, events, outbox
+from simulator.store.credit import refusal_reason, refusal_sentence
 from simulator.store.db import utc_now
 
 if TYPE_CHECKING:
@@ -71,7 +72,7 @@ MESSAGES = {
         "saved: the ERP is not reachable right now, the store sends it as soon as it is "
         "(exactly once)"
     ),
-    "rejected": "the ERP refused it: {error}",
+    "rejected": "the ERP refused it: {refusal}",
 }
 
 
@@ -295,13 +296,15 @@ def _document_row(conn: sqlite3.Connection, document_id: int) -> dict[str, Any] 
 def document_view(row: dict[str, Any]) -> dict[str, Any]:
     """What a buyer sees of a web document: its state and a sentence saying it."""
     status = row["status"]
-    message = MESSAGES[status].format(number=row["erp_number"], error=row["error"] or "")
+    refusal = refusal_sentence(row["error"]) if status == "rejected" else ""
+    message = MESSAGES[status].format(number=row["erp_number"], refusal=refusal)
     return {
         "document": row["id"],
         "kind": row["kind"],
         "status": status,
         "erpNumber": row["erp_number"],
         "message": message,
+        "reason": refusal_reason(row["error"]) or None if status == "rejected" else None,
         "createdAt": row["created_at"],
         "updatedAt": row["updated_at"],
         "request": orjson.loads(row["request_json"]),

@@ -219,6 +219,21 @@ def test_calibrate_fits_and_forecasts(
     assert summary["calibration"]["months"] == calibration["months"]
     assert "Bass" in (out / "report.html").read_text(encoding="utf-8")
     assert "fit error" in stdout
+    lines = err.splitlines()
+    counts = [line for line in lines if line.startswith("calibrate:   ")]
+    assert counts  # a line per 10 simulations of the fit (10 evaluations and more)
+    assert counts[0].startswith("calibrate:   10 simulations, ")
+    stages = [line.split(" ...")[0] for line in lines if line.startswith("calibrate: ")]
+    stages = [line for line in stages if line not in counts]
+    assert stages[0].startswith(f"calibrate: fitting to {PILOT} (")
+    assert "up to 10 evaluations of 6 runs each" in stages[0]
+    evaluations = calibration["evaluations"]
+    assert stages[1].startswith(f"calibrate: fitted after {evaluations} evaluations")
+    assert stages[1].endswith("forecasting 8 runs with the fitted parameters")
+    assert stages[2] == f"calibrate: writing {out}"
+    assert stages[3].startswith("calibrate: done in ")
+    assert len(stages) == 4
+    assert "calibrate:" not in stdout
 
 
 def test_sensitivity_ranks_levers(
@@ -238,6 +253,10 @@ def test_sensitivity_ranks_levers(
     assert {"ERP integration", "training", "sales reps"} <= {i["lever"] for i in summary["levers"]}
     assert (out / "tornado.png").read_bytes().startswith(b"\x89PNG")
     assert "ERP integration" in stdout
+    assert summary["target"] == {"metric": "TDA", "value": 0.4, "date": "2028-06-30"}
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert "How to read the tornado chart" in report
+    assert "The dashed line is the SMART target (TDA at least 40% by 2028-06-30)" in report
 
 
 def test_bass_json(capsys: pytest.CaptureFixture[str]) -> None:

@@ -339,6 +339,8 @@ def test_demo_runs_end_to_end(capsys, tmp_path: Path) -> None:
     assert load["total"]["requests"] > 0
     assert load["run"]["embedded"] is True
     assert load["cx"]["p95_ms"] > 0
+    assert load["warmup"]["seconds"] == 1.0  # a quarter of the run: the logins left out
+    assert "warm-up: the first 1 s are excluded from the figures and SLOs" in stdout
     forecast = json.loads(
         (tmp_path / "demo" / "adoption-baseline" / "summary.json").read_text(encoding="utf-8")
     )

@@ -183,3 +183,45 @@ def test_the_live_file_remembers_its_clock(server: ServerThread) -> None:
     finally:
         conn.close()
     assert stored is not None
+
+
+def test_held_orders_are_released_as_in_the_history(server: ServerThread, erp: ErpClient) -> None:
+    """Orders on credit hold ('Pending Approval', BC's In Review) at the dataset's end are
+    released by the live world's warehouse run once payments make room or 30 days pass,
+    as the generated history releases them, and then ship and invoice."""
+    import sqlite3
+
+    conn = sqlite3.connect(f"file:{Path(server.settings.db)}?mode=ro", uri=True)
+    try:
+        held = [
+            no
+            for (no,) in conn.execute(
+                "SELECT no FROM sales_orders WHERE status = 'Pending Approval' ORDER BY no"
+            )
+        ]
+    finally:
+        conn.close()
+    assert held, "the small history ends with orders on credit hold"
+
+    def still_held() -> list[str]:
+        return [
+            no
+            for no in held
+            if next(erp.iter("salesOrders", filter=f"number eq '{no}'"))["status"]
+            == "In_x0020_Review"
+        ]
+
+    poll(lambda: not still_held(), "every held order released (30 simulated days)", 90.0)
+    conn = sqlite3.connect(f"file:{Path(server.settings.db)}?mode=ro", uri=True)
+    try:
+        marks = ",".join("?" * len(held))
+        statuses = {
+            status
+            for (status,) in conn.execute(
+                f"SELECT status FROM sales_orders WHERE no IN ({marks})", held
+            )
+        }
+    finally:
+        conn.close()
+    assert "Pending Approval" not in statuses
+    assert statuses <= {"Released", "Partially Shipped", "Shipped", "Invoiced"}

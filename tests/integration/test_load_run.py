@@ -5,6 +5,7 @@ request class succeeding, the SLO exit codes, distributed mode, and the CX round
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -70,12 +71,52 @@ def full_run(workdir: Path) -> tuple[subprocess.CompletedProcess[str], dict[str,
 
 
 def test_every_request_class_succeeds(full_run: tuple[Any, dict[str, Any]]):
+    """Every class is counted, in the figures or in the warm-up left out of them."""
     _, summary = full_run
-    seen = {(row["method"], row["name"]): row for row in summary["requests"]}
+    rows = [*summary["requests"], *summary["warmup"]["requests"]]
+    seen: dict[tuple[str, str], int] = {}
+    for row in rows:
+        assert row["failures"] == 0, row
+        assert row["requests"] > 0, row
+        seen[row["method"], row["name"]] = seen.get((row["method"], row["name"]), 0) + 1
     assert set(seen) == REQUEST_CLASSES
-    failed = {key: row["failures"] for key, row in seen.items() if row["failures"]}
-    assert failed == {}
-    assert all(row["requests"] > 0 for row in seen.values())
+
+
+def test_the_warm_up_is_left_out_and_said(full_run: tuple[Any, dict[str, Any]], workdir: Path):
+    """12 s run, default warm-up: a quarter of it (3 s) is reset away and reported."""
+    done, summary = full_run
+    warmup = summary["warmup"]
+    assert warmup["seconds"] == 3.0
+    assert warmup["reached"] is True
+    excluded = warmup["excluded"]
+    assert excluded["requests"] == sum(row["requests"] for row in warmup["requests"]) > 0
+    logins = sum(r["requests"] for r in warmup["requests"] if r["name"] == "/api/login")
+    assert "warm-up: the first 3 s are excluded from the figures and SLOs " in done.stdout
+    assert (
+        f"{excluded['requests']} requests, {excluded['failures']} failed, {logins} logins"
+        in done.stdout
+    )
+    counted = sum(row["requests"] for row in summary["requests"])
+    assert summary["total"]["requests"] == counted  # the figures hold only what followed
+    assert logins_counted(summary) == summary["data_checks"]["logins"]["users_logged_in"]
+
+
+def test_the_html_report_carries_the_verdicts(full_run: tuple[Any, dict[str, Any]], workdir: Path):
+    _, summary = full_run
+    report = (workdir / "full" / "report.html").read_text(encoding="utf-8")
+    start = report.index('<section id="erpsim-verdicts"')
+    block = report[start : report.index("</section>", start)]
+    before = report[:start]
+    assert re.search(r"</head>\s*<body>\s*$", before)  # first in Locust's body, not in its JS
+    assert "p95&lt;60s" in block
+    assert "requests&gt;10" in block
+    assert block.count(">PASS<") == 2
+    integrity = summary["data_checks"]["integrity"]
+    assert f"{integrity['placed_orders']} orders placed" in block
+    assert f"{integrity['erp_orders_found']} found in the ERP" in block
+    assert "The first 3 s" in block
+    assert "store p95 latency (ms)" in block
+    assert f'<td class="num">{summary["cx"]["p95_ms"]:.0f}</td>' in block
 
 
 def test_reports_and_checks(full_run: tuple[Any, dict[str, Any]], workdir: Path):
@@ -162,7 +203,59 @@ def test_distributed_with_two_local_workers(workdir: Path):
     assert summary["pacing"]["sessions"] > 0
     assert summary["total"]["failures"] == 0
     assert summary["data_checks"]["integrity"]["ok"] is True
+    # Each user logged in once: the logins are all counted, in the warm-up or after it,
+    # whatever the workers had not reported yet when the warm-up ended.
+    assert logins_counted(summary) == logins["users_logged_in"]
+    assert summary["warmup"]["seconds"] == 2.0
     assert processes_mentioning(str(workdir)) == []
+
+
+def logins_counted(summary: dict[str, Any]) -> int:
+    rows = [*summary["requests"], *summary["warmup"]["requests"]]
+    return sum(row["requests"] for row in rows if row["name"] == "/api/login")
+
+
+def _forecast(directory: Path, online_order_share: float) -> Path:
+    """A forecast whose month 2027-01 has only online orders (1,000 orders a month)."""
+    directory.mkdir()
+    names = (
+        "online_order_share",
+        "on_behalf_order_share",
+        "orders_tracked_online_share",
+        "invoices_paid_online_share",
+        "invoice_history_searches",
+        "buyers_registered",
+    )
+    rows = ["month,metric,mean,p10,p50,p90,p50_low,p50_high"]
+    for name in names:
+        value = online_order_share if name == "online_order_share" else 0.0
+        rows.append(",".join(["2027-01", name, *[str(value)] * 6]))
+    (directory / "metrics.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    summary = {"scenario": "x", "population": {"orders_per_month": 1000.0}}
+    (directory / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    return directory
+
+
+def test_a_trivial_adoption_load_is_called_out(workdir: Path):
+    """7 online orders a month: 0.05 peak-hour sessions, one paced user. The run says so
+    on stderr and in report.html instead of passing it off as a load test."""
+    forecast = _forecast(workdir / "forecast-7", 0.007)
+    done = erpsim_load(
+        "--db", "erp.sqlite", "--mix", "load-test-fast.toml", "--shape", "adoption",
+        "--forecast", str(forecast), "--month", "2027-01", "--duration", "3s",
+        "--persona", "OrderTracker", "--out", "trivial",
+        cwd=workdir,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    result = json.loads((workdir / "trivial" / "summary.json").read_text(encoding="utf-8"))
+    assert result["adoption"]["peak_hour_sessions"] == 0.05
+    assert result["adoption"]["peak_users"] == 1
+    assert result["shape"]["peak_users"] == 1
+    said = "adoption shape: month 2027-01's peak hour has only 0.05 sessions"
+    assert said in done.stderr
+    assert "a single paced user, a trivial load" in done.stderr
+    report = (workdir / "trivial" / "report.html").read_text(encoding="utf-8")
+    assert said.replace("'", "&#x27;") in report
 
 
 def test_adoption_shape_replays_the_forecast_rate(workdir: Path):
@@ -198,5 +291,7 @@ def test_adoption_shape_replays_the_forecast_rate(workdir: Path):
     assert result["adoption"]["sessions_per_second"] == 1.0
     assert result["shape"]["name"] == "adoption"
     assert result["shape"]["peak_users"] == 2
+    assert result["adoption"]["peak_users"] == 2
+    assert "trivial load" not in done.stderr
     assert result["shape"]["pacing_s"] == 2.0
     assert result["pacing"]["sessions"] >= 2

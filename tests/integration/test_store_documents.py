@@ -600,13 +600,27 @@ def test_an_order_the_erp_refuses_reopens_the_cart(
     """Over the credit limit: the ERP says no (409), the buyer sees why and keeps the cart."""
     item = cheap_items(buyer, 1)[0]["number"]
     cart_id = fill_cart(buyer, [(item, 90_000)])
+    before = buyer.get(f"/api/carts/{cart_id}").json()
+    credit = before["credit"]  # the store says so before the buyer presses "order"
+    assert credit["known"] is True
+    assert credit["fits"] is False
+    assert credit["headroom"] < before["totals"]["amount"]
+    assert credit["message"].startswith(f"This cart ({before['totals']['amount']:,.2f}")
+    assert "is over your available credit of" in credit["message"]
     answer = buyer.post(
         f"/api/carts/{cart_id}/checkout", json={"requestedDeliveryDate": today.isoformat()}
     )
     assert answer.status_code == 201, answer.text
     refused = answer.json()
     assert refused["status"] == "rejected"
-    assert "credit_limit_exceeded" in refused["message"]
+    assert refused["reason"] == "credit_limit_exceeded"
+    assert refused["message"].startswith(
+        "the ERP refused it: this order would take your account over its credit limit "
+        "(open orders and invoices would come to "
+    )
+    assert "Pay an open invoice or order less" in refused["message"]
+    assert "credit_limit_exceeded" not in refused["message"]
+    assert "CorrelationId" not in refused["message"]
     assert refused["erpNumber"] is None
     assert buyer.get(f"/api/carts/{cart_id}").json()["status"] == "open"
     assert refused["document"] not in {
@@ -633,3 +647,29 @@ def test_reorder_in_realtime_mode(
     assert result["stale"] is False
     assert result["lines"]
     assert all(line["offer"] and not line["offer"]["stale"] for line in result["lines"])
+
+
+def test_the_cart_shows_the_credit_headroom_the_erp_checks(
+    buyer: StoreSession, users: DemoUsers, erp_client: ErpClient
+) -> None:
+    """Before checkout the cart carries the account's room under its credit limit, the
+    ERP's own figure (customerFinancialDetails.creditHeadroom, the credit check's exposure);
+    a small cart fits."""
+    item = cheap_items(buyer, 1)[0]["number"]
+    cart_id = fill_cart(buyer, [(item, 1)])
+    cart = buyer.get(f"/api/carts/{cart_id}").json()
+    credit = cart["credit"]
+    (erp,) = erp_client.iter(
+        "customerFinancialDetails", filter=f"number eq '{users.buyer.customer_no}'"
+    )
+    assert credit["known"] is True
+    assert credit["headroom"] == erp["creditHeadroom"]
+    assert credit["limit"] == erp["creditLimit"]
+    assert credit["currencyCode"] == cart["totals"]["currencyCode"]
+    assert credit["fits"] is (
+        erp["creditHeadroom"] is None or cart["totals"]["amount"] <= erp["creditHeadroom"]
+    )
+    if credit["fits"] and credit["headroom"] is not None:
+        assert credit["message"].startswith(f"Credit available: {credit['headroom']:,.2f}")
+    lines = buyer.put(f"/api/carts/{cart_id}/lines", json={"itemNumber": item, "quantity": 2})
+    assert "credit" not in lines.json()  # only the cart view asks the ERP

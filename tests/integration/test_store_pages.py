@@ -283,6 +283,9 @@ def test_cart_checkout_and_history(store: StoreThread, buyer_session: requests.S
     assert added.status_code == 303
     cart = buyer_session.get(store.url + added.headers["location"])
     assert cart.text.count('class="cart-line"') >= 1
+    credit = re.search(r'<p class="credit-note" id="cart-credit">([^<]+)</p>', cart.text)
+    assert credit is not None  # the credit headroom, in words, before checkout
+    assert credit.group(1).startswith(("Credit available: ", "Your account has no credit limit"))
     cart_id = re.search(r'data-cart="(\d+)"', cart.text)
     assert cart_id is not None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -138,3 +139,27 @@ def test_not_a_store_database(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     with pytest.raises(SystemExit):
         main(["adoption-metrics", "--store-db", str(other)])
     assert "not an erpsim store database" in capsys.readouterr().err
+
+
+def test_the_default_is_what_erpsim_up_writes(
+    store_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["adoption-metrics", "--json"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "no store database at data/erp.store.sqlite (what erpsim up writes)" in err
+    (tmp_path / "data").mkdir()
+    shutil.copyfile(store_db, tmp_path / "data" / "store.sqlite")  # erpsim serve store's
+    sqlite3.connect(tmp_path / "data" / "erp.store.sqlite").close()  # erpsim up's comes first
+    with pytest.raises(SystemExit) as exit_info:
+        main(["adoption-metrics", "--json"])
+    assert "data/erp.store.sqlite is not an erpsim store database" in capsys.readouterr().err
+    (tmp_path / "data" / "erp.store.sqlite").unlink()
+    shutil.copyfile(store_db, tmp_path / "data" / "erp.store.sqlite")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["adoption-metrics", "--json"])
+    assert exit_info.value.code == 0
+    assert json.loads(capsys.readouterr().out)["periods"] == ["2027-01", "2027-02", "2027-03"]

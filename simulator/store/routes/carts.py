@@ -43,9 +43,12 @@ def create_cart(body: NewCart, principal: AssignedAccountDep, ctx: ContextDep) -
     return json_response(carts.cart_json(ctx, principal, cart_id), 201)
 
 
-@router.get("/carts/{cart_id}", summary="A cart, priced now, with totals")
+@router.get(
+    "/carts/{cart_id}",
+    summary="A cart, priced now, with totals and the account's credit headroom (before checkout)",
+)
 def get_cart(cart_id: CartId, principal: AssignedAccountDep, ctx: ContextDep) -> Response:
-    return json_response(carts.cart_json(ctx, principal, cart_id))
+    return json_response(carts.cart_json(ctx, principal, cart_id, credit=True))
 
 
 @router.put("/carts/{cart_id}/lines", summary="Set an item's quantity in the cart (0 removes it)")

@@ -537,7 +537,7 @@ def _cart_page(
     saved = carts.list_carts(conn, principal)
     if cart_id is None:
         cart_id = carts.default_cart(conn, principal)
-    cart = carts.cart_json(ctx, principal, cart_id)
+    cart = carts.cart_json(ctx, principal, cart_id, credit=True)
     today = orders.erp_today(ctx) or dt.date.today()  # the wall clock only if the ERP's is unknown
     entered = entered or {}
     return render(
