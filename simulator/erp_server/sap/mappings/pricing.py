@@ -209,3 +209,26 @@ VIEWS: dict[str, View] = {
     "A_SlsPrcgCndnRecdValidity": View(RECORDS, VALIDITY),
     "A_SlsPrcgCndnRecordScale": View(SCALES, SCALE),
 }
+
+
+def record_of_line(code: str, line: str) -> str:
+    """SQL: the condition record (10 characters, '' for none) that holds price-list line
+    (`code`, `line`) — for documents that say which line priced them. One indexed lookup of
+    the line and its record's first line per row."""
+    return (
+        "ifnull((SELECT printf('%04d%06d', pl.ordinal, min(o.line_no))"
+        " FROM price_list_lines s JOIN price_list_lines o ON "
+        + same_group("o", "s")
+        + " JOIN "
+        + ORDINALS
+        + f" pl ON pl.code = s.price_list_code WHERE s.price_list_code = {code}"
+        f" AND s.line_no = {line}), '')"
+    )
+
+
+def type_of_line(code: str, line: str, default: str) -> str:
+    """SQL: the condition type of price-list line (`code`, `line`), `default` for none."""
+    return (
+        f"ifnull((SELECT {CONDITION_TYPE} FROM price_list_lines l"
+        f" WHERE l.price_list_code = {code} AND l.line_no = {line}), '{default}')"
+    )
