@@ -30,6 +30,7 @@ from simulator.erp_server.sap.mappings.common import (
     USER,
     currency,
     day,
+    union,
     unit,
 )
 from simulator.erp_server.sap.views import View
@@ -208,9 +209,30 @@ SCALE = {
     **_rate("l"),
 }
 
+
+def _validity() -> tuple[str, dict[str, str]]:
+    """The validity in four SELECTs (lines of an item or not, of a customer or not), so that
+    Material and Customer are plain columns in each: SQLite pushes a filter on them into
+    the SELECTs and finds the lines by the price-list lines' indexes."""
+    branches = []
+    for item in (True, False):
+        for customer in (True, False):
+            columns = VALIDITY | {
+                "Customer": "l.source_no" if customer else "''",
+                "BPForCustomer": "l.source_no" if customer else "''",
+                "Material": "l.asset_no" if item else "''",
+            }
+            where = (
+                f" AND l.asset_type {'=' if item else '<>'} 'Item'"
+                f" AND l.source_type {'=' if customer else '<>'} 'Customer'"
+            )
+            branches.append((columns, RECORDS + where))
+    return union(branches)
+
+
 VIEWS: dict[str, View] = {
     "A_SlsPrcgConditionRecord": View(RECORDS, RECORD),
-    "A_SlsPrcgCndnRecdValidity": View(RECORDS, VALIDITY),
+    "A_SlsPrcgCndnRecdValidity": View(*_validity()),
     "A_SlsPrcgCndnRecordScale": View(SCALES, SCALE),
 }
 
