@@ -99,7 +99,7 @@ class _Batch:
         runs, contacts, buyers = len(seeds), inputs.contacts, inputs.buyers
         self.runs, self.contacts, self.buyers = runs, contacts, buyers
         self.account_week = np.stack(
-            [assign_invite_weeks(gen, inputs.key_account, schedule) for gen in self.gens]
+            [assign_invite_weeks(gen, inputs.groups, schedule) for gen in self.gens]
         )
         self.taste = (
             np.stack([gen.standard_normal(buyers, dtype=np.float32) for gen in self.gens])
@@ -129,7 +129,9 @@ class _Batch:
         self.invoice_from = int(handlers[0]) if handlers.size else contacts
         self.invoice_p0 = np.exp(-inputs.invoice_rate[self.invoice_from :]).astype(np.float32)
         self.key_contact = inputs.key_account[inputs.contact_account]
-        self.group = inputs.key_account.astype(np.int64)  # (A,) 0 other, 1 key
+        self.group = inputs.groups.group  # (A,) account group (simulator.adoption.targets)
+        self.contact_group = self.group[inputs.contact_account]
+        self.reach = inputs.groups.reach(schedule.campaign_reach)  # (W, G)
         self.tracking_live = inputs.plan.live("order_tracking")
         self.invoices_live = inputs.plan.live("online_invoices")
         self.others = np.maximum(inputs.buyers_per_account - 1, 1).astype(np.float64)
@@ -209,10 +211,10 @@ class _Batch:
         return newly
 
     def _touch(self, week: int) -> np.ndarray | None:
-        reach = self.schedule.campaign_reach[week]  # (2,) other, key accounts
+        reach = self.reach[week]  # (G,) per account group
         if reach.max() <= 0:
             return None
-        chance = reach[self.key_contact.astype(np.int64)].astype(np.float32)
+        chance = reach[self.contact_group].astype(np.float32)
         return self.invited & (self._uniform(self.contacts) < chance)
 
     def _register(self, week: int, newly: np.ndarray | None, touched: np.ndarray | None) -> None:

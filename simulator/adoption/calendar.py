@@ -21,7 +21,16 @@ from dataclasses import dataclass, field
 import numpy as np
 import simpy
 
-from simulator.adoption.scenario import Campaign, Incident, Programme, Scenario, Session, Wave
+from simulator.adoption.scenario import (
+    Accounts,
+    Campaign,
+    Incident,
+    Programme,
+    Scenario,
+    Session,
+    Wave,
+)
+from simulator.adoption.targets import AccountGroups, scenario_selectors
 
 Process = Generator[simpy.Event, object, None]
 
@@ -44,8 +53,8 @@ class Schedule:
     week_month: np.ndarray  # (W,) month index of each week
     wave_week: tuple[int, ...]  # per scenario wave
     wave_share: tuple[float, ...]
-    wave_group: tuple[str, ...]
-    campaign_reach: np.ndarray  # (W, 2) share of invited contacts touched: other, key accounts
+    wave_selector: tuple[int, ...]  # index into ``selectors``
+    campaign_reach: np.ndarray  # (W, S) share of invited contacts touched, per selector
     training_seats: np.ndarray  # (W,) int
     advocacy: np.ndarray  # (W,) -1..1
     on_behalf: np.ndarray  # (W,) share of offline orders reps place in the store
@@ -55,6 +64,7 @@ class Schedule:
     sessions_held: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (W,) count
     campaigns_sent: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (W,) count
     programme_days: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (W,) days
+    selectors: tuple[Accounts, ...] = ()  # the scenario's targets (simulator.adoption.targets)
 
     @property
     def months(self) -> int:
@@ -115,7 +125,8 @@ def build_schedule(scenario: Scenario) -> Schedule:
             "price_error",
         )
     }
-    reach = np.zeros((weeks, 2))
+    selectors = scenario_selectors(scenario)
+    reach = np.zeros((weeks, len(selectors)))
     log: list[CalendarEvent] = []
 
     def day_of(offset: float) -> dt.date:
@@ -129,18 +140,18 @@ def build_schedule(scenario: Scenario) -> Schedule:
         log.append(
             CalendarEvent(
                 item.date,
-                f"invitation wave {index + 1}: {item.share:.0%} of {_group(item.accounts)}",
+                f"invitation wave {index + 1}: {item.share:.0%} of {item.accounts.describe()}",
             )
         )
 
     def campaign(item: Campaign) -> Process:
         yield env.timeout(offset(item.date))
         week = int(env.now) // 7
-        groups = {"all": [0, 1], "other": [0], "key": [1]}[item.accounts]
-        reach[week, groups] = 1.0 - (1.0 - reach[week, groups]) * (1.0 - item.reach)
+        target = selectors.index(item.accounts)
+        reach[week, target] = 1.0 - (1.0 - reach[week, target]) * (1.0 - item.reach)
         arrays["campaigns"][week] += 1
         name = item.name or "(unnamed)"
-        who = "" if item.accounts == "all" else f" of {_group(item.accounts)}"
+        who = "" if item.accounts.is_all else f" of {item.accounts.describe()}"
         log.append(CalendarEvent(item.date, f"campaign {name} reaches {item.reach:.0%}{who}"))
 
     def session(item: Session, day: dt.date, trainers: simpy.Resource) -> Process:
@@ -228,7 +239,7 @@ def build_schedule(scenario: Scenario) -> Schedule:
         week_month=week_month,
         wave_week=tuple((item.date - start).days // 7 for item in waves),
         wave_share=tuple(item.share for item in waves),
-        wave_group=tuple(item.accounts for item in waves),
+        wave_selector=tuple(selectors.index(item.accounts) for item in waves),
         campaign_reach=reach,
         training_seats=arrays["seats"].astype(np.int64),
         advocacy=arrays["advocacy"],
@@ -239,6 +250,7 @@ def build_schedule(scenario: Scenario) -> Schedule:
         sessions_held=arrays["sessions"],
         campaigns_sent=arrays["campaigns"],
         programme_days=arrays["programme"],
+        selectors=selectors,
     )
 
 
@@ -246,32 +258,23 @@ def _month_index(start: dt.date, day: dt.date) -> int:
     return (day.year - start.year) * 12 + day.month - start.month
 
 
-def _group(accounts: str) -> str:
-    return {"all": "all accounts", "key": "key accounts", "other": "other accounts"}[accounts]
-
-
 def assign_invite_weeks(
-    rng: np.random.Generator, key_account: np.ndarray, schedule: Schedule
+    rng: np.random.Generator, groups: AccountGroups, schedule: Schedule
 ) -> np.ndarray:
     """Week each account is invited in (a large number when never), for one run.
 
-    A wave invites ``share`` of its group's accounts, picked at random among those not yet
+    A wave invites ``share`` of its target's accounts, picked at random among those not yet
     invited; both models call this with their own run's generator.
     """
-    accounts = len(key_account)
+    accounts = len(groups.group)
     never = np.iinfo(np.int32).max
     week = np.full(accounts, never, dtype=np.int32)
     priority = rng.random(accounts)
     order = np.argsort(priority, kind="stable")
-    groups = {
-        "all": np.ones(accounts, dtype=bool),
-        "key": key_account.astype(bool),
-        "other": ~key_account.astype(bool),
-    }
-    for wave_week, share, group in zip(
-        schedule.wave_week, schedule.wave_share, schedule.wave_group, strict=True
+    for wave_week, share, selector in zip(
+        schedule.wave_week, schedule.wave_share, schedule.wave_selector, strict=True
     ):
-        members = groups[group]
+        members = groups.mask(selector)
         quota = round(share * int(members.sum()))
         candidates = order[members[order] & (week[order] == never)]
         week[candidates[:quota]] = wave_week

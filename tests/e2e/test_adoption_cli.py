@@ -333,6 +333,14 @@ BAD_SCENARIOS = {
         "[target]\nvalue = 0.4\ndate = 2030-01-31\n",
         ["field target.date", "beyond the horizon end 2028-12-31"],
     ),
+    "target-group": (
+        '[[campaigns]]\ndate = 2027-02-01\naccounts = "vip"\n',
+        ["field campaigns.0.accounts", "unknown group 'vip'"],
+    ),
+    "target-key": (
+        '[[campaigns]]\ndate = 2027-02-01\naccounts = {segmnts = ["public"]}\n',
+        ["field campaigns.0.accounts.segmnts: unknown key (did you mean segments?)"],
+    ),
 }
 
 
@@ -346,6 +354,23 @@ def test_bad_scenario_is_one_line_and_exit_2(
     out = tmp_path / "out"
     code, _, err = run(capsys, "simulate", str(path), "--db", str(small_db), "--out", str(out))
     assert_one_line_error(code, err, str(path), *fragments)
+    assert not out.exists()
+
+
+def test_a_target_the_dataset_lacks_is_one_line_and_exit_2(
+    capsys: pytest.CaptureFixture[str], small_db: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "rep.toml"
+    path.write_text(
+        'name = "rep"\nstart = 2027-01-04\n[[campaigns]]\ndate = 2027-02-01\n'
+        'accounts = {salespeople = ["SP099"]}\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    code, _, err = run(capsys, "simulate", str(path), "--db", str(small_db), "--out", str(out))
+    assert_one_line_error(
+        code, err, "field campaigns.0.accounts.salespeople: no salesperson 'SP099'", "SP001"
+    )
     assert not out.exists()
 
 
