@@ -193,10 +193,16 @@ def test_calibrate_fits_and_forecasts(
     code, stdout, err = run(
         capsys, "calibrate", BASELINE, "--history", str(PILOT), "--db", str(small_db),
         "--runs", "8", "--fit-runs", "6", "--max-evaluations", "10", "--workers", "1",
-        "--out", str(out),
+        "--bootstrap", "3", "--out", str(out),
     )  # fmt: skip
     assert code == 0, err
     calibration = json.loads((out / "calibration.json").read_text(encoding="utf-8"))
+    boot = calibration["bootstrap"]
+    assert boot["replicates"] == 3
+    assert len(boot["estimates"]) == 3
+    assert set(boot["standard_errors"]) == set(calibration["parameters"])
+    assert "s.e. (bootstrap, 3)" in stdout
+    assert "correlation of the estimates (least squares)" in stdout
     assert set(calibration["parameters"]) == {
         "invitation_response",
         "awareness_per_week",
@@ -436,6 +442,10 @@ def test_history_outside_the_horizon(
         (["calibrate", BASELINE], ["Missing option", "--history"]),
         (["calibrate", BASELINE, "--history", str(PILOT), "--max-evaluations", "0"],
          ["bad --max-evaluations 0"]),
+        (["calibrate", BASELINE, "--history", str(PILOT), "--bootstrap", "-1"],
+         ["bad --bootstrap -1"]),
+        (["calibrate", BASELINE, "--history", str(PILOT), "--bootstrap", "1"],
+         ["bad --bootstrap 1: a spread needs at least 2 refits"]),
     ],
 )  # fmt: skip
 def test_bad_flags(
