@@ -132,6 +132,8 @@ class _Batch:
         self.group = inputs.groups.group  # (A,) account group (simulator.adoption.targets)
         self.contact_group = self.group[inputs.contact_account]
         self.reach = inputs.groups.reach(schedule.campaign_reach)  # (W, G)
+        self.advocacy, self.on_behalf = schedule.sales_by_group(inputs.groups)  # (W, G) each
+        self.sales_alike = np.ptp(self.advocacy, axis=1) == 0  # (W,) every group the same
         self.tracking_live = inputs.plan.live("order_tracking")
         self.invoices_live = inputs.plan.live("online_invoices")
         self.others = np.maximum(inputs.buyers_per_account - 1, 1).astype(np.float64)
@@ -220,10 +222,16 @@ class _Batch:
     def _register(self, week: int, newly: np.ndarray | None, touched: np.ndarray | None) -> None:
         v = self.v
         u = self._uniform(self.contacts)
-        hazard = v("awareness_per_week") * np.exp(
-            v("advocacy_awareness") * self.schedule.advocacy[week]
-        )
-        stay = np.exp(-hazard).astype(np.float32)[:, np.newaxis]
+        if self.sales_alike[week]:
+            hazard = v("awareness_per_week") * np.exp(
+                v("advocacy_awareness") * self.advocacy[week, 0]
+            )
+            stay = np.exp(-hazard).astype(np.float32)[:, np.newaxis]
+        else:  # a programme for some accounts: each group's reps promote differently
+            hazard = v("awareness_per_week")[:, np.newaxis] * np.exp(
+                v("advocacy_awareness")[:, np.newaxis] * self.advocacy[week][np.newaxis, :]
+            )
+            stay = np.exp(-hazard).astype(np.float32)[:, self.contact_group]
         if newly is not None:
             stay = stay * np.where(newly, (1.0 - v("invitation_response"))[:, np.newaxis], 1.0)
         if touched is not None:
@@ -273,7 +281,7 @@ class _Batch:
             + self.taste.reshape(-1)[flat]
             + v("trust_weight") * (trust - 1.0)
             + v("habit_weight") * self.habit.reshape(-1)[flat]
-            + v("advocacy_weight") * schedule.advocacy[week]
+            + v("advocacy_weight") * self.advocacy[week, group]
             + v("training_weight") * self.trained.reshape(-1)[wide]
             - v("first_order_barrier") * ~ordered
             + v("imitation_weight")
@@ -299,10 +307,10 @@ class _Batch:
         bad = self._binomial(bounds, ok, wrong, u[:, 2])
         good = ok - bad
         offline = k - ok
-        on_behalf = schedule.on_behalf[week]
+        on_behalf = self.on_behalf[week].max() > 0
         behalf = (
-            self._binomial(bounds, offline, on_behalf * invited, u[:, 3])
-            if on_behalf > 0
+            self._binomial(bounds, offline, self.on_behalf[week, group] * invited, u[:, 3])
+            if on_behalf
             else np.zeros_like(k)
         )
 
@@ -321,7 +329,7 @@ class _Batch:
         self.ordered.reshape(-1)[flat[bought]] = True
         self.month_need.reshape(-1)[flat[invited]] = True
         self.month_online.reshape(-1)[flat[bought]] = True
-        if on_behalf > 0:
+        if on_behalf:
             nudge = u[:, 4] < 1.0 - (1.0 - v("on_behalf_nudge")) ** behalf
             registered = self.registered.reshape(-1)
             newly = nudge & invited & ~registered[wide]

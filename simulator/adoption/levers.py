@@ -265,9 +265,11 @@ def describe_levers(scenario: Scenario, site: SiteLevers, accuracy: Accuracy) ->
         f"{scenario.sales.on_behalf_share:.0%} of offline orders in the store for the customer."
     )
     for item in scenario.sales.programmes:
+        who = "" if item.accounts.is_all else f" for {item.accounts.describe()}"
         lines.append(
-            f"Advocacy programme {item.start} to {item.end}: advocacy {item.advocacy:+g}, "
-            f"{item.on_behalf_share:.0%} of offline orders placed in the store by reps."
+            f"Advocacy programme{who} {item.start} to {item.end}: advocacy "
+            f"{item.advocacy:+g}, {item.on_behalf_share:.0%} of offline orders placed in the "
+            "store by reps."
         )
     incentives = scenario.incentives
     if incentives.online_discount or incentives.loyalty:

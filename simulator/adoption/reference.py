@@ -50,6 +50,8 @@ class _Run:
         self.group = inputs.groups.group.tolist()  # account group (simulator.adoption.targets)
         self.reach = inputs.groups.reach(schedule.campaign_reach).tolist()  # [week][group]
         self.key_account = inputs.key_account.tolist()
+        advocacy, on_behalf = schedule.sales_by_group(inputs.groups)
+        self.advocacy, self.on_behalf = advocacy.tolist(), on_behalf.tolist()  # [week][group]
         self.rng = np.random.Generator(np.random.PCG64(seed))
         contacts, buyers = inputs.contacts, inputs.buyers
         self.account_week = assign_invite_weeks(self.rng, inputs.groups, schedule).tolist()
@@ -122,10 +124,13 @@ class _Run:
                 max(reach) > 0 and self.invited[contact] and rng.random() < chance
             )
             self.informed[contact] = self.informed[contact] or self.touched[contact]
-        hazard = p.awareness_per_week * math.exp(p.advocacy_awareness * schedule.advocacy[week])
+        hazards = [
+            p.awareness_per_week * math.exp(p.advocacy_awareness * advocacy)
+            for advocacy in self.advocacy[week]
+        ]
         for contact in range(self.inputs.contacts):
             if self.invited[contact] and not self.registered[contact]:
-                stay = math.exp(-hazard)
+                stay = math.exp(-hazards[self.group[self.account[contact]]])
                 if newly[contact]:
                     stay *= 1.0 - p.invitation_response
                 if self.touched[contact]:
@@ -192,7 +197,7 @@ class _Run:
     # -- events ----------------------------------------------------------------------------
 
     def _need(self, buyer: int, week: int) -> None:
-        inputs, p, schedule, rng, flow = self.inputs, self.p, self.schedule, self.rng, self.flow
+        inputs, p, rng, flow = self.inputs, self.p, self.rng, self.flow
         account = self.account[buyer]
         value = float(inputs.order_value[account])
         group = self.group[account]
@@ -211,7 +216,7 @@ class _Run:
                 + self.taste[buyer]
                 + p.trust_weight * (self.trust[buyer] - 1.0)
                 + p.habit_weight * self.habit[buyer]
-                + p.advocacy_weight * schedule.advocacy[week]
+                + p.advocacy_weight * self.advocacy[week][group]
                 + p.training_weight * self.trained[buyer]
                 - p.first_order_barrier * (not ordered)
                 + p.imitation_weight * (self.adopters[account] - ordered) / others
@@ -224,7 +229,7 @@ class _Run:
             ):
                 ok = self._order_online(buyer, account, week, value)
             self.habit[buyer] = ok
-            if not ok and rng.random() < schedule.on_behalf[week]:
+            if not ok and rng.random() < self.on_behalf[week][group]:
                 flow["orders_on_behalf"] += 1
                 if not self.registered[buyer] and rng.random() < p.on_behalf_nudge:
                     self.registered[buyer] = self.active[buyer] = True

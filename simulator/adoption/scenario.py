@@ -170,12 +170,14 @@ class Site(_Model):
 
 
 class Programme(_Model):
-    """A sales advocacy programme: between the dates reps promote the store."""
+    """A sales advocacy programme: between the dates the reps of ``accounts`` promote the
+    store (one rep's or territory's programme: ``accounts = {salespeople = [...]}``)."""
 
     start: dt.date
     end: dt.date
     advocacy: Advocacy = 0.8
     on_behalf_share: Share = 0.2
+    accounts: Accounts = ALL_ACCOUNTS
 
 
 class Sales(_Model):

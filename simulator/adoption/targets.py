@@ -1,12 +1,14 @@
 """Which accounts each targeted lever reaches (issue 13 point 5).
 
-Invitation waves, online-only discounts and campaigns name the accounts they are for
+Invitation waves, online-only discounts, campaigns and sales advocacy programmes name the
+accounts they are for
 (``accounts = "key"``, or a table such as ``{segments = ["retail"], salespeople = ["JR"]}``;
 see ``scenario.Accounts``). The scenario's distinct targets are its *selectors*, the first
 always every account. Accounts that match the same selectors behave alike, so they form one
 *group*; the models read their lever tables per group (utility and discount per week and
 group, campaign reach per week and group), which keeps the tables small however many
-targets a scenario names. A scenario without targets has one group; ``"key"`` levers give
+targets a scenario names (a programme's advocacy and orders on behalf are per week and
+group too). A scenario without targets has one group; ``"key"`` levers give
 the familiar two (other, key accounts).
 """
 
@@ -30,6 +32,8 @@ def targeted_levers(scenario: Scenario) -> Iterator[tuple[str, Accounts]]:
         yield f"incentives.discounts.{index}.accounts", discount.accounts
     for index, campaign in enumerate(scenario.campaigns):
         yield f"campaigns.{index}.accounts", campaign.accounts
+    for index, programme in enumerate(scenario.sales.programmes):
+        yield f"sales.programmes.{index}.accounts", programme.accounts
 
 
 def scenario_selectors(scenario: Scenario) -> tuple[Accounts, ...]:

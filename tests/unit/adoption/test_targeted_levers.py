@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 import pytest
 
+from simulator.adoption.buyers import _Batch
+from simulator.adoption.calendar import build_schedule
 from simulator.adoption.forecast import Forecast, run_forecast
 from simulator.adoption.levers import build_inputs
 from simulator.adoption.population import Population
@@ -185,3 +187,52 @@ def test_the_targeted_rollout_scenario_runs(population: Population) -> None:
         "key accounts of segment public",
     ]
     assert all(item["count"] > 0 for item in targets)
+
+
+def test_a_programme_for_one_reps_accounts_changes_only_their_advocacy(
+    population: Population, make_scenario: Callable[..., Scenario]
+) -> None:
+    rep = {"salespeople": ["SP003"]}
+    scenario = make_scenario(
+        sales={
+            "advocacy": -0.5,
+            "on_behalf_share": 0.0,
+            "programmes": [
+                {"start": "2027-01-11", "end": "2027-01-25", "advocacy": 1.0,
+                 "on_behalf_share": 0.4, "accounts": rep},
+            ],
+        }
+    )  # fmt: skip
+    inputs, _, _ = build_inputs(scenario, population)
+    schedule = build_schedule(scenario)
+    advocacy, on_behalf = schedule.sales_by_group(inputs.groups)
+    theirs = inputs.groups.group[matches(scenario.sales.programmes[0].accounts, population)][0]
+    others = 1 - theirs
+    np.testing.assert_allclose(advocacy[:4, theirs], [-0.5, 1.0, 1.0, -0.5])
+    np.testing.assert_allclose(on_behalf[:4, theirs], [0.0, 0.4, 0.4, 0.0])
+    assert np.all(advocacy[:, others] == -0.5)
+    assert np.all(on_behalf[:, others] == 0.0)
+    assert schedule.advocacy[:4].tolist() == [-0.5] * 4  # what untargeted accounts see
+
+
+def test_a_rep_advocating_registers_more_of_their_buyers(
+    population: Population, make_scenario: Callable[..., Scenario]
+) -> None:
+    """Only the awareness hazard registers anyone; the programme raises it for one rep's
+    accounts, so their buyers register more than the others'."""
+    rep = {"salespeople": ["SP004"]}
+    params = {**CLOSED, "campaign_response": 0.0, "awareness_per_week": 0.01}
+    programme = {"start": START, "end": "2027-12-27", "advocacy": 1.0, "on_behalf_share": 0.0}
+    scenario = make_scenario(
+        parameters=params,
+        sales={"advocacy": -1.0, "programmes": [{**programme, "accounts": rep}]},
+    )
+    # Registered share of the rep's buyers vs the others', from runs of the fast model.
+    inputs, _, _ = build_inputs(scenario, population, structural=False)
+    schedule = build_schedule(scenario)
+    model = _Batch(inputs, schedule, np.random.SeedSequence(5).spawn(RUNS))
+    model.run()
+    buyers = population.contact_account[: population.buyers]
+    theirs = matches(scenario.sales.programmes[0].accounts, population)[buyers]
+    registered = model.registered[:, : population.buyers]
+    assert registered[:, theirs].mean() > 2 * registered[:, ~theirs].mean() > 0
