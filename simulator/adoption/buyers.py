@@ -99,7 +99,7 @@ class _Batch:
         runs, contacts, buyers = len(seeds), inputs.contacts, inputs.buyers
         self.runs, self.contacts, self.buyers = runs, contacts, buyers
         self.account_week = np.stack(
-            [assign_invite_weeks(gen, inputs.key_account, schedule) for gen in self.gens]
+            [assign_invite_weeks(gen, inputs.groups, schedule) for gen in self.gens]
         )
         self.taste = (
             np.stack([gen.standard_normal(buyers, dtype=np.float32) for gen in self.gens])
@@ -129,7 +129,11 @@ class _Batch:
         self.invoice_from = int(handlers[0]) if handlers.size else contacts
         self.invoice_p0 = np.exp(-inputs.invoice_rate[self.invoice_from :]).astype(np.float32)
         self.key_contact = inputs.key_account[inputs.contact_account]
-        self.group = inputs.key_account.astype(np.int64)  # (A,) 0 other, 1 key
+        self.group = inputs.groups.group  # (A,) account group (simulator.adoption.targets)
+        self.contact_group = self.group[inputs.contact_account]
+        self.reach = inputs.groups.reach(schedule.campaign_reach)  # (W, G)
+        self.advocacy, self.on_behalf = schedule.sales_by_group(inputs.groups)  # (W, G) each
+        self.sales_alike = np.ptp(self.advocacy, axis=1) == 0  # (W,) every group the same
         self.tracking_live = inputs.plan.live("order_tracking")
         self.invoices_live = inputs.plan.live("online_invoices")
         self.others = np.maximum(inputs.buyers_per_account - 1, 1).astype(np.float64)
@@ -209,19 +213,25 @@ class _Batch:
         return newly
 
     def _touch(self, week: int) -> np.ndarray | None:
-        reach = self.schedule.campaign_reach[week]  # (2,) other, key accounts
+        reach = self.reach[week]  # (G,) per account group
         if reach.max() <= 0:
             return None
-        chance = reach[self.key_contact.astype(np.int64)].astype(np.float32)
+        chance = reach[self.contact_group].astype(np.float32)
         return self.invited & (self._uniform(self.contacts) < chance)
 
     def _register(self, week: int, newly: np.ndarray | None, touched: np.ndarray | None) -> None:
         v = self.v
         u = self._uniform(self.contacts)
-        hazard = v("awareness_per_week") * np.exp(
-            v("advocacy_awareness") * self.schedule.advocacy[week]
-        )
-        stay = np.exp(-hazard).astype(np.float32)[:, np.newaxis]
+        if self.sales_alike[week]:
+            hazard = v("awareness_per_week") * np.exp(
+                v("advocacy_awareness") * self.advocacy[week, 0]
+            )
+            stay = np.exp(-hazard).astype(np.float32)[:, np.newaxis]
+        else:  # a programme for some accounts: each group's reps promote differently
+            hazard = v("awareness_per_week")[:, np.newaxis] * np.exp(
+                v("advocacy_awareness")[:, np.newaxis] * self.advocacy[week][np.newaxis, :]
+            )
+            stay = np.exp(-hazard).astype(np.float32)[:, self.contact_group]
         if newly is not None:
             stay = stay * np.where(newly, (1.0 - v("invitation_response"))[:, np.newaxis], 1.0)
         if touched is not None:
@@ -271,7 +281,7 @@ class _Batch:
             + self.taste.reshape(-1)[flat]
             + v("trust_weight") * (trust - 1.0)
             + v("habit_weight") * self.habit.reshape(-1)[flat]
-            + v("advocacy_weight") * schedule.advocacy[week]
+            + v("advocacy_weight") * self.advocacy[week, group]
             + v("training_weight") * self.trained.reshape(-1)[wide]
             - v("first_order_barrier") * ~ordered
             + v("imitation_weight")
@@ -297,10 +307,10 @@ class _Batch:
         bad = self._binomial(bounds, ok, wrong, u[:, 2])
         good = ok - bad
         offline = k - ok
-        on_behalf = schedule.on_behalf[week]
+        on_behalf = self.on_behalf[week].max() > 0
         behalf = (
-            self._binomial(bounds, offline, on_behalf * invited, u[:, 3])
-            if on_behalf > 0
+            self._binomial(bounds, offline, self.on_behalf[week, group] * invited, u[:, 3])
+            if on_behalf
             else np.zeros_like(k)
         )
 
@@ -319,7 +329,7 @@ class _Batch:
         self.ordered.reshape(-1)[flat[bought]] = True
         self.month_need.reshape(-1)[flat[invited]] = True
         self.month_online.reshape(-1)[flat[bought]] = True
-        if on_behalf > 0:
+        if on_behalf:
             nudge = u[:, 4] < 1.0 - (1.0 - v("on_behalf_nudge")) ** behalf
             registered = self.registered.reshape(-1)
             newly = nudge & invited & ~registered[wide]

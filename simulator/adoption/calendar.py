@@ -21,7 +21,16 @@ from dataclasses import dataclass, field
 import numpy as np
 import simpy
 
-from simulator.adoption.scenario import Campaign, Incident, Programme, Scenario, Session, Wave
+from simulator.adoption.scenario import (
+    Accounts,
+    Campaign,
+    Incident,
+    Programme,
+    Scenario,
+    Session,
+    Wave,
+)
+from simulator.adoption.targets import AccountGroups, scenario_selectors
 
 Process = Generator[simpy.Event, object, None]
 
@@ -44,17 +53,47 @@ class Schedule:
     week_month: np.ndarray  # (W,) month index of each week
     wave_week: tuple[int, ...]  # per scenario wave
     wave_share: tuple[float, ...]
-    wave_group: tuple[str, ...]
-    campaign_reach: np.ndarray  # (W, 2) share of invited contacts touched: other, key accounts
+    wave_selector: tuple[int, ...]  # index into ``selectors``
+    campaign_reach: np.ndarray  # (W, S) share of invited contacts touched, per selector
     training_seats: np.ndarray  # (W,) int
-    advocacy: np.ndarray  # (W,) -1..1
-    on_behalf: np.ndarray  # (W,) share of offline orders reps place in the store
+    advocacy: np.ndarray  # (W,) -1..1, for accounts no targeted programme reaches
+    on_behalf: np.ndarray  # (W,) share of offline orders reps place in the store (same)
     outage: np.ndarray  # (W,) share of the week the store cannot take orders
     price_error: np.ndarray  # (W,) extra chance an online order meets a wrong price
     events: tuple[CalendarEvent, ...] = field(default=())
     sessions_held: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (W,) count
     campaigns_sent: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (W,) count
     programme_days: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (W,) days
+    selectors: tuple[Accounts, ...] = ()  # the scenario's targets (simulator.adoption.targets)
+    programme_on: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
+    """(D, P) the programme runs that day (sampled at noon), in scenario order."""
+    programme_selector: tuple[int, ...] = ()  # index into ``selectors`` per programme
+    base_sales: tuple[float, float] = (0.0, 0.0)  # advocacy, on-behalf share outside programmes
+    programme_values: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
+    """(P, 2) each programme's advocacy and on-behalf share."""
+
+    def sales_by_group(self, groups: AccountGroups) -> tuple[np.ndarray, np.ndarray]:
+        """(advocacy, on-behalf share), each (W, G): a day's value for a group is the highest
+        of the programmes running that day that reach the group, else the base stance; the
+        week's value is the mean over its days."""
+        days = len(self.programme_on)
+        count = groups.count
+        advocacy = np.empty((days, count))
+        on_behalf = np.empty((days, count))
+        values = self.programme_values
+        for group in range(count):
+            reach = np.array([groups.member[group, s] for s in self.programme_selector], dtype=bool)
+            running = self.programme_on[:, reach] if reach.size else np.zeros((days, 0), bool)
+            some = running.any(axis=1)
+            for out, column, base in (
+                (advocacy, 0, self.base_sales[0]),
+                (on_behalf, 1, self.base_sales[1]),
+            ):
+                best = np.where(running, values[reach, column], -np.inf).max(
+                    axis=1, initial=-np.inf
+                )
+                out[:, group] = np.where(some, best, base)
+        return _weekly(advocacy, self.weeks), _weekly(on_behalf, self.weeks)
 
     @property
     def months(self) -> int:
@@ -82,7 +121,7 @@ class _State:
 
     advocacy: float
     on_behalf: float
-    programmes: list[Programme] = field(default_factory=list)
+    programmes: list[tuple[int, Programme]] = field(default_factory=list)
     outages: int = 0
     price_errors: list[float] = field(default_factory=list)
 
@@ -115,7 +154,10 @@ def build_schedule(scenario: Scenario) -> Schedule:
             "price_error",
         )
     }
-    reach = np.zeros((weeks, 2))
+    selectors = scenario_selectors(scenario)
+    reach = np.zeros((weeks, len(selectors)))
+    programmes = scenario.sales.programmes
+    programme_on = np.zeros((days, len(programmes)), dtype=bool)
     log: list[CalendarEvent] = []
 
     def day_of(offset: float) -> dt.date:
@@ -129,18 +171,18 @@ def build_schedule(scenario: Scenario) -> Schedule:
         log.append(
             CalendarEvent(
                 item.date,
-                f"invitation wave {index + 1}: {item.share:.0%} of {_group(item.accounts)}",
+                f"invitation wave {index + 1}: {item.share:.0%} of {item.accounts.describe()}",
             )
         )
 
     def campaign(item: Campaign) -> Process:
         yield env.timeout(offset(item.date))
         week = int(env.now) // 7
-        groups = {"all": [0, 1], "other": [0], "key": [1]}[item.accounts]
-        reach[week, groups] = 1.0 - (1.0 - reach[week, groups]) * (1.0 - item.reach)
+        target = selectors.index(item.accounts)
+        reach[week, target] = 1.0 - (1.0 - reach[week, target]) * (1.0 - item.reach)
         arrays["campaigns"][week] += 1
         name = item.name or "(unnamed)"
-        who = "" if item.accounts == "all" else f" of {_group(item.accounts)}"
+        who = "" if item.accounts.is_all else f" of {item.accounts.describe()}"
         log.append(CalendarEvent(item.date, f"campaign {name} reaches {item.reach:.0%}{who}"))
 
     def session(item: Session, day: dt.date, trainers: simpy.Resource) -> Process:
@@ -157,14 +199,18 @@ def build_schedule(scenario: Scenario) -> Schedule:
             log.append(CalendarEvent(held, f"training session, {item.seats} seats{moved}"))
             yield env.timeout(item.duration_days)
 
-    def programme(item: Programme) -> Process:
+    def programme(index: int, item: Programme) -> Process:
         yield env.timeout(offset(item.start))
-        state.programmes.append(item)
+        state.programmes.append((index, item))
         log.append(
-            CalendarEvent(item.start, f"sales advocacy programme starts ({item.advocacy:+g})")
+            CalendarEvent(
+                item.start,
+                f"sales advocacy programme starts ({item.advocacy:+g})"
+                + ("" if item.accounts.is_all else f" for {item.accounts.describe()}"),
+            )
         )
         yield env.timeout(offset(item.end) - offset(item.start))
-        state.programmes.remove(item)
+        state.programmes.remove((index, item))
         log.append(CalendarEvent(item.end, "sales advocacy programme ends"))
 
     def incident(item: Incident) -> Process:
@@ -192,8 +238,11 @@ def build_schedule(scenario: Scenario) -> Schedule:
             advocacy, on_behalf = state.advocacy, state.on_behalf
             if state.programmes:
                 arrays["programme"][week] += 1
-                advocacy = max(item.advocacy for item in state.programmes)
-                on_behalf = max(item.on_behalf_share for item in state.programmes)
+                programme_on[int(env.now), [index for index, _ in state.programmes]] = True
+            everyone = [item for _, item in state.programmes if item.accounts.is_all]
+            if everyone:
+                advocacy = max(item.advocacy for item in everyone)
+                on_behalf = max(item.on_behalf_share for item in everyone)
             arrays["advocacy"][week] += advocacy
             arrays["on_behalf"][week] += on_behalf
             arrays["outage"][week] += 1.0 if state.outages else 0.0
@@ -210,8 +259,8 @@ def build_schedule(scenario: Scenario) -> Schedule:
             day = item.date + dt.timedelta(days=repeat * item.every_days)
             if day < scenario.end:
                 env.process(session(item, day, trainers))
-    for item in scenario.sales.programmes:
-        env.process(programme(item))
+    for index, item in enumerate(scenario.sales.programmes):
+        env.process(programme(index, item))
     for item in scenario.incidents:
         env.process(incident(item))
     env.process(sampler())
@@ -228,7 +277,7 @@ def build_schedule(scenario: Scenario) -> Schedule:
         week_month=week_month,
         wave_week=tuple((item.date - start).days // 7 for item in waves),
         wave_share=tuple(item.share for item in waves),
-        wave_group=tuple(item.accounts for item in waves),
+        wave_selector=tuple(selectors.index(item.accounts) for item in waves),
         campaign_reach=reach,
         training_seats=arrays["seats"].astype(np.int64),
         advocacy=arrays["advocacy"],
@@ -239,39 +288,45 @@ def build_schedule(scenario: Scenario) -> Schedule:
         sessions_held=arrays["sessions"],
         campaigns_sent=arrays["campaigns"],
         programme_days=arrays["programme"],
+        selectors=selectors,
+        programme_on=programme_on,
+        programme_selector=tuple(selectors.index(item.accounts) for item in programmes),
+        base_sales=(scenario.sales.advocacy, scenario.sales.on_behalf_share),
+        programme_values=np.array(
+            [[item.advocacy, item.on_behalf_share] for item in programmes], dtype=float
+        ).reshape(len(programmes), 2),
     )
+
+
+def _weekly(daily: np.ndarray, weeks: int) -> np.ndarray:
+    """(D, G) daily values -> (W, G) means over each week's days (the last may be short)."""
+    starts = np.arange(weeks) * 7
+    sums = np.add.reduceat(daily, starts, axis=0)
+    days = np.minimum(7, len(daily) - starts)
+    return np.asarray(sums / days[:, np.newaxis], dtype=float)
 
 
 def _month_index(start: dt.date, day: dt.date) -> int:
     return (day.year - start.year) * 12 + day.month - start.month
 
 
-def _group(accounts: str) -> str:
-    return {"all": "all accounts", "key": "key accounts", "other": "other accounts"}[accounts]
-
-
 def assign_invite_weeks(
-    rng: np.random.Generator, key_account: np.ndarray, schedule: Schedule
+    rng: np.random.Generator, groups: AccountGroups, schedule: Schedule
 ) -> np.ndarray:
     """Week each account is invited in (a large number when never), for one run.
 
-    A wave invites ``share`` of its group's accounts, picked at random among those not yet
+    A wave invites ``share`` of its target's accounts, picked at random among those not yet
     invited; both models call this with their own run's generator.
     """
-    accounts = len(key_account)
+    accounts = len(groups.group)
     never = np.iinfo(np.int32).max
     week = np.full(accounts, never, dtype=np.int32)
     priority = rng.random(accounts)
     order = np.argsort(priority, kind="stable")
-    groups = {
-        "all": np.ones(accounts, dtype=bool),
-        "key": key_account.astype(bool),
-        "other": ~key_account.astype(bool),
-    }
-    for wave_week, share, group in zip(
-        schedule.wave_week, schedule.wave_share, schedule.wave_group, strict=True
+    for wave_week, share, selector in zip(
+        schedule.wave_week, schedule.wave_share, schedule.wave_selector, strict=True
     ):
-        members = groups[group]
+        members = groups.mask(selector)
         quota = round(share * int(members.sum()))
         candidates = order[members[order] & (week[order] == never)]
         week[candidates[:quota]] = wave_week

@@ -23,7 +23,10 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
 
+    from simulator.adoption.calibrate import Calibration
+
 PRIMARY = ("TR", "TAU", "TDA", "KAAR")  # the seed guide's rates (metrics.PRIMARY, lazily)
+MAX_BOOTSTRAP = 1000
 
 ScenarioArg = Annotated[
     Path, typer.Argument(help="Scenario TOML, or a built-in name (baseline, realtime-erp, ...).")
@@ -286,6 +289,13 @@ def calibrate(
     max_evaluations: Annotated[
         int, typer.Option("--max-evaluations", help="Budget of the optimiser.")
     ] = 120,
+    bootstrap: Annotated[
+        int,
+        typer.Option(
+            "--bootstrap",
+            help="Seeded bootstrap refits for standard errors and intervals (0: none).",
+        ),
+    ] = 10,
     seed: SeedOption = 1,
     out: Annotated[Path, typer.Option("--out", help="Output directory.")] = Path(
         "reports/calibrated"
@@ -315,6 +325,10 @@ def calibrate(
     check_runs(fit_runs, workers)
     if max_evaluations < 1:
         raise UserError(f"bad --max-evaluations {max_evaluations}: must be at least 1")
+    if not 0 <= bootstrap <= MAX_BOOTSTRAP:
+        raise UserError(f"bad --bootstrap {bootstrap}: must be 0 (none) to {MAX_BOOTSTRAP}")
+    if bootstrap == 1:
+        raise UserError("bad --bootstrap 1: a spread needs at least 2 refits (or 0 for none)")
     from simulator.adoption.calendar import build_schedule  # noqa: PLC0415
     from simulator.adoption.calibrate import history_month_indexes  # noqa: PLC0415
 
@@ -326,7 +340,8 @@ def calibrate(
     with _pool(workers, True) as pool:
         stage(
             f"fitting to {history} ({len(observed.months)} months): up to {max_evaluations} "
-            f"evaluations of {fit_runs} runs each, the slow part"
+            f"evaluations of {fit_runs} runs each, then {bootstrap} bootstrap refits; the slow"
+            " part"
         )
         result = fit(
             chosen,
@@ -337,6 +352,7 @@ def calibrate(
             workers=workers,
             max_evaluations=max_evaluations,
             executor=_Counting(pool, FIT_PROGRESS_EVERY, stage.count),
+            bootstrap=bootstrap,
         )
         stage(
             f"fitted after {result.evaluations} evaluations (fit error {result.rmse * 100:.2f} "
@@ -358,17 +374,9 @@ def calibrate(
         write_calibration(directory, forecast, result)
     stage.done()
     console = _console()
-    table = _table(f"calibrated on {history}")
-    spread = result.fit_uncertainty
-    for column in ("parameter", "before", "after", "std. error", "95 % interval"):
-        table.add_column(column, justify="left" if column == "parameter" else "right")
-    for name in result.before:
-        se = f"{spread.se[name]:.3g}" if spread else "-"
-        ci = "{:.4g} - {:.4g}".format(*spread.ci95[name]) if spread else "-"
-        table.add_row(name, f"{result.before[name]:.4g}", f"{result.after[name]:.4g}", se, ci)
-    console.print(table)
-    for warning in spread.warnings() if spread else []:
-        console.print(f"identifiability: {warning}")
+    console.print(_calibration_table(result, str(history)))
+    for line in _calibration_notes(result):
+        console.print(line)
     console.print(
         f"fit error (RMSE over TR, TAU, TDA, KAAR): {result.rmse * 100:.2f} pp "
         f"(before: {result.rmse_before * 100:.2f} pp), {result.evaluations} evaluations"
@@ -384,6 +392,61 @@ def calibrate(
         f"wrote {out}/{{metrics.csv, summary.json, calibration.json, parameters.toml, "
         "adoption.png, report.html}"
     )
+
+
+def _calibration_table(result: Calibration, history: str) -> Table:
+    """Parameters before and after, with the least-squares and bootstrap errors."""
+    table = _table(f"calibrated on {history}")
+    spread, boot = result.fit_uncertainty, result.bootstrap
+    columns = ["parameter", "before", "after", "s.e. (least squares)"]
+    if boot is not None:
+        columns += [f"s.e. (bootstrap, {boot.replicates})", "95 % interval (bootstrap)"]
+    else:
+        columns += ["95 % interval (least squares)"]
+    for column in columns:
+        table.add_column(column, justify="left" if column == "parameter" else "right")
+    for name in result.before:
+        row = [name, f"{result.before[name]:.4g}", f"{result.after[name]:.4g}"]
+        row.append(f"{spread.se[name]:.3g}" if spread else "-")
+        if boot is not None:
+            row += [f"{boot.se[name]:.3g}", "{:.4g} - {:.4g}".format(*boot.ci95[name])]
+        else:
+            row.append("{:.4g} - {:.4g}".format(*spread.ci95[name]) if spread else "-")
+        table.add_row(*row)
+    return table
+
+
+def _calibration_notes(result: Calibration) -> list[str]:
+    """The estimates' correlations, identifiability warnings, and a hint when no bootstrap."""
+    lines = []
+    spread = result.fit_uncertainty
+    if spread is not None:
+        pairs = [
+            f"{a} ~ {b} {spread.correlation[i, j]:+.2f}"
+            for i, a in enumerate(spread.names)
+            for j, b in enumerate(spread.names)
+            if j > i
+        ]
+        lines.append("correlation of the estimates (least squares): " + ", ".join(pairs))
+    boot = result.bootstrap
+    if boot is not None and boot.replicates > 2:
+        pairs = [
+            f"{a} ~ {b} {boot.correlation[i, j]:+.2f}"
+            for i, a in enumerate(boot.names)
+            for j, b in enumerate(boot.names)
+            if j > i
+        ]
+        lines.append(
+            f"correlation of the {boot.replicates} bootstrap refits "
+            f"({boot.evaluations} evaluations): " + ", ".join(pairs)
+        )
+    lines += [f"identifiability: {warning}" for warning in result.warnings()]
+    if boot is None:
+        lines.append(
+            "the least-squares errors leave out the fit seed's noise; --bootstrap N refits "
+            "with N seeds for errors that include it"
+        )
+    return lines
 
 
 def sensitivity(

@@ -33,6 +33,7 @@ from simulator.adoption.metrics import (
 from simulator.adoption.montecarlo import Model, run_monte_carlo
 from simulator.adoption.population import Population
 from simulator.adoption.scenario import Scenario
+from simulator.adoption.targets import matches
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,7 @@ class Forecast:
             "cx_from": self.cx.as_dict() if self.cx else None,
             "levers": describe_levers(scenario, self.site, self.accuracy),
             "calendar": [f"{event.day}: {event.text}" for event in self.schedule.events],
+            "targets": self.targets(),
             "parameters_overridden": scenario.parameters.model_dump(exclude_defaults=True),
             "final_month": self.months[final],
             "final": {name: self.bands[name][final].as_dict() for name in self.values},
@@ -180,6 +182,20 @@ class Forecast:
             "verdict": outcome.verdict,
             "smart": self.smart_sentence(),
         }
+
+    def targets(self) -> list[dict[str, object]]:
+        """The accounts each targeted lever selects, counted in this population."""
+        out: list[dict[str, object]] = []
+        for target in self.schedule.selectors[1:]:
+            chosen = matches(target, self.population)
+            out.append(
+                {
+                    "accounts": target.describe(),
+                    "count": int(chosen.sum()),
+                    "key_accounts": int((chosen & self.population.key_account).sum()),
+                }
+            )
+        return out
 
     def metric_rows(self) -> list[dict[str, object]]:
         """metrics.csv rows: one per month per metric, in month then metric order."""

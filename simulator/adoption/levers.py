@@ -1,17 +1,17 @@
 """Scenario levers + population + measured CX -> the numbers the buyer models read.
 
 Both models (fast and reference) read the same ``ModelInputs``, so a lever means the same in
-each. Levers may change over time and differ between key and other accounts (issue 13
-point 5), so the constant part of a buyer's utility of ordering online is a table per week
-and account group, built per run from that run's parameters (structural uncertainty):
+each. Levers may change over time and target accounts (key accounts, segments, salespeople,
+countries: issue 13 point 5), so the constant part of a buyer's utility of ordering online
+is a table per week and account group (simulator.adoption.targets), built per run from that
+run's parameters (structural uncertainty):
 
     base[w, g] = online_intercept + sum(weight of each feature live in week w)
                  + discount_weight * discount_pp[w, g] + loyalty_weight * loyalty
                  - latency_weight * max(0, p95_ms - latency_reference_ms) / 1000
 
 The personal parts (advocacy, training, habit, trust, word of mouth, campaign touches, the
-first-order barrier, personal taste) are added by the models. Groups: 0 other accounts,
-1 key accounts.
+first-order barrier, personal taste) are added by the models.
 """
 
 from __future__ import annotations
@@ -26,9 +26,8 @@ from simulator.adoption.cx import CxInputs
 from simulator.adoption.parameters import Parameters
 from simulator.adoption.population import ChangeRates, Population
 from simulator.adoption.scenario import FEATURES, Integration, Scenario
+from simulator.adoption.targets import AccountGroups, account_groups
 from simulator.adoption.uncertainty import draw_parameters
-
-GROUPS = ("other", "key")
 
 
 @dataclass(frozen=True)
@@ -36,7 +35,7 @@ class LeverPlan:
     """The scenario's levers per week (picklable, read-only); per-run tables from ``tables``."""
 
     feature_on: np.ndarray  # (F, W) bool, FEATURES order
-    discount: np.ndarray  # (W, 2) online-only discount share per account group
+    discount: np.ndarray  # (W, G) online-only discount share per account group
     loyalty: bool
     p95_ms: float
     error_ratio: float
@@ -47,7 +46,7 @@ class LeverPlan:
     cx: CxInputs | None = None
 
     def tables(self, params: Parameters) -> tuple[np.ndarray, np.ndarray, float]:
-        """(base utility (W, 2), chance an online order meets wrong data (P, A), chance it
+        """(base utility (W, G), chance an online order meets wrong data (P, A), chance it
         meets a site error) for one run's parameters."""
         weights = np.array([getattr(params, f"weight_{name}") for name in FEATURES])
         base = params.online_intercept + weights @ self.feature_on.astype(float)  # (W,)
@@ -73,7 +72,7 @@ class RunTables:
     """Per-run parameters and lever tables of a batch of runs."""
 
     params: list[Parameters]
-    utility: np.ndarray  # (R, W, 2)
+    utility: np.ndarray  # (R, W, G)
     order_wrong: np.ndarray  # (R, P, A)
     site_bad: np.ndarray  # (R,)
     values: dict[str, np.ndarray] = field(default_factory=dict)  # name -> (R,)
@@ -101,6 +100,7 @@ class ModelInputs:
     training_signup: float
     regular_window: int
     regular_min: int
+    groups: AccountGroups
     structural: bool = True
 
     @property
@@ -152,22 +152,26 @@ def _week(scenario: Scenario, day: object) -> int:
 
 
 def lever_plan(
-    scenario: Scenario, population: Population, site: SiteLevers, cx: CxInputs | None
+    scenario: Scenario,
+    population: Population,
+    site: SiteLevers,
+    cx: CxInputs | None,
+    groups: AccountGroups,
 ) -> LeverPlan:
-    """The scenario's levers per week: features going live, discounts, integration phases."""
+    """The scenario's levers per week: features going live, discounts per account group,
+    integration phases."""
     weeks = scenario_weeks(scenario)
     feature_on = np.zeros((len(FEATURES), weeks), dtype=bool)
     for index, name in enumerate(FEATURES):
         if getattr(scenario.features, name):
             day = scenario.features.live_from.get(name)  # type: ignore[call-overload]
             feature_on[index, _week(scenario, day) if day else 0 :] = True
-    discount = np.full((weeks, 2), scenario.incentives.online_discount)
+    discount = np.full((weeks, groups.count), scenario.incentives.online_discount)
     for item in scenario.incentives.discounts:
         first = _week(scenario, item.start)
         last = weeks if item.end is None else _week(scenario, item.end)
-        groups = [0, 1] if item.accounts == "all" else [GROUPS.index(item.accounts)]
-        for group in groups:
-            discount[first:last, group] = np.maximum(discount[first:last, group], item.share)
+        chosen = groups.member[:, groups.selectors.index(item.accounts)]
+        discount[first:last, chosen] = np.maximum(discount[first:last, chosen], item.share)
     integration = scenario.integration
     phases = [
         Integration(mode=integration.mode, sync_interval_hours=integration.sync_interval_hours)
@@ -201,7 +205,8 @@ def build_inputs(
     at the point parameters) and site levers for the report."""
     params = scenario.parameters
     site = site_levers(scenario, cx)
-    plan = lever_plan(scenario, population, site, cx)
+    groups = account_groups(scenario, population)
+    plan = lever_plan(scenario, population, site, cx, groups)
     accuracy = plan.accuracy(plan.phases[0], params)
     inputs = ModelInputs(
         contact_account=population.contact_account,
@@ -216,6 +221,7 @@ def build_inputs(
         training_signup=scenario.training.signup,
         regular_window=scenario.regular.window_months,
         regular_min=scenario.regular.min_months,
+        groups=groups,
         structural=structural,
     )
     return inputs, accuracy, site
@@ -230,7 +236,7 @@ def describe_levers(scenario: Scenario, site: SiteLevers, accuracy: Accuracy) ->
     else:
         lines.append(
             "Invitations in waves: "
-            + "; ".join(f"{w.date}: {w.share:.0%} of {w.accounts} accounts" for w in waves)
+            + "; ".join(f"{w.date}: {w.share:.0%} of {w.accounts.describe()}" for w in waves)
             + "."
         )
     if scenario.integration.mode == "realtime":
@@ -259,9 +265,11 @@ def describe_levers(scenario: Scenario, site: SiteLevers, accuracy: Accuracy) ->
         f"{scenario.sales.on_behalf_share:.0%} of offline orders in the store for the customer."
     )
     for item in scenario.sales.programmes:
+        who = "" if item.accounts.is_all else f" for {item.accounts.describe()}"
         lines.append(
-            f"Advocacy programme {item.start} to {item.end}: advocacy {item.advocacy:+g}, "
-            f"{item.on_behalf_share:.0%} of offline orders placed in the store by reps."
+            f"Advocacy programme{who} {item.start} to {item.end}: advocacy "
+            f"{item.advocacy:+g}, {item.on_behalf_share:.0%} of offline orders placed in the "
+            "store by reps."
         )
     incentives = scenario.incentives
     if incentives.online_discount or incentives.loyalty:
@@ -273,9 +281,9 @@ def describe_levers(scenario: Scenario, site: SiteLevers, accuracy: Accuracy) ->
         lines.append("No online incentives.")
     for discount in incentives.discounts:
         until = f" until {discount.end}" if discount.end else ""
-        who = "all accounts" if discount.accounts == "all" else f"{discount.accounts} accounts"
         lines.append(
-            f"Online-only discount {discount.share:.1%} for {who} from {discount.start}{until}."
+            f"Online-only discount {discount.share:.1%} for {discount.accounts.describe()} "
+            f"from {discount.start}{until}."
         )
     sessions = scenario.training.sessions
     if sessions:
@@ -291,6 +299,13 @@ def describe_levers(scenario: Scenario, site: SiteLevers, accuracy: Accuracy) ->
         f"{len(scenario.campaigns)} communication campaign(s); "
         f"{len(scenario.incidents)} incident(s)."
     )
+    for campaign in scenario.campaigns:
+        if not campaign.accounts.is_all:
+            label = campaign.name or "unnamed"
+            lines.append(
+                f"Campaign {label} on {campaign.date} reaches {campaign.reach:.0%} of the "
+                f"invited contacts of {campaign.accounts.describe()}."
+            )
     lines.append(
         f"A buyer is regular with an online order in {scenario.regular.min_months} of its last "
         f"{scenario.regular.window_months} months with a purchase need."

@@ -31,6 +31,7 @@ from simulator.errors import UserError
 
 WEEKS_PER_YEAR = 365.0 / 7.0
 MONTHS_IN_WINDOW = 12
+SYNTHETIC_SEGMENTS = ("wholesale", "retail", "industrial")
 PROFILE_SEED = 7  # `erpsim generate`'s default seed: --profile NAME reads the same dataset
 
 
@@ -63,6 +64,9 @@ class Population:
     excluded_blocked: int
     excluded_by_scenario: int
     change_rates: ChangeRates
+    segment: np.ndarray  # (A,) str: what targeted levers select on (simulator.adoption.targets)
+    salesperson: np.ndarray  # (A,) str, the account's salesperson code
+    country: np.ndarray  # (A,) str, its country code (the territory)
 
     @property
     def accounts(self) -> int:
@@ -133,7 +137,7 @@ def _read(conn: sqlite3.Connection, source: str, chosen: PopulationFilter) -> Po
     as_of = _as_of(conn, source)
     rows = conn.execute(
         "SELECT no, key_account, blocked, segment, annual_volume, order_interval_days,"
-        " avg_basket_lines FROM customers ORDER BY no"
+        " avg_basket_lines, salesperson_code, country_code FROM customers ORDER BY no"
     ).fetchall()
     if not rows:
         raise UserError(f"{source}: the dataset has no customers")
@@ -168,6 +172,9 @@ def _read(conn: sqlite3.Connection, source: str, chosen: PopulationFilter) -> Po
         excluded_blocked=len(blocked),
         excluded_by_scenario=len(eligible) - len(kept),
         change_rates=_change_rates(conn, as_of),
+        segment=np.array([row[3] for row in kept], dtype=str),
+        salesperson=np.array([row[7] for row in kept], dtype=str),
+        country=np.array([row[8] for row in kept], dtype=str),
     )
 
 
@@ -337,6 +344,10 @@ def synthetic_population(
         excluded_blocked=0,
         excluded_by_scenario=0,
         change_rates=ChangeRates(None, None, "default (synthetic population)", "default"),
+        # Drawn last, so the rest of the population does not depend on them.
+        segment=np.array(SYNTHETIC_SEGMENTS, dtype=str)[rng.integers(0, 3, accounts)],
+        salesperson=np.array([f"R{i:02d}" for i in rng.integers(0, 12, accounts)], dtype=str),
+        country=np.full(accounts, "ES", dtype=str),
     )
 
 
@@ -368,6 +379,9 @@ def sample_population(population: Population, share: float, *, seed: int) -> Pop
         excluded_blocked=0,
         excluded_by_scenario=0,
         change_rates=population.change_rates,
+        segment=population.segment[keep],
+        salesperson=population.salesperson[keep],
+        country=population.country[keep],
     )
 
 

@@ -47,10 +47,14 @@ class _Run:
         plan = inputs.plan
         self.tracking_live = plan.live("order_tracking").tolist()
         self.invoices_live = plan.live("online_invoices").tolist()
-        self.key = inputs.key_account.astype(int).tolist()  # account group: 0 other, 1 key
+        self.group = inputs.groups.group.tolist()  # account group (simulator.adoption.targets)
+        self.reach = inputs.groups.reach(schedule.campaign_reach).tolist()  # [week][group]
+        self.key_account = inputs.key_account.tolist()
+        advocacy, on_behalf = schedule.sales_by_group(inputs.groups)
+        self.advocacy, self.on_behalf = advocacy.tolist(), on_behalf.tolist()  # [week][group]
         self.rng = np.random.Generator(np.random.PCG64(seed))
         contacts, buyers = inputs.contacts, inputs.buyers
-        self.account_week = assign_invite_weeks(self.rng, inputs.key_account, schedule).tolist()
+        self.account_week = assign_invite_weeks(self.rng, inputs.groups, schedule).tolist()
         taste = self.rng.standard_normal(buyers) * self.p.taste_sd
         shock = self.rng.standard_normal() * inputs.params.run_propensity_sd
         self.taste = (taste + shock).tolist()
@@ -113,17 +117,20 @@ class _Run:
         for contact, account in enumerate(self.account):
             if self.account_week[account] == week:
                 self.invited[contact] = newly[contact] = True
-        reach = schedule.campaign_reach[week].tolist()  # other, key accounts
+        reach = self.reach[week]  # per account group
         for contact in range(self.inputs.contacts):
-            chance = reach[self.key[self.account[contact]]]
+            chance = reach[self.group[self.account[contact]]]
             self.touched[contact] = bool(
                 max(reach) > 0 and self.invited[contact] and rng.random() < chance
             )
             self.informed[contact] = self.informed[contact] or self.touched[contact]
-        hazard = p.awareness_per_week * math.exp(p.advocacy_awareness * schedule.advocacy[week])
+        hazards = [
+            p.awareness_per_week * math.exp(p.advocacy_awareness * advocacy)
+            for advocacy in self.advocacy[week]
+        ]
         for contact in range(self.inputs.contacts):
             if self.invited[contact] and not self.registered[contact]:
-                stay = math.exp(-hazard)
+                stay = math.exp(-hazards[self.group[self.account[contact]]])
                 if newly[contact]:
                     stay *= 1.0 - p.invitation_response
                 if self.touched[contact]:
@@ -190,10 +197,11 @@ class _Run:
     # -- events ----------------------------------------------------------------------------
 
     def _need(self, buyer: int, week: int) -> None:
-        inputs, p, schedule, rng, flow = self.inputs, self.p, self.schedule, self.rng, self.flow
+        inputs, p, rng, flow = self.inputs, self.p, self.rng, self.flow
         account = self.account[buyer]
         value = float(inputs.order_value[account])
-        key = self.key[account]
+        group = self.group[account]
+        key = int(self.key_account[account])
         flow["orders"] += 1
         flow["key_orders"] += key
         flow["revenue"] += value
@@ -204,11 +212,11 @@ class _Run:
             ordered = self.ordered[buyer]
             others = max(int(inputs.buyers_per_account[account]) - 1, 1)
             utility = (
-                self.utility[week][key]
+                self.utility[week][group]
                 + self.taste[buyer]
                 + p.trust_weight * (self.trust[buyer] - 1.0)
                 + p.habit_weight * self.habit[buyer]
-                + p.advocacy_weight * schedule.advocacy[week]
+                + p.advocacy_weight * self.advocacy[week][group]
                 + p.training_weight * self.trained[buyer]
                 - p.first_order_barrier * (not ordered)
                 + p.imitation_weight * (self.adopters[account] - ordered) / others
@@ -221,7 +229,7 @@ class _Run:
             ):
                 ok = self._order_online(buyer, account, week, value)
             self.habit[buyer] = ok
-            if not ok and rng.random() < schedule.on_behalf[week]:
+            if not ok and rng.random() < self.on_behalf[week][group]:
                 flow["orders_on_behalf"] += 1
                 if not self.registered[buyer] and rng.random() < p.on_behalf_nudge:
                     self.registered[buyer] = self.active[buyer] = True
@@ -260,7 +268,7 @@ class _Run:
             self.trust[buyer] = 1.0 - (1.0 - self.trust[buyer]) * (1.0 - p.trust_gain)
         flow["orders_online"] += 1
         flow["revenue_online"] += value
-        flow["discount_cost"] += value * inputs.plan.discount[week, self.key[account]]
+        flow["discount_cost"] += value * inputs.plan.discount[week, self.group[account]]
         self.registered[buyer] = self.active[buyer] = True
         if not self.ordered[buyer]:
             self.ordered[buyer] = True

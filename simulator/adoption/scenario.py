@@ -12,9 +12,9 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, Strict, ValidationError, model_validator
 
 from simulator.adoption.parameters import Parameters
 from simulator.builtin import resolve
@@ -47,12 +47,76 @@ class PopulationFilter(_Model):
     exclude_customers: tuple[str, ...] = ()
 
 
+ACCOUNT_SHORTHANDS: dict[str, dict[str, bool]] = {
+    "all": {},
+    "key": {"key": True},
+    "other": {"key": False},
+}
+Code = Annotated[str, Field(min_length=1, max_length=200)]
+Codes = Annotated[tuple[Code, ...], Field(max_length=10_000)]
+
+
+class Accounts(_Model):
+    """The accounts a lever targets (issue 13 point 5): every condition given must hold, and
+    a list matches any of its values. ``"all"``, ``"key"`` and ``"other"`` are shorthands
+    for ``{}``, ``{key = true}`` and ``{key = false}``; values are checked against the
+    dataset when the forecast reads it (simulator.adoption.targets)."""
+
+    key: Annotated[bool, Strict()] | None = None
+    segments: Codes = ()
+    salespeople: Codes = ()
+    countries: Codes = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            if value not in ACCOUNT_SHORTHANDS:
+                raise ValueError(
+                    f"unknown group {value!r}: 'all', 'key', 'other' or a table of key, "
+                    "segments, salespeople, countries"
+                )
+            return ACCOUNT_SHORTHANDS[value]
+        if isinstance(value, dict):  # one order of each list, so equal targets are equal
+            return {name: _sorted_codes(item) for name, item in value.items()}
+        return value
+
+    @property
+    def is_all(self) -> bool:
+        return self == ALL_ACCOUNTS
+
+    def describe(self) -> str:
+        """'all accounts', 'key accounts', 'other accounts in segment retail', ..."""
+        kind = {None: "", True: "key ", False: "other "}[self.key]
+        if self.key is None and (self.segments or self.salespeople or self.countries):
+            kind = ""
+        words = [f"{kind}accounts" if kind or not self.is_all else "all accounts"]
+        for one, many, values in (
+            ("segment", "segments", self.segments),
+            ("salesperson", "salespeople", self.salespeople),
+            ("country", "countries", self.countries),
+        ):
+            if values:
+                words.append(f"{one if len(values) == 1 else many} {', '.join(values)}")
+        return words[0] + (" of " + "; ".join(words[1:]) if len(words) > 1 else "")
+
+
+ALL_ACCOUNTS = Accounts()
+
+
+def _sorted_codes(item: object) -> object:
+    """A list of strings sorted and without repeats; anything else as given (to be refused)."""
+    if isinstance(item, list | tuple) and all(isinstance(code, str) for code in item):
+        return tuple(sorted(set(item)))
+    return item
+
+
 class Wave(_Model):
     """An invitation wave: on ``date``, invite ``share`` of the ``accounts`` group."""
 
     date: dt.date
     share: Share = 1.0
-    accounts: Literal["all", "key", "other"] = "all"
+    accounts: Accounts = ALL_ACCOUNTS
 
 
 IntegrationMode = Literal["realtime", "batch"]
@@ -106,12 +170,14 @@ class Site(_Model):
 
 
 class Programme(_Model):
-    """A sales advocacy programme: between the dates reps promote the store."""
+    """A sales advocacy programme: between the dates the reps of ``accounts`` promote the
+    store (one rep's or territory's programme: ``accounts = {salespeople = [...]}``)."""
 
     start: dt.date
     end: dt.date
     advocacy: Advocacy = 0.8
     on_behalf_share: Share = 0.2
+    accounts: Accounts = ALL_ACCOUNTS
 
 
 class Sales(_Model):
@@ -123,7 +189,6 @@ class Sales(_Model):
 
 
 DiscountShare = Annotated[float, Field(ge=0.0, le=0.5)]
-AccountGroup = Literal["all", "key", "other"]
 
 
 class Discount(_Model):
@@ -132,7 +197,7 @@ class Discount(_Model):
     share: DiscountShare
     start: dt.date
     end: dt.date | None = None
-    accounts: AccountGroup = "all"
+    accounts: Accounts = ALL_ACCOUNTS
 
 
 class Incentives(_Model):
@@ -168,7 +233,7 @@ class Campaign(_Model):
     date: dt.date
     reach: Share = 0.8
     name: str = ""
-    accounts: AccountGroup = "all"
+    accounts: Accounts = ALL_ACCOUNTS
 
 
 class Incident(_Model):
@@ -340,13 +405,13 @@ def _ordered(field: str, days: list[dt.date], key: str = "date") -> str | None:
 
 
 def _wave_shares(scenario: Scenario) -> str | None:
-    totals: dict[str, float] = {}
+    totals: dict[Accounts, float] = {}
     for wave in scenario.invitations:
         totals[wave.accounts] = totals.get(wave.accounts, 0.0) + wave.share
     for group, total in totals.items():
         if total > 1.0 + 1e-9:
             return (
-                f"field invitations: shares of the '{group}' accounts add up to {total:g} "
+                f"field invitations: shares of the {group.describe()} add up to {total:g} "
                 "(at most 1)"
             )
     return None

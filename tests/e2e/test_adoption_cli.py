@@ -193,10 +193,16 @@ def test_calibrate_fits_and_forecasts(
     code, stdout, err = run(
         capsys, "calibrate", BASELINE, "--history", str(PILOT), "--db", str(small_db),
         "--runs", "8", "--fit-runs", "6", "--max-evaluations", "10", "--workers", "1",
-        "--out", str(out),
+        "--bootstrap", "3", "--out", str(out),
     )  # fmt: skip
     assert code == 0, err
     calibration = json.loads((out / "calibration.json").read_text(encoding="utf-8"))
+    boot = calibration["bootstrap"]
+    assert boot["replicates"] == 3
+    assert len(boot["estimates"]) == 3
+    assert set(boot["standard_errors"]) == set(calibration["parameters"])
+    assert "s.e. (bootstrap, 3)" in stdout
+    assert "correlation of the estimates (least squares)" in stdout
     assert set(calibration["parameters"]) == {
         "invitation_response",
         "awareness_per_week",
@@ -352,6 +358,14 @@ BAD_SCENARIOS = {
         "[target]\nvalue = 0.4\ndate = 2030-01-31\n",
         ["field target.date", "beyond the horizon end 2028-12-31"],
     ),
+    "target-group": (
+        '[[campaigns]]\ndate = 2027-02-01\naccounts = "vip"\n',
+        ["field campaigns.0.accounts", "unknown group 'vip'"],
+    ),
+    "target-key": (
+        '[[campaigns]]\ndate = 2027-02-01\naccounts = {segmnts = ["public"]}\n',
+        ["field campaigns.0.accounts.segmnts: unknown key (did you mean segments?)"],
+    ),
 }
 
 
@@ -365,6 +379,23 @@ def test_bad_scenario_is_one_line_and_exit_2(
     out = tmp_path / "out"
     code, _, err = run(capsys, "simulate", str(path), "--db", str(small_db), "--out", str(out))
     assert_one_line_error(code, err, str(path), *fragments)
+    assert not out.exists()
+
+
+def test_a_target_the_dataset_lacks_is_one_line_and_exit_2(
+    capsys: pytest.CaptureFixture[str], small_db: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "rep.toml"
+    path.write_text(
+        'name = "rep"\nstart = 2027-01-04\n[[campaigns]]\ndate = 2027-02-01\n'
+        'accounts = {salespeople = ["SP099"]}\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    code, _, err = run(capsys, "simulate", str(path), "--db", str(small_db), "--out", str(out))
+    assert_one_line_error(
+        code, err, "field campaigns.0.accounts.salespeople: no salesperson 'SP099'", "SP001"
+    )
     assert not out.exists()
 
 
@@ -430,6 +461,10 @@ def test_history_outside_the_horizon(
         (["calibrate", BASELINE], ["Missing option", "--history"]),
         (["calibrate", BASELINE, "--history", str(PILOT), "--max-evaluations", "0"],
          ["bad --max-evaluations 0"]),
+        (["calibrate", BASELINE, "--history", str(PILOT), "--bootstrap", "-1"],
+         ["bad --bootstrap -1"]),
+        (["calibrate", BASELINE, "--history", str(PILOT), "--bootstrap", "1"],
+         ["bad --bootstrap 1: a spread needs at least 2 refits"]),
     ],
 )  # fmt: skip
 def test_bad_flags(

@@ -8,6 +8,7 @@ import numpy as np
 
 from simulator.adoption.calendar import assign_invite_weeks, build_schedule
 from simulator.adoption.scenario import Scenario
+from simulator.adoption.targets import AccountGroups
 
 
 def test_month_layout(make_scenario: Callable[..., Scenario]) -> None:
@@ -27,8 +28,8 @@ def test_campaigns_in_one_week_combine(make_scenario: Callable[..., Scenario]) -
         )
     )
     week = schedule.week_of(schedule.start.replace(month=2, day=1))
-    assert schedule.campaign_reach[week].tolist() == [0.75, 0.75]
-    assert schedule.campaign_reach.sum() == 1.5
+    assert schedule.campaign_reach[week].tolist() == [0.75]  # one target: every account
+    assert schedule.campaign_reach.sum() == 0.75
 
 
 def test_a_campaign_for_key_accounts_reaches_only_them(
@@ -38,7 +39,8 @@ def test_a_campaign_for_key_accounts_reaches_only_them(
         make_scenario(campaigns=[{"date": "2027-02-01", "reach": 0.5, "accounts": "key"}])
     )
     week = schedule.week_of(schedule.start.replace(month=2, day=1))
-    assert schedule.campaign_reach[week].tolist() == [0.0, 0.5]
+    assert schedule.selectors[1].describe() == "key accounts"
+    assert schedule.campaign_reach[week].tolist() == [0.0, 0.5]  # all accounts, key accounts
     assert schedule.campaign_reach.sum() == 0.5
 
 
@@ -92,7 +94,11 @@ def test_waves_invite_shares_of_their_group(make_scenario: Callable[..., Scenari
         )
     )
     key = np.array([True] * 10 + [False] * 90)
-    week = assign_invite_weeks(np.random.default_rng(1), key, schedule)
+    # Targets: all, key, other; group 0 the other accounts, group 1 the key accounts.
+    groups = AccountGroups(
+        schedule.selectors, key.astype(np.int64), np.array([[1, 0, 1], [1, 1, 0]], dtype=bool)
+    )
+    week = assign_invite_weeks(np.random.default_rng(1), groups, schedule)
     assert np.all(week[:10] == 0)
     assert np.sum(week[10:] == 4) == 45
     assert np.sum(week[10:] == 8) == 45

@@ -38,8 +38,8 @@ def test_shipped_scenario_loads_and_says_what_it_answers(path: Path) -> None:
 
 def test_no_waves_means_everyone_at_launch() -> None:
     scenario = scenario_from_dict({"name": "x", "start": "2027-03-15"})
-    assert [(w.date, w.share, w.accounts) for w in scenario.waves] == [
-        (dt.date(2027, 3, 15), 1.0, "all")
+    assert [(w.date, w.share, w.accounts.is_all) for w in scenario.waves] == [
+        (dt.date(2027, 3, 15), 1.0, True)
     ]
     assert scenario.end == dt.date(2029, 3, 1)
     assert scenario.last_day == dt.date(2029, 2, 28)
