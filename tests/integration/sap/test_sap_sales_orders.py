@@ -309,3 +309,36 @@ def test_read_only_sets_refuse_writes(sap: str, session: requests.Session) -> No
     response = session.post(sap + "/API_MATERIAL_STOCK_SRV/A_MaterialStock", json={})
     error = sap_error(response, 405)
     assert "not creatable" in error["message"]["value"]
+
+
+def test_items_sort_by_number_as_sap_sorts_them(
+    sap: str, session: requests.Session, sql: sqlite3.Connection
+) -> None:
+    row = sql.execute(
+        "SELECT document_no FROM sales_order_lines GROUP BY document_no"
+        " HAVING max(line_no) >= 100000 LIMIT 1"
+    ).fetchone()
+    if row is None:
+        pytest.skip("no order with ten items or more in this dataset")
+    lines = [n for (n,) in sql.execute(
+        "SELECT line_no FROM sales_order_lines WHERE document_no = ? ORDER BY line_no", row
+    )]  # fmt: skip
+    expected = [str(n // 1000) for n in lines]
+    expanded = session.get(
+        sap + ORDERS + f"/A_SalesOrder('{row[0]}')", params={"$expand": "to_Item"}
+    ).json()["d"]["to_Item"]["results"]
+    assert [i["SalesOrderItem"] for i in expanded] == expected
+    url = sap + ORDERS + "/A_SalesOrderItem"
+    params = {"$filter": f"SalesOrder ge '{row[0]}'", "$select": "SalesOrder,SalesOrderItem"}
+    seen: list[tuple[str, int]] = []
+    next_url: str | None = None
+    for _ in range(4):  # keyset pages (__next) keep SAP's numeric item order
+        response = session.get(next_url or url, params=None if next_url else params)
+        body = response.json()["d"]
+        seen += [(i["SalesOrder"], int(i["SalesOrderItem"])) for i in body["results"]]
+        next_url = body.get("__next")
+        if next_url is None:
+            break
+    assert seen == sorted(seen)
+    assert len(seen) == len(set(seen)) > len(expected)
+    assert [str(n) for o, n in seen if o == row[0]] == expected

@@ -153,8 +153,8 @@ def _element(kind: str) -> dict[str, str]:
     common = {
         "SalesOrder": "l.document_no",
         "SalesOrderItem": "sap_item(l.line_no)",
-        "PricingProcedureStep": "'010'" if price else "'030'",
-        "PricingProcedureCounter": "'001'",
+        "PricingProcedureStep": "'10'" if price else "'30'",
+        "PricingProcedureCounter": "'1'",
         "ConditionType": f"'{kind}'",
         "PricingDateTime": "replace(o.order_date, '-', '') || '000000'",
         "PriceConditionDeterminationDte": "o.order_date",
@@ -190,8 +190,8 @@ def _header_element(kind: str) -> dict[str, str]:
     price = kind == PRICE_CONDITION
     return {
         "SalesOrder": "o.no",
-        "PricingProcedureStep": "'010'" if price else "'030'",
-        "PricingProcedureCounter": "'001'",
+        "PricingProcedureStep": "'10'" if price else "'30'",
+        "PricingProcedureCounter": "'1'",
         "ConditionType": f"'{kind}'",
         "PricingDateTime": "replace(o.order_date, '-', '') || '000000'",
         "PriceConditionDeterminationDte": "o.order_date",
