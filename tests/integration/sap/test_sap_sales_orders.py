@@ -342,3 +342,25 @@ def test_items_sort_by_number_as_sap_sorts_them(
     assert seen == sorted(seen)
     assert len(seen) == len(set(seen)) > len(expected)
     assert [str(n) for o, n in seen if o == row[0]] == expected
+
+
+def test_a_full_body_update_changes_only_what_differs(
+    sap: str, session: requests.Session, sql: sqlite3.Connection
+) -> None:
+    created = _open_order(session, sap, sql)
+    url = sap + ORDERS + f"/A_SalesOrder('{created['SalesOrder']}')"
+    read = session.get(url)
+    body = {k: v for k, v in read.json()["d"].items() if not k.startswith("__") and "to_" not in k}
+    body["PurchaseOrderByCustomer"] = "PO-PUT"
+    response = session.put(url, json=body, headers={"If-Match": read.headers["etag"]})
+    assert response.status_code == 204, response.text
+    assert session.get(url).json()["d"]["PurchaseOrderByCustomer"] == "PO-PUT"
+    body["SoldToParty"] = "C999999"
+    refused = session.put(url, json=body, headers={"If-Match": "*"})
+    assert sap_error(refused, 400)["innererror"]["errordetails"][0]["target"] == "SoldToParty"
+    item_url = sap + ORDERS + f"/A_SalesOrderItem(SalesOrder='{created['SalesOrder']}',"
+    item_url += "SalesOrderItem='10')"
+    item = {k: v for k, v in session.get(item_url).json()["d"].items() if not k.startswith("_")}
+    item = {k: v for k, v in item.items() if not k.startswith("to_")} | {"RequestedQuantity": "9"}
+    assert session.put(item_url, json=item).status_code == 204
+    assert session.get(item_url).json()["d"]["RequestedQuantity"] == "9.000"
