@@ -67,6 +67,15 @@ def values_of(entity: EntityType, body: dict[str, Any], where: str = "") -> dict
     for name, value in body.items():
         if name == "__metadata" or name in entity.navigations:
             continue
+        if name.startswith("to_") and value in (None, [], {"results": []}):
+            continue  # an empty navigation SAP has and this facade does not serve (to_Text)
+        if name.startswith("to_"):
+            raise SapError(
+                400,
+                "/IWBEP/CM_MGW_RT/020",
+                f"{where}Navigation property '{name}' of '{entity.name}' cannot be written here",
+                target=name,
+            )
         prop = entity.prop(name)
         if prop is None:
             raise SapError(

@@ -266,8 +266,21 @@ def _entity_body(
     return payload(entity, row, base, expanded=extra), etag(entity, row)
 
 
-def _created(body: dict[str, Any], tag: str | None, idem: str | None) -> Response:
+def _created(
+    body: dict[str, Any], tag: str | None, idem: str | None, saved: str | None = None
+) -> Response:
     headers = {"location": body["__metadata"]["uri"]}
+    if saved is not None:  # SAP's success message, as S/4HANA sends it after a create
+        headers["sap-message"] = orjson.dumps(
+            {
+                "code": "V1/311",
+                "message": saved,
+                "target": "",
+                "severity": "success",
+                "transition": True,
+                "details": [],
+            }
+        ).decode()
     if tag:
         headers["etag"] = tag
     if idem is not None:
@@ -281,7 +294,7 @@ async def _created_order(
     order_id, _replayed = result
     number = call.services.store.lookup("sales_orders", "id", order_id, "no")
     body, tag = _entity_body(call, "A_SalesOrder", {"SalesOrder": number}, navs)
-    return _created(body, tag, idem)
+    return _created(body, tag, idem, f"Standard Order {number} has been saved")
 
 
 async def _created_item(
