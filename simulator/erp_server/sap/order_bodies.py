@@ -299,8 +299,11 @@ def _conditions(elements: list[dict[str, Any]], where: str) -> tuple[float | Non
 
 
 def _unchanged(entity: EntityType, name: str, value: Any, current: dict[str, Any]) -> bool:
-    """Whether a property a full-body update (PUT) repeats keeps its current value."""
+    """Whether a property a full-body update (PUT) repeats may be let be: a read-only one
+    (sap:updatable="false", as SAP ignores it) or one that keeps its current value."""
     prop = entity.by_name[name]
+    if not prop.updatable:
+        return True
     return name in current and format_value(prop, value) == format_value(prop, current[name])
 
 

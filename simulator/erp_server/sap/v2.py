@@ -211,6 +211,8 @@ def parse_value(prop: Property, value: Any) -> Any:
                 if moment.time() == dt.time()
                 else (moment.strftime("%Y-%m-%dT%H:%M:%SZ"))
             )
+        if moment.microsecond:  # /Date()/ carries milliseconds: keep them
+            return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
         return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
     if edm == "Edm.Time":
         match = _TIME.match(value) if isinstance(value, str) else None

@@ -313,13 +313,12 @@ async def _created_item(
 async def _no_content(call: Call, order_no: str | None) -> Response:
     headers = dict(GATEWAY_HEADERS)
     if order_no is not None:
+        from simulator.erp_server.sap import reader  # noqa: PLC0415
         from simulator.erp_server.sap.v2 import etag  # noqa: PLC0415
 
         entity = service(ORDERS).sets["A_SalesOrder"]
-        row = call.services.store.conn.execute(
-            "SELECT last_modified_date_time FROM sales_orders WHERE no = ?", (order_no,)
-        ).fetchone()
-        tag = etag(entity, {"LastChangeDateTime": row[0]}) if row else None
+        row = reader.fetch_one(call.services.store.conn, entity, {"SalesOrder": order_no})
+        tag = etag(entity, row) if row else None
         if tag:
             headers["etag"] = tag
     return Response(status_code=204, headers=headers)

@@ -272,7 +272,13 @@ def test_header_changes_need_the_etag(
     tag = session.get(url).headers["etag"]
     response = session.request("MERGE", url, json=change, headers={"If-Match": tag})
     assert response.status_code == 204, response.text
-    assert session.get(url).json()["d"]["PurchaseOrderByCustomer"] == "PO-CHANGED"
+    after = session.get(url)
+    assert after.json()["d"]["PurchaseOrderByCustomer"] == "PO-CHANGED"
+    # the clock stands still (clock_speed 0), yet the change moved the ETag: the first
+    # writer's tag is stale now
+    assert after.headers["etag"] == response.headers["etag"] != tag
+    again = {"PurchaseOrderByCustomer": "PO-LOST-UPDATE"}
+    sap_error(session.request("MERGE", url, json=again, headers={"If-Match": tag}), 412)
     bc = requests.get(
         sap_server.url + "/api/v2.0/salesOrders",
         params={"$filter": f"number eq '{created['SalesOrder']}'"},
