@@ -261,9 +261,8 @@ def _entity_body(
     if row is None:
         raise SapError(404, "/IWBEP/CM_MGW_RT/020", f"Resource not found for segment '{set_name}'")
     expansions = tuple(Expansion(nav) for nav in navs)
-    base = call.base if call.service == ORDERS else call.base.replace(call.service, ORDERS)
-    extra = reader.expand(conn, entity, [row], expansions, base)[0]
-    return payload(entity, row, base, expanded=extra), etag(entity, row)
+    extra = reader.expand(conn, entity, [row], expansions, call.base)[0]
+    return payload(entity, row, call.base, expanded=extra), etag(entity, row)
 
 
 def _created(
