@@ -24,7 +24,7 @@ from simulator.erp_server.sap.catalog import EntityType, service
 from simulator.erp_server.sap.codes import Codes, our_line
 from simulator.erp_server.sap.errors import SapError
 from simulator.erp_server.sap.query import Expansion, parse_key
-from simulator.erp_server.sap.repeatability import repeatability_key
+from simulator.erp_server.sap.repeatability import repeatability_answer, repeatability_key
 from simulator.erp_server.sap.routes import GATEWAY_HEADERS, Call, _split, sap_response
 
 __all__ = ["Planned", "handle", "plan", "sap_error"]
@@ -178,7 +178,7 @@ def _order_write(
         navs: list[str] = ["to_Item", *(["to_Partner"] if "to_Partner" in raw else [])]
         return Planned(
             ("create_document", ("order", document, idem, print_)),
-            lambda result: _created_order(call, result, navs, idem),
+            lambda result: _created_order(call, result, navs, repeatability_answer(headers)),
         )
     if method == "POST" and (
         (name == "A_SalesOrderItem" and key is None and not tail)
@@ -194,7 +194,7 @@ def _order_write(
         print_ = fingerprint(f"sap:A_SalesOrder('{order_no}')/to_Item", raw)
         return Planned(
             ("add_line", ("order", order_id, line, idem, print_)),
-            lambda result: _created_item(call, order_no, result, idem),
+            lambda result: _created_item(call, order_no, result, repeatability_answer(headers)),
         )
     if method in ("MERGE", "PATCH", "PUT") and key is not None and not tail:
         if name == "A_SalesOrder":
@@ -266,9 +266,9 @@ def _entity_body(
 
 
 def _created(
-    body: dict[str, Any], tag: str | None, idem: str | None, saved: str | None = None
+    body: dict[str, Any], tag: str | None, answer: dict[str, str], saved: str | None = None
 ) -> Response:
-    headers = {"location": body["__metadata"]["uri"]}
+    headers = {"location": body["__metadata"]["uri"], **answer}
     if saved is not None:  # SAP's success message, as S/4HANA sends it after a create
         headers["sap-message"] = orjson.dumps(
             {
@@ -282,22 +282,20 @@ def _created(
         ).decode()
     if tag:
         headers["etag"] = tag
-    if idem is not None:
-        headers["repeatability-result"] = "accepted"
     return sap_response({"d": body}, 201, headers)
 
 
 async def _created_order(
-    call: Call, result: tuple[str, bool], navs: list[str], idem: str | None
+    call: Call, result: tuple[str, bool], navs: list[str], answer: dict[str, str]
 ) -> Response:
     order_id, _replayed = result
     number = call.services.store.lookup("sales_orders", "id", order_id, "no")
     body, tag = _entity_body(call, "A_SalesOrder", {"SalesOrder": number}, navs)
-    return _created(body, tag, idem, f"Standard Order {number} has been saved")
+    return _created(body, tag, answer, f"Standard Order {number} has been saved")
 
 
 async def _created_item(
-    call: Call, order_no: str, result: tuple[str, bool], idem: str | None
+    call: Call, order_no: str, result: tuple[str, bool], answer: dict[str, str]
 ) -> Response:
     from simulator.erp_server.bc_sets import line_id_parts  # noqa: PLC0415
     from simulator.erp_server.sap.codes import sap_item  # noqa: PLC0415
@@ -306,7 +304,7 @@ async def _created_item(
     item = sap_item(parts[1] if parts else None)
     key = {"SalesOrder": order_no, "SalesOrderItem": item}
     body, tag = _entity_body(call, "A_SalesOrderItem", key, [])
-    return _created(body, tag, idem)
+    return _created(body, tag, answer)
 
 
 async def _no_content(call: Call, order_no: str | None) -> Response:
