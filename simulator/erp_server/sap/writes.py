@@ -27,7 +27,7 @@ from simulator.erp_server.sap.query import Expansion, parse_key
 from simulator.erp_server.sap.repeatability import repeatability_answer, repeatability_key
 from simulator.erp_server.sap.routes import GATEWAY_HEADERS, Call, _split, sap_response
 
-__all__ = ["Planned", "handle", "plan", "sap_error"]
+__all__ = ["Planned", "handle", "plan", "plan_referenced_item", "sap_error"]
 
 ORDERS = "API_SALES_ORDER_SRV"
 SIMULATION = "API_SALES_ORDER_SIMULATION_SRV"
@@ -234,6 +234,23 @@ def _current(call: Call, entity: EntityType, key: dict[str, Any]) -> dict[str, A
     return reader.fetch_one(call.services.store.conn, entity, key) or {}
 
 
+def plan_referenced_item(
+    call: Call, position: int, body: bytes, headers: Mapping[str, str]
+) -> Planned:
+    """POST ``$<id>/to_Item`` in a changeset: an item of the order the request with that
+    Content-ID creates (the writer puts in its id when the changeset runs)."""
+    from simulator.erp_server.sap.writer import Ref  # noqa: PLC0415 (live imports writer)
+
+    raw = _json(body)
+    line = bodies.order_item(call.services.store, raw)
+    idem = repeatability_key(headers)
+    print_ = fingerprint(f"sap:${position}/to_Item", raw)
+    return Planned(
+        ("add_line", ("order", Ref(position), line, idem, print_)),
+        lambda result: _created_item(call, None, result, repeatability_answer(headers)),
+    )
+
+
 def _item(call: Call, key: dict[str, Any]) -> tuple[str, int, str]:
     """(order id, our line number, material) of an item key; 404 if there is none."""
     line_no = our_line(str(key["SalesOrderItem"]))
@@ -295,12 +312,17 @@ async def _created_order(
 
 
 async def _created_item(
-    call: Call, order_no: str, result: tuple[str, bool], answer: dict[str, str]
+    call: Call, order_no: str | None, result: tuple[str, bool], answer: dict[str, str]
 ) -> Response:
     from simulator.erp_server.bc_sets import line_id_parts  # noqa: PLC0415
     from simulator.erp_server.sap.codes import sap_item  # noqa: PLC0415
 
     parts = line_id_parts(result[0])
+    if order_no is None and parts is not None:  # a line id starts with its order's id
+        found = call.services.store.conn.execute(
+            "SELECT no FROM sales_orders WHERE substr(id, 1, 24) = ?", (parts[0],)
+        ).fetchone()
+        order_no = str(found[0]) if found else ""
     item = sap_item(parts[1] if parts else None)
     key = {"SalesOrder": order_no, "SalesOrderItem": item}
     body, tag = _entity_body(call, "A_SalesOrderItem", key, [])
