@@ -64,8 +64,8 @@ def sap_error(exc: ODataError) -> SapError:
 
 @dataclass
 class Planned:
-    """A write, checked and ready: the writer call to make and how to answer its result.
-    `call` is None for a write that needs no writer (the order simulation)."""
+    """A write, checked and ready: the writer call to make (None: none needed) and how to
+    answer its result. The order simulation's call only asks the writer about credit."""
 
     call: tuple[str, tuple[Any, ...]] | None
     respond: Respond
