@@ -8,6 +8,7 @@ from simulator.erp_server.sap.mappings import (
     delivery,
     pricing,
     product,
+    sales_order,
     stock,
 )
 from simulator.erp_server.sap.views import View
@@ -16,6 +17,6 @@ __all__ = ["ALL"]
 
 ALL: dict[tuple[str, str], View] = {
     (module.SERVICE, set_name): view
-    for module in (product, business_partner, pricing, stock, delivery, billing)
+    for module in (product, business_partner, pricing, stock, delivery, billing, sales_order)
     for set_name, view in module.VIEWS.items()
 }
