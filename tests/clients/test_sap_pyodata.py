@@ -1,8 +1,9 @@
 """pyodata (SAP's own OData V2 client, PyPI `pyodata`) against the SAP facade on a real
 server: it parses every service's $metadata with its default (strict) policies, pages A_Product
 with $top/$skip and with the server's __next, counts, filters with its filter API, expands,
-reads an entity by a composite key, and creates a sales order with items by deep insert after
-fetching a CSRF token the way pyodata's documentation does (HEAD on the service root)."""
+reads entities by composite keys (a customer's sales area has four), expands two levels, and
+creates sales orders with items by deep insert, alone and in a $batch changeset, after fetching a
+CSRF token as pyodata's users do (HEAD with x-csrf-token: Fetch; pyodata itself fetches none)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import requests
 from pyodata.exceptions import HttpError
 
 from simulator.erp.credit import credit_headroom
+from simulator.erp_server.bc_sets import LCY
 from simulator.erp_server.sap.catalog import SAP_ROOT, SERVICE_NAMES
 from simulator.erp_server.server import ServerThread
 from tests.clients.conftest import KEY, PAGE
@@ -181,3 +183,56 @@ def test_create_sales_order_with_items_by_deep_insert(
             params={"$filter": f"PurchaseOrderByCustomer eq '{reference}'", "$format": "json"},
         ).json()["d"]["results"]
     assert [o["SalesOrder"] for o in listed] == [created.SalesOrder]
+
+
+def test_master_data_by_a_four_part_key_and_a_nested_expand(
+    sap_root: str, sql: sqlite3.Connection
+) -> None:
+    no, name, currency = sql.execute(
+        "SELECT no, name, currency_code FROM customers ORDER BY no"
+    ).fetchone()
+    with _session() as session:
+        partners = pyodata.Client(f"{sap_root}/API_BUSINESS_PARTNER/", session)
+        area = partners.entity_sets.A_CustomerSalesArea.get_entity(
+            Customer=no, SalesOrganization="1010", DistributionChannel="10", Division="00"
+        ).execute()
+        partner = (
+            partners.entity_sets.A_BusinessPartner.get_entity(no)
+            .expand("to_Customer/to_CustomerSalesArea")
+            .execute()
+        )
+    assert area.Currency == (currency or LCY)  # our blank currency is the local one
+    assert partner.to_Customer.Customer == no
+    assert partner.BusinessPartnerFullName == name[:81]
+    assert [a.SalesOrganization for a in partner.to_Customer.to_CustomerSalesArea] == ["1010"]
+
+
+def test_batch_reads_and_creates_in_a_changeset(sap_root: str, sql: sqlite3.Connection) -> None:
+    customer, material = _order_inputs(sql)
+    reference = f"PYODATA-BATCH-{dt.datetime.now(dt.UTC):%H%M%S%f}"[:35]
+    with _session() as session:
+        url = f"{sap_root}/API_SALES_ORDER_SRV/"
+        token = session.head(url, headers={"x-csrf-token": "Fetch"}).headers["x-csrf-token"]
+        session.headers["x-csrf-token"] = token
+        orders = pyodata.Client(url, session)
+        batch = orders.create_batch()
+        batch.add_request(orders.entity_sets.A_SalesOrder.get_entities().top(2))
+        changeset = orders.create_changeset()
+        changeset.add_request(
+            orders.entity_sets.A_SalesOrder.create_entity().set(
+                SalesOrderType="OR",
+                SalesOrganization="1010",
+                DistributionChannel="10",
+                OrganizationDivision="00",
+                SoldToParty=customer,
+                PurchaseOrderByCustomer=reference,
+                to_Item=[{"Material": material, "RequestedQuantity": "4"}],
+            )
+        )
+        batch.add_request(changeset)
+        read, (created,) = batch.execute()
+        first_two = [no for (no,) in sql.execute("SELECT no FROM sales_orders ORDER BY no LIMIT 2")]
+        assert [o.SalesOrder for o in read] == first_two
+        again = orders.entity_sets.A_SalesOrder.get_entity(created.SalesOrder).execute()
+    assert again.PurchaseOrderByCustomer == reference
+    assert again.SoldToParty == customer
