@@ -1,10 +1,11 @@
 """SAP Cloud SDK for JavaScript (npm @sap-cloud-sdk/odata-v2 4.5.1) against the SAP facade.
 
 The SDK's generator (@sap-cloud-sdk/generator, with its default validation) turns the served
-$metadata of API_PRODUCT_SRV and API_SALES_ORDER_SRV into typed clients, as a connector
-developer would; `sap_npm/script.js read` then pages, counts, filters, expands and reads by a
-composite key through them, and `write` creates a sales order with items by deep insert (the
-SDK fetches the CSRF token itself, with HEAD). `write` exits 3 while the server answers 405.
+$metadata of every service into typed clients, as a connector developer would (those of
+API_PRODUCT_SRV and API_SALES_ORDER_SRV transpiled to JavaScript). `sap_npm/script.js read`
+then pages, counts, filters, expands and reads by a composite key through them, and `write`
+creates a sales order with items by deep insert (the SDK fetches the CSRF token itself, with
+HEAD on the entity set); `write` exits 3 if the server answers 405.
 
 The SDK's packages are pinned to 4.5.1 with npm overrides: the newest generator needs
 @sap-cloud-sdk/generator-common 4.8.0, which the registry does not have, and mixed versions
@@ -30,7 +31,7 @@ import pytest
 import requests
 
 from simulator.erp.credit import credit_headroom
-from simulator.erp_server.sap.catalog import SAP_ROOT
+from simulator.erp_server.sap.catalog import SAP_ROOT, SERVICE_NAMES
 from simulator.erp_server.server import ServerThread
 from tests.clients.conftest import KEY, PAGE
 
@@ -67,12 +68,31 @@ def node_project() -> Path:
     return NPM_DIR
 
 
+def _generate(project: Path, source: Path, out: Path, *options: str) -> None:
+    done = subprocess.run(
+        [
+            str(project / "node_modules/.bin/generate-odata-client"),
+            *("--input", str(source), "--outputDir", str(out), *options),
+        ],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+
 @pytest.fixture(scope="module")
 def generated(node_project: Path, server: ServerThread) -> Path:
-    """Typed clients generated from the $metadata the server serves (its self link aside)."""
+    """Typed clients generated from the $metadata the server serves (its self link aside):
+    every service's, so the generator's validation sees them all, and the two the script
+    uses transpiled to JavaScript."""
     with requests.Session() as http:
         http.auth = ("CONNECTOR", KEY)
-        edmx = {name: http.get(f"{server.url}{SAP_ROOT}/{name}/$metadata") for name in SERVICES}
+        edmx = {
+            name: http.get(f"{server.url}{SAP_ROOT}/{name}/$metadata") for name in SERVICE_NAMES
+        }
     for response in edmx.values():
         assert response.status_code == 200, response.text
     texts = {n: re.sub(r"<atom:link [^>]*/>", "", r.text) for n, r in edmx.items()}
@@ -80,23 +100,14 @@ def generated(node_project: Path, server: ServerThread) -> Path:
     out = node_project / "node_modules" / f".erpsim-generated-{digest}"
     if (out / ".done").exists():
         return out
-    shutil.rmtree(out, ignore_errors=True)
-    source = out / "edmx"
-    source.mkdir(parents=True)
-    for name, response in edmx.items():
-        (source / f"{name}.edmx").write_bytes(response.content)
-    done = subprocess.run(
-        [
-            str(node_project / "node_modules/.bin/generate-odata-client"),
-            *("--input", str(source), "--outputDir", str(out), "--transpile"),
-        ],
-        cwd=node_project,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    for stale in out.parent.glob(".erpsim-generated-*"):  # from an older $metadata
+        shutil.rmtree(stale, ignore_errors=True)
+    for folder, names in (("edmx-all", SERVICE_NAMES), ("edmx", SERVICES)):
+        (out / folder).mkdir(parents=True)
+        for name in names:
+            (out / folder / f"{name}.edmx").write_bytes(edmx[name].content)
+    _generate(node_project, out / "edmx-all", out / "typescript")
+    _generate(node_project, out / "edmx", out, "--transpile")
     (out / ".done").touch()
     return out
 
