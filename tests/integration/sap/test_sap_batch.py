@@ -163,3 +163,14 @@ def test_batch_protocol_errors(sap: str, session: requests.Session) -> None:
         headers={"Content-Type": "multipart/mixed; boundary=b"},
     )
     sap_error(unclosed, 400)
+
+
+def test_a_token_fetch_on_the_batch_url_gets_a_token(sap: str, session: requests.Session) -> None:
+    """The SAP Cloud SDK fetches its CSRF token with HEAD on the URL it posts the batch to."""
+    response = session.head(sap + ORDERS + "/$batch", headers={"x-csrf-token": "Fetch"})
+    assert response.status_code == 405
+    token = response.headers["x-csrf-token"]
+    answer = post_batch(session, sap, ["GET A_SalesOrder?$top=1 HTTP/1.1\r\n"])
+    sap_error(answer, 403)
+    session.headers["x-csrf-token"] = token
+    assert post_batch(session, sap, ["GET A_SalesOrder?$top=1 HTTP/1.1\r\n"]).status_code == 202
