@@ -5,7 +5,8 @@ $metadata of every service into typed clients, as a connector developer would (t
 API_PRODUCT_SRV and API_SALES_ORDER_SRV transpiled to JavaScript). `sap_npm/script.js read`
 then pages, counts, filters, expands and reads by a composite key through them, and `write`
 creates a sales order with items by deep insert (the SDK fetches the CSRF token itself, with
-HEAD on the entity set); `write` exits 3 if the server answers 405.
+HEAD on the entity set), changes it (PATCH under If-Match) and sends a $batch with a read and
+a changeset creating a second order; `write` exits 3 if the server answers 405.
 
 The SDK's packages are pinned to 4.5.1 with npm overrides: the newest generator needs
 @sap-cloud-sdk/generator-common 4.8.0, which the registry does not have, and mixed versions
@@ -139,7 +140,7 @@ def _node(generated: Path, server: ServerThread, step: str, **env: str) -> Any:
     if done.returncode == UNSUPPORTED:
         pytest.skip(f"server does not support it yet: {json.loads(done.stdout)['unsupported']}")
     assert done.returncode == 0, done.stderr[-4000:]
-    return json.loads(done.stdout)
+    return json.loads(done.stdout.splitlines()[-1])  # the SDK logs its warnings to stdout
 
 
 def test_generated_client_pages_counts_filters_and_expands(
@@ -173,7 +174,7 @@ def test_generated_client_creates_a_sales_order_with_items(
     material = sql.execute(
         "SELECT no FROM items WHERE blocked = 0 AND unit_price > 0 ORDER BY unit_price LIMIT 1"
     ).fetchone()[0]
-    reference = f"CLOUDSDK-{dt.datetime.now(dt.UTC):%H%M%S%f}"
+    reference = f"CLOUDSDK-{dt.datetime.now(dt.UTC):%H%M%S%f}"[:30]
     result = _node(
         generated,
         server,
@@ -189,3 +190,14 @@ def test_generated_client_creates_a_sales_order_with_items(
     assert read["salesOrder"] == result["created"]["salesOrder"]
     assert read["purchaseOrderByCustomer"] == reference
     assert [(m, float(q)) for _, m, q in read["items"]] == [(material, 2.0), (material, 1.0)]
+    # a PATCH under If-Match, then a $batch: a read and a changeset creating a second order
+    assert result["changed"] == f"{reference}-B"
+    assert result["batch"]["read"] == [f"{reference}-B"]
+    ((second, second_reference),) = result["batch"]["created"]
+    assert second_reference == f"{reference}-C"
+    assert second != read["salesOrder"]
+    stored = sql.execute(
+        "SELECT count(*) FROM sales_order_lines WHERE document_no = ? AND item_no = ?",
+        (second, material),
+    ).fetchone()[0]
+    assert stored == 1

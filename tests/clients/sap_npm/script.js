@@ -111,7 +111,36 @@ async function write() {
     .getByKey(created.salesOrder)
     .select(salesOrderApi.schema.SALES_ORDER, salesOrderApi.schema.PURCHASE_ORDER_BY_CUSTOMER, salesOrderApi.schema.TO_ITEM)
     .execute(destination);
+  // A change: the SDK PATCHes what changed, under If-Match with the ETag of the read.
+  const changed = `${reference}-B`.slice(0, 35);
+  const header = await salesOrderApi.requestBuilder().getByKey(created.salesOrder).execute(destination);
+  header.purchaseOrderByCustomer = changed;
+  await salesOrderApi.requestBuilder().update(header).execute(destination);
+  const after = await salesOrderApi.requestBuilder().getByKey(created.salesOrder).execute(destination);
+  // A $batch: one read and a changeset that creates a second order.
+  const { batch, changeset } = apiSalesOrderSrv();
+  const second = salesOrderApi
+    .entityBuilder()
+    .salesOrderType("OR")
+    .salesOrganization("1010")
+    .distributionChannel("10")
+    .organizationDivision("00")
+    .soldToParty(process.env.SAP_CUSTOMER)
+    .purchaseOrderByCustomer(`${reference}-C`.slice(0, 35))
+    .toItem([salesOrderItemApi.entityBuilder().material(process.env.SAP_MATERIAL).requestedQuantity(new BigNumber(5)).build()])
+    .build();
+  const [listed, written] = await batch(
+    salesOrderApi.requestBuilder().getByKey(created.salesOrder),
+    changeset(salesOrderApi.requestBuilder().create(second))
+  ).execute(destination);
+  const batchRead = listed.isSuccess() ? listed.as(salesOrderApi) : [];
+  const batchCreated = written.isWriteResponses() ? written.responses.map((r) => r.as(salesOrderApi)) : [];
   return {
+    changed: after.purchaseOrderByCustomer,
+    batch: {
+      read: batchRead.map((o) => o.purchaseOrderByCustomer),
+      created: batchCreated.map((o) => [o.salesOrder, o.purchaseOrderByCustomer]),
+    },
     created: {
       salesOrder: created.salesOrder,
       soldToParty: created.soldToParty,
