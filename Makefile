@@ -32,6 +32,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/adoption.py
 	$(BIN)/python bench/erp_server.py
 	$(BIN)/python bench/bc_fidelity.py
+	$(BIN)/python bench/sap_fidelity.py
 	$(BIN)/python bench/store.py
 	$(BIN)/python bench/loadgen.py
 

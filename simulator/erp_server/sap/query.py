@@ -41,6 +41,7 @@ class Expansion:
 
     name: str
     children: tuple[Expansion, ...] = ()
+    select: tuple[str, ...] | None = None  # from $select=to_Item/Material; None: all
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ def parse_query(entity: EntityType, params: list[tuple[str, str]]) -> SapQuery:
     where, where_params = "", list[Any]()
     if seen.get("$filter", "").strip():
         where, where_params = parse_filter(seen["$filter"], entity)
-    expand = _expand(entity, seen.get("$expand", ""))
+    expand = _expand(entity, seen.get("$expand", ""), seen.get("$select") or "")
     query = SapQuery(
         entity,
         where,
@@ -167,7 +168,7 @@ def _inlinecount(text: str | None) -> bool:
     raise _bad(f"Invalid value '{text}' for $inlinecount: allpages or none")
 
 
-def _expand(entity: EntityType, text: str) -> tuple[Expansion, ...]:
+def _expand(entity: EntityType, text: str, select: str = "") -> tuple[Expansion, ...]:
     tree: dict[str, Any] = {}
     for raw in text.split(","):
         path = [p.strip() for p in raw.strip().split("/") if p.strip()]
@@ -183,11 +184,52 @@ def _expand(entity: EntityType, text: str) -> tuple[Expansion, ...]:
                 raise _bad(f"Navigation property '{step}' not found in type '{current.qualified}'")
             node = node.setdefault(step, {})
             current = service(current.service).sets[nav.target]
-    return _tree(tree)
+    selects = _nested_selects(entity, select, tree)
+    return _tree(tree, selects, ())
 
 
-def _tree(node: dict[str, Any]) -> tuple[Expansion, ...]:
-    return tuple(Expansion(name, _tree(children)) for name, children in node.items())
+def _nested_selects(
+    entity: EntityType, text: str, tree: dict[str, Any]
+) -> dict[tuple[str, ...], tuple[str, ...] | None]:
+    """$select paths into expanded entities (``to_Item/Material``, ``to_Item/*``), by the
+    expansion path they restrict: SAP Gateway sends an expanded entity's selected properties
+    only, as it does for the entity itself (its key is always kept, as at the top)."""
+    chosen: dict[tuple[str, ...], list[str] | None] = {}
+    types: dict[tuple[str, ...], EntityType] = {}
+    for raw in text.split(","):
+        steps = [p.strip() for p in raw.strip().split("/")]
+        node, current = tree, entity
+        for i, step in enumerate(steps[:-1]):
+            nav = current.navigations.get(step)
+            if nav is None or step not in node:
+                break  # _select reports a path that is not an expanded navigation
+            node, current = node[step], service(current.service).sets[nav.target]
+            path = tuple(steps[: i + 1])
+            types[path] = current
+            last = steps[i + 1]
+            if last == "*":
+                chosen[path] = None
+                continue
+            if current.prop(last) is None and last not in current.navigations:
+                raise _bad(f"Property '{last}' not found in type '{current.qualified}'")
+            names = chosen.setdefault(path, [])
+            if names is not None:
+                names.append(last)
+    return {
+        path: None if names is None else tuple(dict.fromkeys([*names, *types[path].key]))
+        for path, names in chosen.items()
+    }
+
+
+def _tree(
+    node: dict[str, Any],
+    selects: dict[tuple[str, ...], tuple[str, ...] | None],
+    path: tuple[str, ...],
+) -> tuple[Expansion, ...]:
+    return tuple(
+        Expansion(name, _tree(children, selects, (*path, name)), selects.get((*path, name)))
+        for name, children in node.items()
+    )
 
 
 __all__ += ["Expansion"]

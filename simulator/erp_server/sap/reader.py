@@ -180,7 +180,7 @@ def expand(
         nested = expand(conn, target, children, expansion.children, base)
         for child, extra in zip(children, nested, strict=True):
             groups[tuple(child[t] for _, t in pairs)].append(
-                payload(target, child, base, expanded=extra)
+                payload(target, child, base, select=expansion.select, expanded=extra)
             )
         for row, out in zip(rows, result, strict=True):
             found = groups.get(tuple(row[s] for s, _ in pairs), [])

@@ -195,6 +195,8 @@ def _read(call: Call, rest: str, *, head: bool) -> Response:
     entity = svc.sets.get(set_name)
     if entity is None:
         raise SapError(404, "/IWBEP/CM_MGW_RT/020", f"Resource not found for segment '{set_name}'")
+    if head:  # the SAP Cloud SDK's token fetch before each write: headers only, no page read
+        return sap_response(b"")
     params = call.params
     if params is None:  # a $batch part brings its own
         params = parse_qsl(call.request.url.query, keep_blank_values=True)

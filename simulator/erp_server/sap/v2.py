@@ -34,7 +34,7 @@ EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 NULL_GUID = "00000000-0000-0000-0000-000000000000"
 _DATE = re.compile(r"^/Date\((-?\d+)(?:([+-])(\d{4}))?\)/$")
 _TIME = re.compile(r"^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?$")
-_SAFE = "'()=,:@!$*;"
+_SAFE = "'()=,@!$*;"  # ':' is sent as %3A: datetime'9999-12-31T00%3A00%3A00'
 
 
 def _moment(value: Any) -> dt.datetime:
