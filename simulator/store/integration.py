@@ -40,9 +40,11 @@ from simulator.erp.pricing import (
     price_with_breaks,
 )
 from simulator.erp_server.client import ErpApiError, ErpClient
+from simulator.store import sap_erp
 from simulator.store.accuracy import AccuracySampler
 from simulator.store.breaker import CircuitBreaker
 from simulator.store.metrics import Metrics
+from simulator.store.sap_client import SapClient
 from simulator.store.sync import MASTER_TABLES, MIRROR_TABLES, Synchronizer
 
 __all__ = [
@@ -109,7 +111,7 @@ class _Base:
         self.metrics: Metrics = ctx.metrics if ctx.metrics is not None else Metrics()
         self._connect: Callable[[], Any] = ctx.conn
         self._db_path = ctx.db_path
-        self._clients: list[ErpClient] = []
+        self._clients: list[ErpClient | SapClient] = []
         self._clients_lock = threading.Lock()
         self.synchronizer = Synchronizer(
             self._new_connection,
@@ -238,6 +240,23 @@ class RealtimeIntegration(_Base):
             self._local.erp = client
         return client
 
+    def _sap_prices(self, customer_no: str, chunk: Wanted) -> list[dict[str, Any]]:
+        """The chunk priced by an SAP order simulation, with stock at the account's plant
+        (this thread's SAP session: one attempt, the short timeout)."""
+        sap: SapClient | None = getattr(self._local, "sap", None)
+        if sap is None:
+            sap = SapClient(
+                self.settings.erp_url,
+                api_key=self.settings.erp_key,
+                timeout=self.settings.erp_timeout,
+                max_attempts=1,
+            )
+            self._local.sap = sap
+            with self._clients_lock:
+                self._clients.append(sap)
+        plant = sap_erp.plant_of(self._connect(), customer_no)
+        return sap_erp.price_lines(sap, customer_no, chunk, plant)
+
     def stop(self) -> None:
         super().stop()
         self._local = threading.local()
@@ -270,8 +289,11 @@ class RealtimeIntegration(_Base):
             }
             started = time.perf_counter()
             try:
-                response = self._erp().request("POST", "calculatePrices", json=body)
-                value = response.json()["value"]
+                if self.settings.erp_flavor == "sap":
+                    value = self._sap_prices(customer_no, chunk)
+                else:
+                    response = self._erp().request("POST", "calculatePrices", json=body)
+                    value = response.json()["value"]
             except ErpApiError as exc:
                 failed = exc.status >= 500 or exc.status == 429
                 self.metrics.record_erp("prices", time.perf_counter() - started, not failed)
