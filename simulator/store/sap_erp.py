@@ -145,8 +145,11 @@ def _priced(item: dict[str, Any], unit: str, quantity: float) -> dict[str, Any]:
         for e in elements
         if e.get("ConditionCalculationType") == "A" and e.get("ConditionClass") == "A"
     )
-    requested = _number(item.get("RequestedQuantity")) or quantity
-    net = _number(item.get("NetAmount")) / requested if requested else 0.0
+    if price is not None:  # the price less the discounts, per unit (as the ERP rounds it)
+        net = unit_price * (1 - discount / 100)
+    else:  # no price element: the item's net amount over its quantity
+        requested = _number(item.get("RequestedQuantity")) or quantity
+        net = _number(item.get("NetAmount")) / requested if requested else 0.0
     sap_uom = item.get("RequestedQuantityUnit") or item.get("OrderQuantityUnit") or ""
     return {
         "itemNumber": item["Material"],
