@@ -175,6 +175,15 @@ def test_up_bad_input(dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "--integration" in err
     err = _one_line_error(capsys, "up", "--db", str(dataset), "--sync-interval", "soon")
     assert "--sync-interval" in err
+    err = _one_line_error(capsys, "up", "--db", str(dataset), "--erp-flavor", "oracle")
+    assert "--erp-flavor: 'oracle' is not one of bc, sap" in err
+    err = _one_line_error(
+        capsys, "serve", "store", "--erp-key", "k", "--erp-flavor", "SAP ", "--db",
+        str(tmp_path / "s.sqlite"),
+    )  # fmt: skip
+    assert "--erp-flavor" in err
+    err = _one_line_error(capsys, "load", "--erp-flavor", "s4", "--duration", "1s")
+    assert "--erp-flavor" in err
     err = _one_line_error(capsys, "up", "--db", str(dataset), "--base-path", "bc/")
     assert "--base-path" in err
     err = _one_line_error(capsys, "serve", "erp", "--db", str(dataset), "--base-path", "/b c")
