@@ -29,6 +29,7 @@ from simulator.erp_server.faults import FaultSettings
 from simulator.erp_server.idempotency import IDEMPOTENCY_DDL, IdempotencyStore
 from simulator.erp_server.odata.errors import ODataError
 from simulator.erp_server.reads import etag_of, one_row
+from simulator.erp_server.sap.writer import SapWrites
 from simulator.erp_server.settings import ServerSettings
 from simulator.erp_server.storage import DiskFull, atomic
 from simulator.erp_server.webhooks import WebhookHub
@@ -150,9 +151,9 @@ class ReturnRequest:
     customer_no: str | None = None  # when given, the shipment must be this customer's
 
 
-class LiveErp(DocumentWrites):
+class LiveErp(DocumentWrites, SapWrites):
     """The single writer (see the module docstring); BC's document and master-data
-    writes are in `DocumentWrites`."""
+    writes are in `DocumentWrites`, the SAP facade's additions in `SapWrites`."""
 
     def __init__(self, settings: ServerSettings, path: Path, company_id: str) -> None:
         self.settings = settings
@@ -524,6 +525,8 @@ class LiveErp(DocumentWrites):
             header, lines = DOCUMENT_TABLES[type(document)]
             _upsert(self.conn, header, [document.row()])
             _upsert(self.conn, lines, document.line_rows())
+        if self.holding:  # inside an SAP changeset: it commits once, at its end
+            return
         self.conn.commit()
         self.hub.detect(self.conn)
 

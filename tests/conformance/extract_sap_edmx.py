@@ -53,6 +53,19 @@ SCOPE: dict[str, list[str]] = {
         "A_SalesOrderItemPrElement",
         "A_SalesOrderScheduleLine",
     ],
+    # SAP's own copy of this EDMX is not in the Accelerator Hub download set we used: it was
+    # rebuilt from a customer system's $metadata (its ZZ1_* extension fields dropped); that
+    # copy has no sap: annotations, so neither has this service's data file.
+    "API_SALES_ORDER_SIMULATION_SRV": [
+        "A_SalesOrderSimulation",
+        "A_SalesOrderItemSimulation",
+        "A_SalesOrderPrcgElmntSimln",
+        "A_SalesOrderItmPrcgElmntSimln",
+        "A_SalesOrderPricingSimulation",
+        "A_SalesOrderPartnerSimulation",
+        "A_SalesOrderScheduleLineSimln",
+        "A_SalesOrderCreditSimulation",
+    ],
     "API_SLSPRICINGCONDITIONRECORD_SRV": [
         "A_SlsPrcgConditionRecord",
         "A_SlsPrcgCndnRecdValidity",

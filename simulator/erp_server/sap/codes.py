@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
-__all__ = ["UNITS", "Codes", "iso_unit", "our_unit", "sap_unit"]
+__all__ = ["UNITS", "Codes", "iso_unit", "our_line", "our_unit", "sap_item", "sap_unit"]
 
 # our unit -> (SAP's commercial unit key as the APIs show it, ISO code)
 UNITS: dict[str, tuple[str, str]] = {
@@ -49,6 +49,24 @@ def our_unit(sap: str) -> str | None:
     if upper in UNITS:
         return upper
     return _FROM_SAP.get(upper)
+
+
+ITEM_STEP = 1000  # our line numbers step by 10000; SAP's items by 10
+
+
+def sap_item(line_no: int | None) -> str:
+    """SAP's item number of one of our document lines: line 10000 is item 10, 20000 is 20
+    (SAP numbers items 10, 20, 30...; a line a BC client numbered off the grid keeps its
+    thousands, 10500 -> 10)."""
+    return "" if line_no is None else str(int(line_no) // ITEM_STEP)
+
+
+def our_line(item: str) -> int | None:
+    """Our line number of an SAP item number ('10' or '000010'), or None if it is none."""
+    text = item.strip()
+    if not text.isdigit() or not 0 < int(text) < 10**6:
+        return None
+    return int(text) * ITEM_STEP
 
 
 @dataclass(frozen=True)
@@ -106,3 +124,4 @@ class Codes:
         conn.create_function("sap_code", 2, self.to_sap, deterministic=True)
         conn.create_function("sap_unit", 1, sap_unit, deterministic=True)
         conn.create_function("sap_iso_unit", 1, iso_unit, deterministic=True)
+        conn.create_function("sap_item", 1, sap_item, deterministic=True)

@@ -182,7 +182,9 @@ def _read(call: Call, rest: str, *, head: bool) -> Response:
     entity = svc.sets.get(set_name)
     if entity is None:
         raise SapError(404, "/IWBEP/CM_MGW_RT/020", f"Resource not found for segment '{set_name}'")
-    params = parse_qsl(call.request.url.query, keep_blank_values=True)
+    params = call.params
+    if params is None:  # a $batch part brings its own
+        params = parse_qsl(call.request.url.query, keep_blank_values=True)
     conn = call.services.store.conn
     page_size = call.services.settings.max_page_size
     if key_text is None:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from simulator.erp_server.sap.mappings import product
+from simulator.erp_server.sap.mappings import product, sales_order
 from simulator.erp_server.sap.views import View
 
 __all__ = ["ALL"]
 
 ALL: dict[tuple[str, str], View] = {
     (module.SERVICE, set_name): view
-    for module in (product,)
+    for module in (product, sales_order)
     for set_name, view in module.VIEWS.items()
 }
