@@ -99,6 +99,14 @@ class Runtime:
             with self.lock:
                 self.placed.append(entry)
 
+    def record_connector_order(self, customer: str, key: str, number: str) -> None:
+        """A sales order the ERP connector created itself (SAP mode), for the integrity
+        check: it must be in the ERP, and is no duplicate of a store order."""
+        entry = {"kind": "connector_order", "customer": customer, "document": None,
+                 "key": key, "status": "accepted", "erp_number": number}  # fmt: skip
+        with self.lock:
+            self.placed.append(entry)
+
     def take_report(self) -> dict[str, Any]:
         with self.lock:
             placed, self.placed = self.placed, []
@@ -456,9 +464,12 @@ class ErpIntegrationClient(FastHttpUser):
         self.sap.simulate(customer, self.rng.sample(account.items, count))
         if data.has_credit_room(customer):
             lines = self.rng.sample(account.items, min(3, len(account.items)))
-            created = self.sap.create_order(customer, lines, runtime.key("sap-order"))
+            key = runtime.key("sap-order")
+            created = self.sap.create_order(customer, lines, key)
             if created is not None and created.status_code == 201:
                 runtime.count("sap_orders_created")
+                number = orjson.loads(created.content)["d"]["SalesOrder"]
+                runtime.record_connector_order(customer, key, number)
 
 
 PERSONA_CLASSES: dict[str, type[FastHttpUser]] = {

@@ -57,7 +57,6 @@ SALES_AREA = {
 ORDER_TYPE = "OR"  # standard order, as the API names it (TA inside SAP)
 PRICE = "PPR0"
 UNRESTRICTED = "01"
-WEB_ORDER = "WEB"  # CustomerPurchaseOrderType of orders the store places
 _DATE = re.compile(r"/Date\((-?\d+)(?:[+-]\d{4})?\)/")
 Wanted = Sequence[tuple[str, str, float]]
 
@@ -240,7 +239,6 @@ def order_body(customer_no: str, request: dict[str, Any]) -> dict[str, Any]:
         "SalesOrderType": ORDER_TYPE,
         **SALES_AREA,
         "SoldToParty": request.get("customerNumber") or customer_no,
-        "CustomerPurchaseOrderType": WEB_ORDER,
         "to_Item": [
             {
                 "Material": line["itemNumber"],
@@ -254,6 +252,8 @@ def order_body(customer_no: str, request: dict[str, Any]) -> dict[str, Any]:
             for line in lines
         ],
     }
+    if request.get("contactNumber"):  # the buyer, as the order's contact person
+        body["to_Partner"] = [{"PartnerFunction": "AP", "ContactPerson": request["contactNumber"]}]
     if request.get("requestedDeliveryDate"):
         body["RequestedDeliveryDate"] = _date_value(str(request["requestedDeliveryDate"]))
     if request.get("externalDocumentNumber"):
@@ -297,7 +297,8 @@ def _order_row(row: dict[str, Any]) -> dict[str, Any]:
         "orderDate": sap_date(row.get("SalesOrderDate")),
         "requestedDeliveryDate": sap_date(row.get("RequestedDeliveryDate")),
         "lifecycleStatus": _status(row),
-        "channel": "web" if row.get("CustomerPurchaseOrderType") == WEB_ORDER else None,
+        # the ERP's user that entered the order names its channel (WEB, PHONE, EDI...)
+        "channel": str(row.get("CreatedByUser") or "").lower() or None,
         "quoteNumber": row.get("ReferenceSDDocument") or None,
         "currencyCode": row.get("TransactionCurrency"),
         "totalAmountExcludingTax": _number(row.get("TotalNetAmount")),
@@ -307,7 +308,7 @@ def _order_row(row: dict[str, Any]) -> dict[str, Any]:
 
 ORDER_SELECT = (
     "SalesOrder,SoldToParty,SalesOrderDate,RequestedDeliveryDate,TotalCreditCheckStatus,"
-    "TotalBlockStatus,OverallSDProcessStatus,OverallDeliveryStatus,CustomerPurchaseOrderType,"
+    "TotalBlockStatus,OverallSDProcessStatus,OverallDeliveryStatus,CreatedByUser,"
     "ReferenceSDDocument,TransactionCurrency,TotalNetAmount,PurchaseOrderByCustomer"
 )
 
