@@ -38,6 +38,15 @@ SERVICE_NAMES = (
 )
 
 
+# Navigations whose association SAP publishes without a referential constraint and whose
+# join the naming convention cannot guess: (service, set, navigation) -> join pairs.
+NAV_PAIRS: dict[tuple[str, str, str], tuple[tuple[str, str], ...]] = {
+    ("API_BUSINESS_PARTNER", "A_BusinessPartner", "to_BusinessPartnerContact"): (
+        ("BusinessPartner", "BusinessPartnerCompany"),
+    ),
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Property:
     name: str
@@ -185,7 +194,8 @@ def _load(name: str) -> Service:
             nav.name,
             nav.target,
             nav.many,
-            _pairs(source, sets[nav.target], nav.many, constraints.get(association), from_role),
+            NAV_PAIRS.get((name, set_name, nav_name))
+            or _pairs(source, sets[nav.target], nav.many, constraints.get(association), from_role),
         )
     return Service(name, namespace, raw, sets)
 
