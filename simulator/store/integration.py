@@ -230,6 +230,7 @@ class RealtimeIntegration(_Base):
         self._local = threading.local()
         self._cache: OrderedDict[tuple[str, str, str, float], tuple[float, Offer]] = OrderedDict()
         self._cache_lock = threading.Lock()
+        self._plants: dict[str, tuple[int, str | None]] = {}  # SAP: customer -> plant
         self.metrics.gauge("breaker", self.breaker.snapshot)
 
     def _erp(self) -> ErpClient:
@@ -254,8 +255,14 @@ class RealtimeIntegration(_Base):
             self._local.sap = sap
             with self._clients_lock:
                 self._clients.append(sap)
-        plant = sap_erp.plant_of(self._connect(), customer_no)
-        return sap_erp.price_lines(sap, customer_no, chunk, plant)
+        generation = self.synchronizer.generation  # master data synced again: ask again
+        with self._cache_lock:
+            known = self._plants.get(customer_no)
+        if known is None or known[0] != generation:
+            known = (generation, sap_erp.supplying_plant(sap, customer_no))
+            with self._cache_lock:
+                self._plants[customer_no] = known
+        return sap_erp.price_lines(sap, customer_no, chunk, known[1])
 
     def stop(self) -> None:
         super().stop()

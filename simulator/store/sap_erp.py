@@ -7,7 +7,8 @@ store's own shapes (the ones the Business Central flavor reads natively).
   price, percentage conditions the discounts). A simulation SAP refuses as a whole (an item
   it cannot price) is asked again item by item, so one bad item marks only its own line;
 - stock: ``A_MatlStkInAcctMod`` (API_MATERIAL_STOCK_SRV), unrestricted-use stock (type
-  ``01``) at the account's shipping plant, summed over storage locations;
+  ``01``) summed over storage locations at the plant that supplies the account (its sales
+  area's ``SupplyingPlant``, ``A_CustomerSalesArea`` of API_BUSINESS_PARTNER);
 - orders: a deep insert of ``A_SalesOrder`` with ``to_Item`` (API_SALES_ORDER_SRV), made
   exactly once by ``Repeatability-Request-ID``; history and tracking read ``A_SalesOrder``
   (``SoldToParty``), ``A_OutbDeliveryHeader`` (API_OUTBOUND_DELIVERY_SRV) and
@@ -21,14 +22,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import sqlite3
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
 from simulator.erp_server.bc_sets import LCY
 from simulator.erp_server.client import ErpApiError
-from simulator.erp_server.sap.codes import KINDS, our_unit, sap_unit
+from simulator.erp_server.sap.codes import our_unit, sap_unit
 from simulator.store.sap_client import SapClient
 
 __all__ = [
@@ -37,15 +37,16 @@ __all__ = [
     "order_body",
     "order_detail",
     "orders_page",
-    "plant_of",
     "price_lines",
     "sap_date",
     "stock",
+    "supplying_plant",
 ]
 
 SIMULATION = "API_SALES_ORDER_SIMULATION_SRV"
 ORDERS = "API_SALES_ORDER_SRV"
 STOCK = "API_MATERIAL_STOCK_SRV"
+PARTNERS = "API_BUSINESS_PARTNER"
 DELIVERIES = "API_OUTBOUND_DELIVERY_SRV"
 BILLING = "API_BILLING_DOCUMENT_SRV"
 # The one sales area the ERP sells through (SAP's best-practice Germany organisation).
@@ -90,18 +91,23 @@ def _currency(code: Any) -> str:
     return "" if not code or code == LCY else str(code)
 
 
-def plant_of(conn: sqlite3.Connection, customer_no: str) -> str | None:
-    """The SAP plant of the account's shipping location, from the store's mirror (plants are
-    numbered in the order of our location codes, as the ERP's SAP facade numbers them)."""
-    found = conn.execute(
-        "SELECT location_code FROM customers WHERE no = ?", (customer_no,)
-    ).fetchone()
-    if found is None:
-        return None
-    codes = sorted(code for (code,) in conn.execute("SELECT code FROM locations") if code)
-    if found[0] not in codes:
-        return None
-    return f"{KINDS['plant'].first + codes.index(found[0])}0"
+def supplying_plant(sap: SapClient, customer_no: str) -> str | None:
+    """The plant that supplies the account (its sales area's ``SupplyingPlant`` in
+    API_BUSINESS_PARTNER); None when SAP knows no such customer there."""
+    area = SALES_AREA
+    key = (
+        f"A_CustomerSalesArea(Customer='{_quoted(customer_no)}',"
+        f"SalesOrganization='{area['SalesOrganization']}',"
+        f"DistributionChannel='{area['DistributionChannel']}',"
+        f"Division='{area['OrganizationDivision']}')"
+    )
+    try:
+        found = sap.get(PARTNERS, key, select="SupplyingPlant")
+    except ErpApiError as exc:
+        if exc.status == 404:
+            return None
+        raise
+    return str(found.get("SupplyingPlant") or "") or None
 
 
 # --- prices and stock ---------------------------------------------------------------------

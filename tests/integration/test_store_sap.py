@@ -1,0 +1,193 @@
+"""The store on SAP (``erp_flavor="sap"``) against the real mock ERP and the real store: a
+buyer's catalog prices come from SAP's order simulation and equal the ERP's best-price
+function, stock the ERP's stock at the account's location; a checkout reaches the ERP as
+one SAP sales order (also seen through the Business Central API), a repeated delivery of
+the same document makes no second one, and the order shows in the buyer's history and
+tracking, read from SAP."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from simulator.erp.pricing import PriceRequest, PricingError, SqlitePriceData, price_with_breaks
+from simulator.erp_server.client import ErpClient
+from simulator.store import sap_erp
+from simulator.store.sap_client import SapClient
+from simulator.store.server import StoreThread
+from tests.integration.polling import poll
+
+pytest_plugins = ["tests.integration.store_fixtures"]
+
+PAGE = 30
+
+
+@pytest.fixture(scope="module")
+def sap_store(store_factory: Any) -> Iterator[StoreThread]:
+    with store_factory("realtime", erp_flavor="sap", outbox_backoff=0.05) as store:
+        yield store
+
+
+@pytest.fixture(scope="module")
+def erp_db(erp_server: Any) -> Iterator[sqlite3.Connection]:
+    conn = sqlite3.connect(f"file:{erp_server.settings.db}?mode=ro", uri=True)
+    yield conn
+    conn.close()
+
+
+def best_price(conn: sqlite3.Connection, customer: str, item: str, on: dt.date) -> Any:
+    try:
+        result, _ = price_with_breaks(SqlitePriceData(conn), PriceRequest(customer, item, 1, on))
+    except PricingError as exc:
+        return exc.code
+    return result
+
+
+def test_catalog_prices_come_from_sap_and_equal_the_best_price(
+    sap_store: StoreThread, erp_client: ErpClient, erp_db: sqlite3.Connection, login, demo_users
+) -> None:
+    buyer = demo_users(sap_store).buyer
+    with login(sap_store, buyer.email, buyer.password) as session:
+        answer = session.get("/api/items", params={"pageSize": PAGE})
+    assert answer.status_code == 200, answer.text
+    page = answer.json()
+    assert page["stale"] is False
+    today = dt.date.fromisoformat(erp_client.clock()["today"])
+    (location,) = erp_db.execute(
+        "SELECT location_code FROM customers WHERE no = ?", (buyer.customer_no,)
+    ).fetchone()
+    stock = dict(
+        erp_db.execute(
+            "SELECT item_no, inventory FROM item_stock WHERE location_code = ?", (location,)
+        ).fetchall()
+    )
+    priced = 0
+    for item in page["items"]:
+        offer = item["offer"]
+        expected = best_price(erp_db, buyer.customer_no, item["number"], today)
+        if isinstance(expected, str):  # the ERP cannot price it: no price shown
+            assert offer is None or offer.get("error"), item["number"]
+            continue
+        assert offer["stale"] is False
+        assert offer["unitPrice"] == pytest.approx(expected.unit_price, abs=1e-9)
+        assert offer["discountPercent"] == pytest.approx(expected.line_discount_pct, abs=1e-9)
+        assert offer["netUnitPrice"] == pytest.approx(expected.net_unit_price, abs=1e-9)
+        assert offer["currencyCode"] == expected.currency_code
+        assert offer["available"] == stock.get(item["number"], 0.0)
+        priced += 1
+    assert priced >= PAGE - 2
+    # SAP's simulation prices the quantity asked: no quantity breaks (BC's call has them)
+    assert all(item["offer"]["breaks"] == [] for item in page["items"] if item["offer"])
+
+
+def test_checkout_reaches_the_erp_once_and_shows_in_history(
+    sap_store: StoreThread, erp_client: ErpClient, erp_db: sqlite3.Connection, login, demo_users
+) -> None:
+    buyer = demo_users(sap_store).buyer
+    customer = buyer.customer_no
+    today = dt.date.fromisoformat(erp_client.clock()["today"])
+    before = erp_client.count("salesOrders", filter=f"customerNumber eq '{customer}'")
+    with login(sap_store, buyer.email, buyer.password) as session:
+        items = [
+            item
+            for item in session.get("/api/items", params={"pageSize": PAGE}).json()["items"]
+            if item["offer"] and not item["offer"].get("error")
+        ]
+        items.sort(key=lambda item: (item["offer"]["netUnitPrice"], item["number"]))
+        chosen = [(items[0]["number"], 2.0), (items[1]["number"], 3.0)]
+        cart = session.post("/api/carts", json={"name": "sap"}).json()["id"]
+        for number, quantity in chosen:
+            put = session.put(
+                f"/api/carts/{cart}/lines", json={"itemNumber": number, "quantity": quantity}
+            )
+            assert put.status_code == 200, put.text
+        wanted = (today + dt.timedelta(days=4)).isoformat()
+        answer = session.post(f"/api/carts/{cart}/checkout", json={"requestedDeliveryDate": wanted})
+        assert answer.status_code == 201, answer.text
+        document = answer.json()["document"]
+
+        def accepted() -> Any:
+            found = session.get(f"/api/documents/{document}").json()
+            return found if found["status"] == "accepted" else None
+
+        placed = poll(accepted, "the SAP order accepted")
+        number = placed["erpNumber"]
+        # seen through the Business Central API: one new order of the account, as asked
+        (order,) = erp_client.iter(
+            "salesOrders", filter=f"number eq '{number}'", expand="salesOrderLines"
+        )
+        assert order["customerNumber"] == customer
+        assert order["channel"] == "web"
+        assert order["contactNumber"] == buyer.contact_no
+        assert order["requestedDeliveryDate"] == wanted
+        lines = sorted((x["itemNumber"], x["quantity"]) for x in order["salesOrderLines"])
+        assert lines == sorted(chosen)
+        assert erp_client.count("salesOrders", filter=f"customerNumber eq '{customer}'") == (
+            before + 1
+        )
+        # the outbox delivering the same document again (an answer lost) makes no second
+        (key, request) = (
+            sap_store.ctx.conn()
+            .execute(
+                "SELECT idempotency_key, request_json FROM web_documents WHERE id = ?", (document,)
+            )
+            .fetchone()
+        )
+        with SapClient(sap_store.settings.erp_url, api_key=sap_store.settings.erp_key) as sap:
+            again = sap_erp.create_order(sap, customer, json.loads(request), key)
+        assert again["number"] == number
+        assert erp_client.count("salesOrders", filter=f"customerNumber eq '{customer}'") == (
+            before + 1
+        )
+        # history (read from SAP) lists it with the account's other orders; tracking too
+        history = session.get("/api/orders").json()
+        assert history["stale"] is False
+        assert history["total"] == before + 1
+        listed = {o["number"]: o for o in history["orders"]}
+        assert listed[number]["document"] == document
+        assert listed[number]["requestedDeliveryDate"] == wanted
+        assert listed[number]["channel"] == "web"
+        assert listed[number]["source"] == "erp"
+        tracked = session.get(f"/api/orders/{number}")
+        assert tracked.status_code == 200, tracked.text
+        shown = sorted((x["itemNumber"], x["quantity"]) for x in tracked.json()["lines"])
+        assert shown == sorted(chosen)
+        assert session.get("/api/orders/SO9999999").status_code == 404
+
+
+def test_tracking_reads_deliveries_and_billing_documents_from_sap(
+    sap_store: StoreThread, erp_client: ErpClient, login, demo_users
+) -> None:
+    buyer = demo_users(sap_store).buyer
+    (order,) = erp_client.iter(
+        "salesOrders",
+        filter=f"customerNumber eq '{buyer.customer_no}' and lifecycleStatus eq 'Invoiced'",
+        orderby="orderDate desc",
+        expand="salesOrderLines",
+        top=1,
+    )
+    number = order["number"]
+    shipments = list(erp_client.iter("salesShipments", filter=f"orderNumber eq '{number}'"))
+    invoices = list(erp_client.iter("salesInvoices", filter=f"orderNumber eq '{number}'"))
+    with login(sap_store, buyer.email, buyer.password) as session:
+        answer = session.get(f"/api/orders/{number}")
+        other = session.get("/api/orders", params={"page": 1}).json()
+    assert answer.status_code == 200, answer.text
+    tracked = answer.json()
+    assert tracked["status"] == "Invoiced"
+    assert len(tracked["lines"]) == len(order["salesOrderLines"])
+    assert {s["number"] for s in tracked["shipments"]} == {s["number"] for s in shipments}
+    assert all(s["lines"] for s in tracked["shipments"])
+    assert {i["number"] for i in tracked["invoices"]} == {i["number"] for i in invoices}
+    by_number = {i["number"]: i for i in invoices}
+    for shown in tracked["invoices"]:
+        assert shown["totalAmountExcludingTax"] == pytest.approx(
+            by_number[shown["number"]]["totalAmountExcludingTax"]
+        )
+        assert shown["shipmentNumber"] == by_number[shown["number"]]["shipmentNumber"]
+    assert other["stale"] is False
