@@ -3,7 +3,9 @@ buyer's catalog prices come from SAP's order simulation and equal the ERP's best
 function, stock the ERP's stock at the account's location; a checkout reaches the ERP as
 one SAP sales order (also seen through the Business Central API), a repeated delivery of
 the same document makes no second one, and the order shows in the buyer's history and
-tracking, read from SAP."""
+tracking, read from SAP. Orders submitted during an SAP outage, and one whose answer came
+too late, are each delivered once; realtime offers fall back to stale ones while SAP is
+down."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ import pytest
 
 from simulator.erp.pricing import PriceRequest, PricingError, SqlitePriceData, price_with_breaks
 from simulator.erp_server.client import ErpClient
-from simulator.store import sap_erp
+from simulator.store import outbox, sap_erp
 from simulator.store.sap_client import SapClient
 from simulator.store.server import StoreThread
 from tests.integration.polling import poll
@@ -191,3 +193,108 @@ def test_tracking_reads_deliveries_and_billing_documents_from_sap(
         )
         assert shown["shipmentNumber"] == by_number[shown["number"]]["shipmentNumber"]
     assert other["stale"] is False
+
+
+FAST = {"outbox_backoff": 0.05, "outbox_backoff_max": 0.3}
+OUTBOX_WAIT = 60.0
+OUTAGE_503 = {"outages": [{"after": "0s", "duration": "600s", "mode": "503"}]}
+
+
+def _account(erp_client: ErpClient) -> tuple[str, list[str]]:
+    (customer,) = erp_client.iter("customers", filter="blocked eq ''", select="number", top=1)
+    items = [
+        row["number"]
+        for row in erp_client.iter(
+            "items", filter="blocked eq false", select="number", orderby="unitPrice", top=3
+        )
+    ]
+    return customer["number"], items
+
+
+def _web_orders(erp_client: ErpClient, customer: str) -> set[str]:
+    where = f"customerNumber eq '{customer}' and channel eq 'web'"
+    return {row["number"] for row in erp_client.iter("salesOrders", filter=where)}
+
+
+def _submit(store: StoreThread, customer: str, items: list[str], key: str) -> int:
+    request = {
+        "customerNumber": customer,
+        "salesOrderLines": [
+            {"itemNumber": item, "unitOfMeasureCode": "", "quantity": 1} for item in items
+        ],
+    }
+    return outbox.submit(
+        store.ctx.conn(), kind="order", customer_no=customer, user_id=1, rep_user_id=None,
+        request=request, idempotency_key=key,
+    )  # fmt: skip
+
+
+def _documents(store: StoreThread, ids: list[int]) -> list[tuple[Any, ...]]:
+    conn = sqlite3.connect(store.settings.db)
+    try:
+        marks = ", ".join("?" * len(ids))
+        return conn.execute(
+            f"SELECT d.id, d.status, d.erp_number, o.attempts FROM web_documents d"
+            f" JOIN outbox o ON o.document_id = d.id WHERE d.id IN ({marks}) ORDER BY d.id",
+            ids,
+        ).fetchall()
+    finally:
+        conn.close()
+
+
+def test_sap_orders_are_delivered_exactly_once_across_an_outage_and_a_lost_answer(
+    store_factory, erp_client: ErpClient, faults
+) -> None:
+    customer, items = _account(erp_client)
+    before = _web_orders(erp_client, customer)
+    with store_factory("batch", erp_flavor="sap", **FAST) as store:
+        faults(OUTAGE_503)
+        ids = [_submit(store, customer, items[: n + 1], f"sap-outage-{n}") for n in range(3)]
+        for document in ids:
+            assert store.ctx.outbox.deliver_now(document, timeout=0.5) == "pending"
+        poll(
+            lambda: all(row[3] >= 2 for row in _documents(store, ids)),
+            "the worker retrying during the outage",
+            timeout=OUTBOX_WAIT,
+        )
+        faults({"latency": {"write": "1.5s"}})  # SAP takes the orders, answers too late
+        late = _submit(store, customer, items[:1], "sap-late-answer")
+        assert store.ctx.outbox.deliver_now(late, timeout=0.3) == "pending"
+        ids.append(late)
+        poll(
+            lambda: len(_web_orders(erp_client, customer) - before) >= 1,
+            "an order taken during the slow answers",
+            timeout=OUTBOX_WAIT,
+        )
+        faults({})
+        poll(
+            lambda: store.ctx.outbox.stats()["pending"] == 0,
+            "delivery after the outage",
+            timeout=OUTBOX_WAIT,
+        )
+        rows = _documents(store, ids)
+    assert [row[1] for row in rows] == ["accepted"] * 4
+    new = _web_orders(erp_client, customer) - before
+    assert new == {row[2] for row in rows}  # four documents, four orders: none twice
+    assert rows[-1][3] >= 2  # the late one was sent again and answered with its order
+
+
+def test_realtime_on_sap_shows_stale_offers_while_sap_is_down(
+    store_factory, erp_client: ErpClient, faults, login, demo_users
+) -> None:
+    with store_factory("realtime", erp_flavor="sap", breaker_failures=2) as store:
+        buyer = demo_users(store).buyer
+        with login(store, buyer.email, buyer.password) as session:
+            fresh = session.get("/api/items", params={"pageSize": 10}).json()
+            assert fresh["stale"] is False
+            faults(OUTAGE_503)
+            for _ in range(3):
+                down = session.get("/api/items", params={"pageSize": 10}).json()
+            faults({})
+    assert down["stale"] is True
+    shown = {i["number"]: i["offer"] for i in fresh["items"] if i["offer"]}
+    cached = {i["number"]: i["offer"] for i in down["items"] if i["offer"]}
+    assert cached
+    assert all(offer["stale"] for offer in cached.values())
+    assert all(cached[n]["netUnitPrice"] == shown[n]["netUnitPrice"] for n in cached)
+    assert store.ctx.integration.breaker.snapshot()["state"] in ("open", "half_open")
