@@ -150,7 +150,10 @@ def _target(call: Call, url: str) -> tuple[str, list[tuple[str, str]]]:
 def _http(response: Response, content_id: str | None = None) -> bytes:
     """One response as an application/http part."""
     status = response.status_code
-    reason = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else ""
+    try:
+        reason = HTTPStatus(status).phrase
+    except ValueError:
+        reason = ""
     lines = ["Content-Type: application/http", "Content-Transfer-Encoding: binary"]
     if content_id:
         lines.append(f"Content-ID: {content_id}")

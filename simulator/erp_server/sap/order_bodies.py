@@ -25,7 +25,7 @@ from simulator.erp_server.sap.mappings.sales_order import (
     PRICE_CONDITION,
     SALES_ORGANIZATION,
 )
-from simulator.erp_server.sap.v2 import parse_value
+from simulator.erp_server.sap.v2 import format_value, parse_value
 
 __all__ = [
     "check_customer",
@@ -289,11 +289,22 @@ def _conditions(elements: list[dict[str, Any]], where: str) -> tuple[float | Non
     return price, discount
 
 
-def item_change(store: ReadStore, material: str, body: dict[str, Any]) -> LineChange:
-    """A MERGE of an item: its quantity and unit."""
-    values = values_of(sales_order_set("A_SalesOrderItem"), body)
-    for name in values:
-        if name not in ("RequestedQuantity", "RequestedQuantityUnit", *ITEM_KEY):
+def _unchanged(entity: EntityType, name: str, value: Any, current: dict[str, Any]) -> bool:
+    """Whether a property a full-body update (PUT) repeats keeps its current value."""
+    prop = entity.by_name[name]
+    return name in current and format_value(prop, value) == format_value(prop, current[name])
+
+
+def item_change(
+    store: ReadStore, material: str, body: dict[str, Any], current: dict[str, Any]
+) -> LineChange:
+    """A MERGE (or PUT) of an item: its quantity and unit; any other property given must
+    keep its value."""
+    entity = sales_order_set("A_SalesOrderItem")
+    values = values_of(entity, body)
+    for name, value in values.items():
+        changeable = name in ("RequestedQuantity", "RequestedQuantityUnit", *ITEM_KEY)
+        if not changeable and not _unchanged(entity, name, value, current):
             raise bad(f"Property {name} of an item cannot be changed here", "V1/555", name)
     quantity = values.get("RequestedQuantity")
     if quantity is not None and not 0 < quantity <= 1e9:
@@ -302,16 +313,19 @@ def item_change(store: ReadStore, material: str, body: dict[str, Any]) -> LineCh
     return LineChange(quantity=quantity, unit=unit)
 
 
-def header_changes(body: dict[str, Any]) -> dict[str, Any]:
-    """A MERGE of the header: our columns of what it sets (PO number, delivery date)."""
-    values = values_of(sales_order_set("A_SalesOrder"), body)
+def header_changes(body: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
+    """A MERGE (or PUT) of the header: our columns of what it sets (PO number, delivery
+    date); any other property given must keep its value."""
+    entity = sales_order_set("A_SalesOrder")
+    values = values_of(entity, body)
     changes: dict[str, Any] = {}
     for name, value in values.items():
         column = HEADER_CHANGES.get(name)
         if column is not None:
-            changes[column] = _day(value) if column == "requested_delivery_date" else value
-        elif name != "SalesOrder":
+            if not _unchanged(entity, name, value, current):
+                changes[column] = _day(value) if column == "requested_delivery_date" else value
+        elif name != "SalesOrder" and not _unchanged(entity, name, value, current):
             raise bad(f"Property {name} of a sales order cannot be changed here", "V1/555", name)
-    if changes.get("requested_delivery_date", "") is None:
+    if "requested_delivery_date" in changes and changes["requested_delivery_date"] is None:
         raise bad("Enter a requested delivery date", "V1/064", "RequestedDeliveryDate")
     return changes

@@ -24,8 +24,14 @@ NULLABLE_SORT = ("Edm.DateTime", "Edm.DateTimeOffset", "Edm.Time", "Edm.Guid")
 
 
 def _sort_sql(entity: EntityType, name: str) -> str:
+    """What a property sorts by: a NUMC field SAP shows without leading zeros
+    (display-format NonNegative: item '10', '20', ..., '100') sorts as its number does."""
     prop = entity.by_name[name]
-    return f"ifnull(\"{name}\", '')" if prop.edm in NULLABLE_SORT else f'"{name}"'
+    if prop.edm in NULLABLE_SORT:
+        return f"ifnull(\"{name}\", '')"
+    if prop.attrs.get("sap:display-format") == "NonNegative" and prop.max_length:
+        return f"printf('%0{prop.max_length}d', \"{name}\")"
+    return f'"{name}"'
 
 
 def _where(query: SapQuery, constraint: Constraint, *, keyset: bool) -> tuple[str, list[Any]]:
@@ -150,7 +156,7 @@ def expand(
         groups: dict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
         keys = sorted({tuple(row[s] for s, _ in pairs) for row in rows}, key=repr)
         target_names = [p.name for p in target.properties]
-        order = ", ".join(f'"{k}"' for k in target.key)
+        order = ", ".join(_sort_sql(target, k) for k in target.key)
         children: list[dict[str, Any]] = []
         for start in range(0, len(keys), CHUNK):
             chunk = keys[start : start + CHUNK]

@@ -331,8 +331,8 @@ class _Context:
         row = {
             "SalesOrder": "",
             **key,
-            "PricingProcedureStep": "010" if price else "030",
-            "PricingProcedureCounter": "001",
+            "PricingProcedureStep": "10" if price else "30",
+            "PricingProcedureCounter": "1",
             "ConditionType": kind,
             "PriceConditionDeterminationDte": self.on,
             "ConditionCalculationType": "C" if price else "A",

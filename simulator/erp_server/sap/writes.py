@@ -198,8 +198,8 @@ def _order_write(
         )
     if method in ("MERGE", "PATCH", "PUT") and key is not None and not tail:
         if name == "A_SalesOrder":
-            changes = bodies.header_changes(_json(body))
             order_id = _order_id(call, key["SalesOrder"])
+            changes = bodies.header_changes(_json(body), _current(call, entity, key))
             if_match = _if_match(headers)
             return Planned(
                 ("sap_change_order", (order_id, changes, if_match)),
@@ -207,7 +207,7 @@ def _order_write(
             )
         if name == "A_SalesOrderItem":
             order_id, line_no, material = _item(call, key)
-            change = bodies.item_change(store, material, _json(body))
+            change = bodies.item_change(store, material, _json(body), _current(call, entity, key))
             return Planned(
                 ("change_line", ("order", order_id, line_no, change, "*")),
                 lambda _: _no_content(call, None),
@@ -226,6 +226,12 @@ def _order_write(
                 lambda _: _no_content(call, None),
             )
     return None
+
+
+def _current(call: Call, entity: EntityType, key: dict[str, Any]) -> dict[str, Any]:
+    from simulator.erp_server.sap import reader  # noqa: PLC0415
+
+    return reader.fetch_one(call.services.store.conn, entity, key) or {}
 
 
 def _item(call: Call, key: dict[str, Any]) -> tuple[str, int, str]:

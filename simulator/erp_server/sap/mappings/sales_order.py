@@ -44,6 +44,40 @@ BILLING = (
 CREDIT = "CASE WHEN o.status = 'Pending Approval' THEN 'B' ELSE 'A' END"
 
 
+GROUP_COLUMNS = (
+    "asset_no",
+    "source_type",
+    "source_no",
+    "price_list_code",
+    "asset_type",
+    "amount_type",
+    "unit_of_measure_code",
+    "currency_code",
+)
+
+
+def condition_record(list_code: str, line_no: str) -> str:
+    """The condition record a price-list line belongs to, numbered as
+    API_SLSPRICINGCONDITIONRECORD_SRV numbers records (its `record_no`; keep the two in
+    step): the price list's ordinal (4 digits, lists in code order, campaigns last) and the
+    first line of the line's group (6 digits; the lines of a group differ only in their
+    minimum quantity, the record's scale). '' for a price from the item card."""
+    same = " AND ".join(
+        [f"o.{c} = u.{c}" for c in GROUP_COLUMNS]
+        + [f"o.{c} IS u.{c}" for c in ("starting_date", "ending_date")]
+    )
+    ordinal = (
+        "(SELECT count(*) FROM price_lists q WHERE (q.source_type = 'Campaign', q.code)"
+        " <= (p.source_type = 'Campaign', p.code))"
+    )
+    return (
+        f"CASE WHEN {list_code} = '' THEN '' ELSE ifnull((SELECT printf('%04d%06d', {ordinal},"
+        f" (SELECT min(o.line_no) FROM price_list_lines o WHERE {same}))"
+        " FROM price_list_lines u JOIN price_lists p ON p.code = u.price_list_code"
+        f" WHERE u.price_list_code = {list_code} AND u.line_no = {line_no}), '') END"
+    )
+
+
 def _progress(done: str) -> str:
     """A/B/C of one line from a quantity done (shipped or invoiced) against the quantity."""
     return f"CASE WHEN {done} >= l.quantity THEN 'C' WHEN {done} > 0 THEN 'B' ELSE 'A' END"
@@ -153,14 +187,18 @@ def _element(kind: str) -> dict[str, str]:
     common = {
         "SalesOrder": "l.document_no",
         "SalesOrderItem": "sap_item(l.line_no)",
-        "PricingProcedureStep": "'010'" if price else "'030'",
-        "PricingProcedureCounter": "'001'",
+        "PricingProcedureStep": "'10'" if price else "'30'",
+        "PricingProcedureCounter": "'1'",
         "ConditionType": f"'{kind}'",
         "PricingDateTime": "replace(o.order_date, '-', '') || '000000'",
         "PriceConditionDeterminationDte": "o.order_date",
         "ConditionCurrency": CURRENCY if price else "''",
         "ConditionOrigin": "'A'",  # determined automatically
-        "ConditionRecord": "l.price_list_code" if price else "l.discount_list_code",
+        "ConditionRecord": (
+            condition_record("l.price_list_code", "l.price_line_no")
+            if price
+            else condition_record("l.discount_list_code", "l.discount_line_no")
+        ),
         "ConditionSequentialNumber": "'01'",
         "TransactionCurrency": CURRENCY,
         "ConditionClass": "'B'" if price else "'A'",  # B prices, A discounts and surcharges
@@ -190,8 +228,8 @@ def _header_element(kind: str) -> dict[str, str]:
     price = kind == PRICE_CONDITION
     return {
         "SalesOrder": "o.no",
-        "PricingProcedureStep": "'010'" if price else "'030'",
-        "PricingProcedureCounter": "'001'",
+        "PricingProcedureStep": "'10'" if price else "'30'",
+        "PricingProcedureCounter": "'1'",
         "ConditionType": f"'{kind}'",
         "PricingDateTime": "replace(o.order_date, '-', '') || '000000'",
         "PriceConditionDeterminationDte": "o.order_date",
