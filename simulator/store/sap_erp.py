@@ -39,6 +39,7 @@ __all__ = [
     "orders_page",
     "price_lines",
     "sap_date",
+    "simulated_line",
     "stock",
     "supplying_plant",
 ]
@@ -137,7 +138,7 @@ def _results(value: Any) -> list[dict[str, Any]]:
     return list(value or [])
 
 
-def _priced(item: dict[str, Any], unit: str, quantity: float) -> dict[str, Any]:
+def simulated_line(item: dict[str, Any], unit: str, quantity: float) -> dict[str, Any]:
     """One simulated item as a calculatePrices line (without stock)."""
     elements = [
         e for e in _results(item.get("to_PricingElement")) if not e.get("ConditionInactiveReason")
@@ -189,7 +190,7 @@ def price_lines(
         simulated = sap.create(SIMULATION, "A_SalesOrderSimulation", body)
         items = _results(simulated.get("to_Item"))
         lines = [
-            _priced(found, unit, quantity)
+            simulated_line(found, unit, quantity)
             for found, (_, unit, quantity) in zip(items, wanted, strict=True)
         ]
     except ErpApiError as exc:
