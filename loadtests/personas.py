@@ -470,6 +470,8 @@ class ErpIntegrationClient(FastHttpUser):
                 runtime.count("sap_orders_created")
                 number = orjson.loads(created.content)["d"]["SalesOrder"]
                 runtime.record_connector_order(customer, key, number)
+            elif created is not None and 400 <= created.status_code < 500:
+                runtime.count("sap_orders_refused")  # e.g. the credit limit, as for buyers
 
 
 PERSONA_CLASSES: dict[str, type[FastHttpUser]] = {

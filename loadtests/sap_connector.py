@@ -34,6 +34,7 @@ SALES_AREA = {
     "OrganizationDivision": "00",
 }
 MAX_PAGES = 3
+SALES_CHECKS = ("V1/",)  # SAP's message class of sales document checks (credit, blocks)
 _DATE = re.compile(r"/Date\((-?\d+)(?:[+-]\d{4})?\)/")
 
 
@@ -107,9 +108,16 @@ class SapConnector:
         return rows
 
     def post(
-        self, service: str, entity_set: str, body: dict[str, Any], headers: dict[str, str]
+        self,
+        service: str,
+        entity_set: str,
+        body: dict[str, Any],
+        headers: dict[str, str],
+        refusals: tuple[str, ...] = (),
     ) -> Any:
-        """A write with the CSRF token, fetched again once after a 403 'Required'."""
+        """A write with the CSRF token, fetched again once after a 403 'Required'. A 4xx
+        whose SAP message code starts with one of `refusals` is a business answer (the
+        ERP refusing the document, e.g. over the credit limit), not a failed request."""
         for attempt in (1, 2):
             sent = {
                 **self.headers,
@@ -129,8 +137,13 @@ class SapConnector:
                     response.success()  # an expired token is routine: fetch and retry
                     self.tokens.pop(service, None)
                     continue
-                if response.status_code >= 400:
-                    response.failure(f"{response.status_code} {response.text[:200]}")
+                status = response.status_code
+                if status >= 400:
+                    refused = status < 500 and bool(refusals)
+                    if refused and _code(response).startswith(refusals):
+                        response.success()
+                    else:
+                        response.failure(f"{status} {response.text[:200]}")
                 return response
         return None
 
@@ -145,7 +158,15 @@ class SapConnector:
             "Repeatability-First-Sent": email.utils.formatdate(usegmt=True),
         }
         body = {**_order(customer, lines), "PurchaseOrderByCustomer": key[-35:]}
-        return self.post(ORDERS, "A_SalesOrder", body, headers)
+        return self.post(ORDERS, "A_SalesOrder", body, headers, refusals=SALES_CHECKS)
+
+
+def _code(response: Any) -> str:
+    """The SAP message code of an error answer ('' when it has none)."""
+    try:
+        return str(orjson.loads(response.content)["error"]["code"])
+    except (ValueError, KeyError, TypeError):
+        return ""
 
 
 def _order(customer: str, lines: Sequence[tuple[str, str, float]]) -> dict[str, Any]:
