@@ -12,7 +12,9 @@ It needs only `requests`, and speaks V2 as SAP Gateway does:
   create answers the first one's document instead of making a second;
 - `iter` follows ``d.__next`` to the end of a collection;
 - SAP's error body (``error.code``, ``error.message.value``, ``innererror.errordetails``)
-  becomes the store's `ErpApiError`, with the first detail's code as its reason.
+  becomes the store's `ErpApiError`: code = SAP's message class and number, reason = the
+  store's name for a sales-document refusal it acts on (`REASONS`: ``item_blocked``,
+  ``credit_limit_exceeded``...), else the first detail's code.
 
 Reads and idempotent creates are retried on 429, 5xx and connection errors with exponential
 backoff, honouring ``Retry-After``; with ``max_attempts=1`` a call is tried once (a buyer is
@@ -37,6 +39,18 @@ __all__ = ["SAP_ROOT", "SapClient", "request_id", "sap_error"]
 SAP_ROOT = "/sap/opu/odata/sap"
 BC_API = "/api/v2.0"  # an ERP URL given as its Business Central root serves SAP beside it
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# SAP's sales-document messages (class V1) that name a refusal the store acts on, as the
+# store's own reasons (those the Business Central flavor's errors carry): a blocked item
+# marks its offer, a refused order tells the buyer why.
+REASONS = {
+    "V1/302": "customer_not_found",
+    "V1/462": "customer_blocked",
+    "V1/392": "item_not_found",
+    "V1/028": "item_blocked",
+    "V1/093": "unit_not_defined",
+    "V1/201": "no_exchange_rate",
+    "V1/154": "credit_limit_exceeded",
+}
 REQUEST_IDS = uuid.UUID("5a9c3f0e-2f4b-4e4b-9a57-4e7270736170")  # namespace of our UUIDs
 
 
@@ -249,6 +263,7 @@ def sap_error(response: requests.Response) -> ErpApiError:
         if details and isinstance(details[0], dict):
             reason = str(details[0].get("code") or code)
             message = str(details[0].get("message") or message)
+        reason = REASONS.get(reason or code, reason)
     except (ValueError, KeyError, TypeError, AttributeError):
         code, message = "http_error", response.text[:200]
     finally:

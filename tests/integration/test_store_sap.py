@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from simulator.erp.credit import credit_headroom
 from simulator.erp.pricing import PriceRequest, PricingError, SqlitePriceData, price_with_breaks
 from simulator.erp_server.client import ErpClient
 from simulator.store import outbox, sap_erp
@@ -298,3 +299,25 @@ def test_realtime_on_sap_shows_stale_offers_while_sap_is_down(
     assert all(offer["stale"] for offer in cached.values())
     assert all(cached[n]["netUnitPrice"] == shown[n]["netUnitPrice"] for n in cached)
     assert store.ctx.integration.breaker.snapshot()["state"] in ("open", "half_open")
+
+
+def test_an_order_sap_refuses_is_rejected_with_the_reason_and_not_retried(
+    store_factory, erp_client: ErpClient, erp_db: sqlite3.Connection
+) -> None:
+    headroom = credit_headroom(erp_db)
+    blocked = {no for (no,) in erp_db.execute("SELECT no FROM customers WHERE blocked <> ''")}
+    customer = min(no for no, room in headroom.items() if room < 0 and no not in blocked)
+    _, items = _account(erp_client)
+    before = _web_orders(erp_client, customer)
+    with store_factory("batch", erp_flavor="sap", **FAST) as store:
+        document = _submit(store, customer, items[:2], "sap-over-the-limit")
+        assert store.ctx.outbox.deliver_now(document, timeout=5.0) == "rejected"
+        ((_, status, number, attempts),) = _documents(store, [document])
+        (error,) = (
+            store.ctx.conn()
+            .execute("SELECT error FROM web_documents WHERE id = ?", (document,))
+            .fetchone()
+        )
+    assert (status, number, attempts) == ("rejected", None, 1)
+    assert error.startswith("credit_limit_exceeded: ")
+    assert _web_orders(erp_client, customer) == before

@@ -44,7 +44,7 @@ def test_simulated_prices_equal_the_best_price_and_refusals_stay_per_line(
     with SapClient(sap_server.url, api_key=KEY, max_attempts=1) as sap:
         lines = sap_erp.price_lines(sap, customer, wanted, None)
     assert [line["itemNumber"] for line in lines] == [items[0], blocked, items[1]]
-    assert lines[1]["error"]["code"]  # SAP's message for the blocked item, its line only
+    assert lines[1]["error"]["code"] == "item_blocked"  # SAP's V1 message, its line only
     data = SqlitePriceData(sql)
     for line, (item, _, quantity) in zip(lines, wanted, strict=True):
         if item == blocked:
