@@ -13,6 +13,7 @@ from simulator.erp_server.sap.codes import Codes, sap_unit
 
 DELIVERY = "/API_OUTBOUND_DELIVERY_SRV"
 BILLING = "/API_BILLING_DOCUMENT_SRV"
+PRICING = "/API_SLSPRICINGCONDITIONRECORD_SRV"
 
 
 def _date(day: str) -> str:
@@ -121,7 +122,8 @@ def test_invoice_totals_items_and_pricing_elements(
     assert len(items) == len(lines)
     assert sum(float(i["NetAmount"]) for i in items) == pytest.approx(amount, abs=0.01)
     by_item = {i["BillingDocumentItem"]: i for i in items}
-    for line_no, item, quantity, price, pct, net, order_line in lines:
+    records: list[tuple[dict, float]] = []
+    for line_no, item, quantity, unit_price, pct, net, order_line in lines:
         served = by_item[str(line_no // 1000)]
         assert served["Material"] == item
         assert float(served["BillingQuantity"]) == quantity
@@ -130,17 +132,33 @@ def test_invoice_totals_items_and_pricing_elements(
             str(order_line // 1000),
         )
         assert served["ReferenceSDDocument"] == shipment
-        elements = {e["ConditionType"]: e for e in served["to_PricingElement"]["results"]}
-        assert float(elements["PPR0"]["ConditionRateValue"]) == pytest.approx(price)
-        assert float(elements["TTX1"]["ConditionAmount"]) == pytest.approx(round(net * 0.21, 2))
+        elements = {e["PricingProcedureStep"]: e for e in served["to_PricingElement"]["results"]}
+        price, tax = elements["010"], elements["900"]
+        assert (price["ConditionType"], tax["ConditionType"]) == ("PPR0", "TTX1")
+        assert float(price["ConditionRateValue"]) == pytest.approx(unit_price)
+        assert float(tax["ConditionAmount"]) == pytest.approx(round(net * 0.21, 2))
         if pct > 0:
-            assert float(elements["K007"]["ConditionRateValue"]) == pytest.approx(-pct)
-            total = float(elements["PPR0"]["ConditionAmount"]) + float(
-                elements["K007"]["ConditionAmount"]
-            )
+            discount = elements["030"]
+            assert float(discount["ConditionRateValue"]) == pytest.approx(-pct)
+            total = float(price["ConditionAmount"]) + float(discount["ConditionAmount"])
             assert total == pytest.approx(net, abs=0.011)
+            records.append((discount, -pct))
         else:
-            assert "K007" not in elements
+            assert "030" not in elements
+        records.append((price, unit_price))
+    # each element names the condition record that priced it, with its type and rate
+    for element, rate in records[:2]:
+        record = _d(
+            session.get(
+                f"{sap}{PRICING}/A_SlsPrcgConditionRecord('{element['ConditionRecord']}')",
+                params={"$expand": "to_SlsPrcgCndnRecordScale"},
+            )
+        )
+        assert record["ConditionType"] == element["ConditionType"]
+        rates = [record["ConditionRateValue"]] + [
+            scale["ConditionRateValue"] for scale in record["to_SlsPrcgCndnRecordScale"]["results"]
+        ]
+        assert any(float(r) == pytest.approx(rate, abs=5e-4) for r in rates)
     partners = {p["PartnerFunction"]: p["Customer"] for p in body["to_Partner"]["results"]}
     assert {partners[f] for f in ("AG", "RE", "RG", "WE")} == {customer}
 

@@ -344,3 +344,18 @@ def test_stock_per_plant_is_item_stock(
         )
     )["results"]
     assert [float(r["MatlWrhsStkQtyInMatlBaseUnit"]) for r in filtered] == [expected[plant]]
+
+
+def test_navigation_to_contacts_and_keys_with_dates(
+    sap: str, session: requests.Session, sql: sqlite3.Connection
+) -> None:
+    customer, contact = sql.execute(
+        "SELECT customer_no, no FROM contacts ORDER BY no LIMIT 1"
+    ).fetchone()
+    related = _d(
+        session.get(f"{sap}{PARTNER}/A_BusinessPartner('{customer}')/to_BusinessPartnerContact")
+    )
+    assert contact in [r["BusinessPartnerPerson"] for r in related["results"]]
+    uri = related["results"][0]["__metadata"]["uri"]
+    assert "ValidityEndDate=datetime'9999-12-31T00:00:00'" in uri
+    assert _d(session.get(uri))["RelationshipCategory"] == "BUR001"

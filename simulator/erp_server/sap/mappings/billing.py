@@ -20,6 +20,7 @@ from simulator.erp_server.sap.mappings.common import (
     day,
     tax,
 )
+from simulator.erp_server.sap.mappings.pricing import record_of_line, type_of_line
 from simulator.erp_server.sap.views import View
 
 SERVICE = "API_BILLING_DOCUMENT_SRV"
@@ -136,15 +137,13 @@ LINES = (
 )
 
 
-STEPS = (
-    " CROSS JOIN (SELECT '010' AS step, 'PPR0' AS type UNION ALL SELECT '030', 'K007'"
-    " UNION ALL SELECT '900', 'TTX1') k"
-)
+STEPS = " CROSS JOIN (SELECT '010' AS step UNION ALL SELECT '030' UNION ALL SELECT '900') k"
 
 
 def _by_step(price: str, discount: str, output_tax: str) -> str:
-    """One element's value: of the price (PPR0), the line discount (K007) or the tax (TTX1,
-    S/4HANA's output tax)."""
+    """One element's value: of the price (PPR0), the line discount (the condition type of
+    the price-list line that gave it: K030, K031...) or the tax (TTX1, S/4HANA's output
+    tax)."""
     return f"CASE k.step WHEN '010' THEN {price} WHEN '030' THEN {discount} ELSE {output_tax} END"
 
 
@@ -152,6 +151,8 @@ def _by_step(price: str, discount: str, output_tax: str) -> str:
 # a page streams in the lines' key order.
 ELEMENTS = View(
     "FROM sales_invoice_lines l JOIN sales_invoices h ON h.no = l.document_no"
+    " LEFT JOIN sales_order_lines ol ON ol.document_no = l.order_no"
+    " AND ol.line_no = l.order_line_no"
     + STEPS
     + " WHERE k.step <> '030' OR l.line_discount_pct > 0",
     {
@@ -159,7 +160,9 @@ ELEMENTS = View(
         "BillingDocumentItem": "sap_item(l.line_no)",
         "PricingProcedureStep": "k.step",
         "PricingProcedureCounter": "'001'",
-        "ConditionType": "k.type",
+        "ConditionType": _by_step(
+            "'PPR0'", type_of_line("ol.discount_list_code", "ol.discount_line_no", "K007"), "'TTX1'"
+        ),
         "PricingDateTime": "replace(h.posting_date, '-', '') || '000000'",
         # C by quantity, A percentage
         "ConditionCalculationType": _by_step("'C'", "'A'", "'A'"),
@@ -170,6 +173,11 @@ ELEMENTS = View(
         "ConditionQuantityUnit": _by_step("sap_unit(l.unit_of_measure_code)", "''", "''"),
         "ConditionCategory": _by_step("'H'", "''", "'D'"),  # H basic price, D tax
         "ConditionOrigin": "'A'",  # determined automatically
+        "ConditionRecord": _by_step(
+            record_of_line("ol.price_list_code", "ol.price_line_no"),
+            record_of_line("ol.discount_list_code", "ol.discount_line_no"),
+            "''",
+        ),
         "ConditionSequentialNumber": "'01'",
         "TaxCode": _by_step("''", "''", "'A1'"),  # output tax, full rate
         "ConditionAmount": _by_step(

@@ -4,6 +4,7 @@ initial-looking constants, and the SQL that turns our codes into SAP's fields.""
 from __future__ import annotations
 
 from simulator.erp_server.bc_sets import LCY, VAT_PERCENT
+from simulator.erp_server.sap.codes import UNITS
 
 SALES_ORGANIZATION = "1010"
 DISTRIBUTION_CHANNEL = "10"  # direct sales
@@ -75,3 +76,10 @@ def union(branches: list[tuple[dict[str, str], str]]) -> tuple[str, dict[str, st
         for columns, source in branches
     ]
     return "FROM (" + " UNION ALL ".join(selects) + ") u", {n: f'u."{n}"' for n in names}
+
+
+def unit(column: str) -> str:
+    """`sap_unit` in plain SQL, for views that compute it for every row of a big table
+    before sorting (a Python function call per row costs more than the row)."""
+    cases = " ".join(f"WHEN '{ours}' THEN '{sap}'" for ours, (sap, _) in UNITS.items())
+    return f"CASE {column} {cases} ELSE ifnull(substr({column}, 1, 3), '') END"

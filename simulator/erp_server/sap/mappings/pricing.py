@@ -1,9 +1,10 @@
 """API_SLSPRICINGCONDITIONRECORD_SRV: our price-list lines as SAP sales pricing condition
 records (application V, sales area 1010 / 10).
 
-A condition record is a group of lines of one price list that differ only in their minimum
-quantity: the group's first line carries the record, and when the group has several lines
-they are the record's scale (base scale, by quantity). Its number is the price list's
+A condition record is a run of consecutive lines of one price list that differ only in
+their minimum quantity (as the price lists write scales): the run's first line carries the
+record, and when the run has several lines they are the record's scale (base scale, by
+quantity). Its number is the price list's
 ordinal (4 digits: lists in code order, campaigns last so new campaigns append) and the
 first line's number (6 digits), so it is stable while the world adds lines and campaigns.
 
@@ -27,6 +28,7 @@ from simulator.erp_server.sap.mappings.common import (
     USER,
     currency,
     day,
+    unit,
 )
 from simulator.erp_server.sap.views import View
 
@@ -39,13 +41,13 @@ ORDINALS = (
 
 
 def same_group(a: str, b: str) -> str:
-    """Lines `a` and `b` belong to one condition record (the asset index finds them)."""
+    """Lines `a` and `b` of one price list differ at most in their minimum quantity."""
     return " AND ".join(
         [
+            f"{a}.price_list_code = {b}.price_list_code",
             f"{a}.asset_no = {b}.asset_no",
             f"{a}.source_type = {b}.source_type",
             f"{a}.source_no = {b}.source_no",
-            f"{a}.price_list_code = {b}.price_list_code",
             f"{a}.asset_type = {b}.asset_type",
             f"{a}.amount_type = {b}.amount_type",
             f"{a}.unit_of_measure_code = {b}.unit_of_measure_code",
@@ -60,16 +62,17 @@ def record_no(line: str = "l") -> str:
     return f"printf('%04d%06d', pl.ordinal, {line}.line_no)"
 
 
-def _other_line(before: bool) -> str:
-    """EXISTS of another line of `l`'s record before (or after) it."""
+def _neighbour(line: str, step: int) -> str:
+    """EXISTS of the line `step` after `line` in its list, in the same record (one primary
+    key lookup: a record's lines are consecutive, as the price lists write scales)."""
     return (
-        f"EXISTS (SELECT 1 FROM price_list_lines o WHERE {same_group('o', 'l')}"
-        f" AND o.line_no {'<' if before else '>'} l.line_no)"
+        f"EXISTS (SELECT 1 FROM price_list_lines o WHERE o.price_list_code = {line}.price_list_code"
+        f" AND o.line_no = {line}.line_no + {step} AND {same_group('o', line)})"
     )
 
 
-HEAD = f"NOT {_other_line(before=True)}"
-SCALED = _other_line(before=False)
+HEAD = f"NOT {_neighbour('l', -1)}"  # the first line of a record carries it
+SCALED = _neighbour("l", 1)
 RECORDS = (
     "FROM price_list_lines l JOIN " + ORDINALS + " pl ON pl.code = l.price_list_code"
     " LEFT JOIN items i ON l.asset_type = 'Item' AND i.no = l.asset_no"
@@ -98,7 +101,7 @@ CONDITION_TABLE = (
     f" WHEN l.source_type = 'Customer Price Group' THEN CASE WHEN {ITEM} THEN '032' ELSE '031' END"
     f" WHEN {ITEM} THEN '004' ELSE '029' END"
 )
-UNIT = "sap_unit(COALESCE(NULLIF(l.unit_of_measure_code, ''), i.base_unit_of_measure))"
+UNIT = unit("COALESCE(NULLIF(l.unit_of_measure_code, ''), i.base_unit_of_measure)")
 START = "ifnull(l.starting_date, '1900-01-01')"
 END = f"ifnull(l.ending_date, {OPEN_END})"
 RELEASE = "CASE WHEN l.status = 'Active' THEN '' ELSE 'A' END"  # '' released, A blocked
@@ -144,7 +147,7 @@ RECORD = {
         f"CASE WHEN {PRICE} THEN CAST(ifnull(u.qty_per_unit_of_measure, 1) AS INTEGER) ELSE 0 END"
     ),
     "ConditionToBaseQtyDnmntr": f"CASE WHEN {PRICE} THEN 1 ELSE 0 END",
-    "BaseUnit": "ifnull(sap_unit(i.base_unit_of_measure), '')",
+    "BaseUnit": unit("i.base_unit_of_measure"),
     "ConditionIsDeleted": "0",
     "ConditionReleaseStatus": RELEASE,
     "LastChangeDateTime": "l.last_modified_date_time",
@@ -184,21 +187,20 @@ VALIDITY = {
     ),
 }
 
-# every line of a group with more than one line, numbered 0001, 0002... by line number
+# every line of a record with more than one line, numbered 0001, 0002...; a line's record
+# starts at the nearest first line at or before it
 SCALES = (
-    "FROM (SELECT s.*, (SELECT min(o.line_no) FROM price_list_lines o"
-    f" WHERE {same_group('o', 's')}) AS head, (SELECT count(*) FROM price_list_lines o"
-    f" WHERE {same_group('o', 's')} AND o.line_no <= s.line_no) AS position,"
-    f" (SELECT count(*) FROM price_list_lines o WHERE {same_group('o', 's')}) AS size"
-    " FROM price_list_lines s) l"
+    "FROM (SELECT s.*, (SELECT l.line_no FROM price_list_lines l"
+    " WHERE l.price_list_code = s.price_list_code AND l.line_no <= s.line_no"
+    f" AND {HEAD} ORDER BY l.line_no DESC LIMIT 1) AS head"
+    f" FROM price_list_lines s WHERE {_neighbour('s', -1)} OR {_neighbour('s', 1)}) l"
     " JOIN " + ORDINALS + " pl ON pl.code = l.price_list_code"
     " LEFT JOIN items i ON l.asset_type = 'Item' AND i.no = l.asset_no"
-    " WHERE l.size > 1"
 )
 SCALE = {
     "ConditionRecord": "printf('%04d%06d', pl.ordinal, l.head)",
     "ConditionSequentialNumber": "'01'",
-    "ConditionScaleLine": "printf('%04d', l.position)",
+    "ConditionScaleLine": "printf('%04d', l.line_no - l.head + 1)",
     "ConditionScaleQuantity": "l.minimum_quantity",
     "ConditionScaleQuantityUnit": UNIT,
     **_rate("l"),
@@ -209,3 +211,23 @@ VIEWS: dict[str, View] = {
     "A_SlsPrcgCndnRecdValidity": View(RECORDS, VALIDITY),
     "A_SlsPrcgCndnRecordScale": View(SCALES, SCALE),
 }
+
+
+def record_of_line(code: str, line: str) -> str:
+    """SQL: the condition record (10 characters, '' for none) that holds price-list line
+    (`code`, `line`) — for documents that say which line priced them. A few primary key
+    lookups per row."""
+    return (
+        "ifnull((SELECT printf('%04d%06d', pl.ordinal, l.line_no) FROM price_list_lines l"
+        " JOIN " + ORDINALS + " pl ON pl.code = l.price_list_code"
+        f" WHERE l.price_list_code = {code} AND l.line_no <= {line} AND {HEAD}"
+        " ORDER BY l.line_no DESC LIMIT 1), '')"
+    )
+
+
+def type_of_line(code: str, line: str, default: str) -> str:
+    """SQL: the condition type of price-list line (`code`, `line`), `default` for none."""
+    return (
+        f"ifnull((SELECT {CONDITION_TYPE} FROM price_list_lines l"
+        f" WHERE l.price_list_code = {code} AND l.line_no = {line}), '{default}')"
+    )
