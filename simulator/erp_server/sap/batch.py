@@ -131,7 +131,7 @@ def parse_multipart(body: bytes, content_type: str) -> list[Part | Changeset]:
 
 def _target(call: Call, url: str) -> tuple[str, list[tuple[str, str]]]:
     """(resource path below the service root, query parameters) of an inner URL."""
-    if url.startswith("$"):
+    if re.match(r"\$\d", url):
         raise SapError(
             400,
             "/IWBEP/CM_MGW_RT/004",

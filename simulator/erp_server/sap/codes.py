@@ -8,10 +8,21 @@ for request bodies (`from_sap`). Units of measure use SAP's own unit keys and IS
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from dataclasses import dataclass
 
-__all__ = ["UNITS", "Codes", "iso_unit", "our_line", "our_unit", "sap_item", "sap_unit"]
+__all__ = [
+    "UNITS",
+    "Codes",
+    "content_ms",
+    "iso_unit",
+    "our_line",
+    "our_unit",
+    "register_content_ms",
+    "sap_item",
+    "sap_unit",
+]
 
 # our unit -> (SAP's commercial unit key as the APIs show it, ISO code)
 UNITS: dict[str, tuple[str, str]] = {
@@ -67,6 +78,18 @@ def our_line(item: str) -> int | None:
     if not text.isdigit() or not 0 < int(text) < 10**6:
         return None
     return int(text) * ITEM_STEP
+
+
+def content_ms(*values: object) -> int:
+    """0-999 from what a document holds: the milliseconds its LastChangeDateTime shows, so
+    SAP's ETag (that timestamp) changes with every change, also while the clock stands
+    still and our change stamps (whole seconds) repeat."""
+    digest = hashlib.blake2b(repr(values).encode(), digest_size=4).digest()
+    return int.from_bytes(digest, "big") % 1000
+
+
+def register_content_ms(conn: sqlite3.Connection) -> None:
+    conn.create_function("sap_content_ms", -1, content_ms, deterministic=True)
 
 
 @dataclass(frozen=True)
@@ -125,3 +148,4 @@ class Codes:
         conn.create_function("sap_unit", 1, sap_unit, deterministic=True)
         conn.create_function("sap_iso_unit", 1, iso_unit, deterministic=True)
         conn.create_function("sap_item", 1, sap_item, deterministic=True)
+        register_content_ms(conn)

@@ -67,6 +67,15 @@ def values_of(entity: EntityType, body: dict[str, Any], where: str = "") -> dict
     for name, value in body.items():
         if name == "__metadata" or name in entity.navigations:
             continue
+        if name.startswith("to_") and value in (None, [], {"results": []}):
+            continue  # an empty navigation SAP has and this facade does not serve (to_Text)
+        if name.startswith("to_"):
+            raise SapError(
+                400,
+                "/IWBEP/CM_MGW_RT/020",
+                f"{where}Navigation property '{name}' of '{entity.name}' cannot be written here",
+                target=name,
+            )
         prop = entity.prop(name)
         if prop is None:
             raise SapError(
@@ -290,8 +299,11 @@ def _conditions(elements: list[dict[str, Any]], where: str) -> tuple[float | Non
 
 
 def _unchanged(entity: EntityType, name: str, value: Any, current: dict[str, Any]) -> bool:
-    """Whether a property a full-body update (PUT) repeats keeps its current value."""
+    """Whether a property a full-body update (PUT) repeats may be let be: a read-only one
+    (sap:updatable="false", as SAP ignores it) or one that keeps its current value."""
     prop = entity.by_name[name]
+    if not prop.updatable:
+        return True
     return name in current and format_value(prop, value) == format_value(prop, current[name])
 
 

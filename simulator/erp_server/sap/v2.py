@@ -196,7 +196,10 @@ def parse_value(prop: Property, value: Any) -> Any:
     if edm in ("Edm.DateTime", "Edm.DateTimeOffset"):
         match = _DATE.match(value) if isinstance(value, str) else None
         if match is not None:
-            moment = EPOCH + dt.timedelta(milliseconds=int(match.group(1)))
+            try:
+                moment = EPOCH + dt.timedelta(milliseconds=int(match.group(1)))
+            except OverflowError:  # before year 1 or after 9999
+                raise bad("a /Date(<milliseconds>)/ between years 1 and 9999") from None
         else:
             try:  # SAP also accepts ISO 8601 in requests
                 moment = _moment(value)
@@ -208,6 +211,8 @@ def parse_value(prop: Property, value: Any) -> Any:
                 if moment.time() == dt.time()
                 else (moment.strftime("%Y-%m-%dT%H:%M:%SZ"))
             )
+        if moment.microsecond:  # /Date()/ carries milliseconds: keep them
+            return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
         return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
     if edm == "Edm.Time":
         match = _TIME.match(value) if isinstance(value, str) else None

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from simulator.erp_server.odata.errors import ODataError
 from simulator.erp_server.sap.catalog import service
+from simulator.erp_server.sap.codes import register_content_ms
+from simulator.erp_server.sap.mappings.sales_order import ORDER_ETAG_SQL
 from simulator.erp_server.sap.v2 import etag
 from simulator.erp_server.storage import atomic
 
@@ -58,10 +60,10 @@ class SapWrites:
     delete_document: Any
 
     def sap_etag(self, order_no: str) -> str | None:
-        """The header's ETag as the SAP facade shows it (A_SalesOrder's LastChangeDateTime)."""
-        row = self.conn.execute(
-            "SELECT last_modified_date_time FROM sales_orders WHERE no = ?", (order_no,)
-        ).fetchone()
+        """The header's ETag as the SAP facade shows it (A_SalesOrder's LastChangeDateTime,
+        computed by the same SQL as its view)."""
+        register_content_ms(self.conn)
+        row = self.conn.execute(ORDER_ETAG_SQL, (order_no,)).fetchone()
         if row is None:
             return None
         entity = service("API_SALES_ORDER_SRV").sets["A_SalesOrder"]

@@ -266,8 +266,21 @@ def _entity_body(
     return payload(entity, row, base, expanded=extra), etag(entity, row)
 
 
-def _created(body: dict[str, Any], tag: str | None, idem: str | None) -> Response:
+def _created(
+    body: dict[str, Any], tag: str | None, idem: str | None, saved: str | None = None
+) -> Response:
     headers = {"location": body["__metadata"]["uri"]}
+    if saved is not None:  # SAP's success message, as S/4HANA sends it after a create
+        headers["sap-message"] = orjson.dumps(
+            {
+                "code": "V1/311",
+                "message": saved,
+                "target": "",
+                "severity": "success",
+                "transition": True,
+                "details": [],
+            }
+        ).decode()
     if tag:
         headers["etag"] = tag
     if idem is not None:
@@ -281,7 +294,7 @@ async def _created_order(
     order_id, _replayed = result
     number = call.services.store.lookup("sales_orders", "id", order_id, "no")
     body, tag = _entity_body(call, "A_SalesOrder", {"SalesOrder": number}, navs)
-    return _created(body, tag, idem)
+    return _created(body, tag, idem, f"Standard Order {number} has been saved")
 
 
 async def _created_item(
@@ -300,13 +313,12 @@ async def _created_item(
 async def _no_content(call: Call, order_no: str | None) -> Response:
     headers = dict(GATEWAY_HEADERS)
     if order_no is not None:
+        from simulator.erp_server.sap import reader  # noqa: PLC0415
         from simulator.erp_server.sap.v2 import etag  # noqa: PLC0415
 
         entity = service(ORDERS).sets["A_SalesOrder"]
-        row = call.services.store.conn.execute(
-            "SELECT last_modified_date_time FROM sales_orders WHERE no = ?", (order_no,)
-        ).fetchone()
-        tag = etag(entity, {"LastChangeDateTime": row[0]}) if row else None
+        row = reader.fetch_one(call.services.store.conn, entity, {"SalesOrder": order_no})
+        tag = etag(entity, row) if row else None
         if tag:
             headers["etag"] = tag
     return Response(status_code=204, headers=headers)

@@ -5,6 +5,7 @@ SAP's refusals (nothing written)."""
 
 from __future__ import annotations
 
+import json
 import math
 import sqlite3
 from typing import Any
@@ -107,6 +108,7 @@ def test_deep_insert_creates_the_order_the_bc_api_shows(
         (item, 3),
         (other, 12),
         PurchaseOrderByCustomer="PO-SAP-1",
+        to_Text={"results": []},
         RequestedDeliveryDate="/Date(1798761600000)/",  # 2027-01-01
     )
     response = create(session, sap, body)
@@ -115,6 +117,9 @@ def test_deep_insert_creates_the_order_the_bc_api_shows(
     number = created["SalesOrder"]
     assert response.headers["location"].endswith(f"/A_SalesOrder('{number}')")
     assert response.headers["etag"] == created["__metadata"]["etag"]
+    message = json.loads(response.headers["sap-message"])
+    assert (message["code"], message["severity"]) == ("V1/311", "success")
+    assert number in message["message"]
     assert created["PurchaseOrderByCustomer"] == "PO-SAP-1"
     assert created["RequestedDeliveryDate"] == "/Date(1798761600000)/"
     items = created["to_Item"]["results"]
@@ -159,6 +164,7 @@ def test_writes_need_the_csrf_token(
         ({"quantity": "many"}, "/IWBEP/CM_MGW_RT/022", "RequestedQuantity"),
         ({"unit": "XYZ"}, "V1/093", "RequestedQuantityUnit"),
         ({"Colour": "red"}, "/IWBEP/CM_MGW_RT/020", "Colour"),
+        ({"to_Text": [{"LongText": "x"}]}, "/IWBEP/CM_MGW_RT/020", "to_Text"),
     ],
 )
 def test_sap_refuses_what_sap_would(
@@ -266,7 +272,13 @@ def test_header_changes_need_the_etag(
     tag = session.get(url).headers["etag"]
     response = session.request("MERGE", url, json=change, headers={"If-Match": tag})
     assert response.status_code == 204, response.text
-    assert session.get(url).json()["d"]["PurchaseOrderByCustomer"] == "PO-CHANGED"
+    after = session.get(url)
+    assert after.json()["d"]["PurchaseOrderByCustomer"] == "PO-CHANGED"
+    # the clock stands still (clock_speed 0), yet the change moved the ETag: the first
+    # writer's tag is stale now
+    assert after.headers["etag"] == response.headers["etag"] != tag
+    again = {"PurchaseOrderByCustomer": "PO-LOST-UPDATE"}
+    sap_error(session.request("MERGE", url, json=again, headers={"If-Match": tag}), 412)
     bc = requests.get(
         sap_server.url + "/api/v2.0/salesOrders",
         params={"$filter": f"number eq '{created['SalesOrder']}'"},

@@ -28,6 +28,23 @@ LINE_FROM = (
     "FROM sales_order_lines l JOIN sales_orders o ON o.no = l.document_no"
     " JOIN customers c ON c.no = o.customer_no JOIN items i ON i.no = l.item_no"
 )
+# The header's LastChangeDateTime (SAP's ETag): our change stamp, with milliseconds from
+# the order's content (`codes.content_ms`), so the ETag moves with every change even when
+# two changes share a stamp. Needs `o` (sales_orders) and `x` (its extras).
+LAST_CHANGE = (
+    "strftime('%Y-%m-%dT%H:%M:%S', o.last_modified_date_time)"
+    " || printf('.%03dZ', sap_content_ms(o.status, o.requested_delivery_date, o.amount,"
+    " o.contact_no, o.salesperson_code, COALESCE(x.external_document_number, ''),"
+    " (SELECT count(*) || ':' || total(line_no * quantity) || ':' || total(line_no * unit_price)"
+    " || ':' || total(line_no * line_discount_pct) || ':' || total(line_no * quantity_shipped)"
+    " || ':' || total(line_no * (unicode(unit_of_measure_code) * 131"
+    " + unicode(substr(unit_of_measure_code, 2)) + length(unit_of_measure_code)))"
+    " FROM sales_order_lines WHERE document_no = o.no)))"
+)
+ORDER_ETAG_SQL = (
+    f"SELECT {LAST_CHANGE} FROM sales_orders o LEFT JOIN erpsim_document_extras x"
+    " ON x.document_type = 'order' AND x.document_no = o.no WHERE o.no = ?"
+)
 # our order status -> (process, delivery) status
 PROCESS = (
     "CASE o.status WHEN 'Invoiced' THEN 'C' WHEN 'Shipped' THEN 'B'"
@@ -102,7 +119,7 @@ HEADER: dict[str, str] = {
     "CreationDate": "substr(o.created_at, 1, 10)",
     "CreatedByUser": "upper(o.channel)",
     "LastChangeDate": "substr(o.last_modified_date_time, 1, 10)",
-    "LastChangeDateTime": "o.last_modified_date_time",
+    "LastChangeDateTime": LAST_CHANGE,
     "PurchaseOrderByCustomer": "COALESCE(x.external_document_number, '')",
     "CustomerPurchaseOrderDate": (
         "CASE WHEN COALESCE(x.external_document_number, '') <> '' THEN o.order_date END"
