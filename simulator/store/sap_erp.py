@@ -58,6 +58,7 @@ SALES_AREA = {
 }
 ORDER_TYPE = "OR"  # standard order, as the API names it (TA inside SAP)
 PRICE = "PPR0"
+CUSTOMER_REFUSALS = frozenset({"customer_not_found", "customer_blocked"})
 UNRESTRICTED = "01"
 _DATE = re.compile(r"/Date\((-?\d+)(?:[+-]\d{4})?\)/")
 Wanted = Sequence[tuple[str, str, float]]
@@ -194,7 +195,8 @@ def price_lines(
             for found, (_, unit, quantity) in zip(items, wanted, strict=True)
         ]
     except ErpApiError as exc:
-        if exc.status >= 500 or exc.status == 429 or len(wanted) == 1:
+        whole = exc.reason in CUSTOMER_REFUSALS  # no item of this customer would price
+        if exc.status >= 500 or exc.status == 429 or len(wanted) == 1 or whole:
             raise
         lines = []
         for one in wanted:

@@ -11,7 +11,7 @@ import sqlite3
 import pytest
 
 from simulator.erp.pricing import PriceRequest, SqlitePriceData, price_with_breaks
-from simulator.erp_server.client import ErpClient
+from simulator.erp_server.client import ErpApiError, ErpClient
 from simulator.store import sap_erp
 from simulator.store.sap_client import SapClient
 from tests.integration.sap.conftest import KEY
@@ -103,3 +103,21 @@ def test_an_order_created_twice_under_one_key_is_one_sales_order(
     assert total == after
     assert first["number"] in {row["number"] for row in rows}
     assert missing == (None, [], [])
+
+
+def test_a_refused_customer_fails_the_whole_page_in_one_call(
+    sap_server, sql: sqlite3.Connection, picks
+) -> None:
+    _, items, _, _ = picks
+    (blocked,) = sql.execute("SELECT no FROM customers WHERE blocked = 'All' LIMIT 1").fetchone()
+    wanted = [(item, "", 1.0) for item in items]
+    posts: list[str] = []
+    with SapClient(sap_server.url, api_key=KEY, max_attempts=1) as sap:
+        sap.session.hooks["response"].append(
+            lambda response, *args, **kwargs: posts.append(response.request.method)
+        )
+        with pytest.raises(ErpApiError) as refused:
+            sap_erp.price_lines(sap, blocked, wanted, None)
+    assert refused.value.status == 400
+    assert refused.value.reason == "customer_blocked"
+    assert posts.count("POST") == 1  # one simulation, not one more per item
