@@ -80,8 +80,7 @@ def serve_store(
 
     Example: erpsim serve store --erp-url http://127.0.0.1:8100 --erp-key KEY --integration realtime
 
-    With --erp-flavor sap the store prices by SAP order simulation, reads stock, places and
-    tracks orders through the ERP's SAP S/4HANA services (/sap/opu/odata/sap/...).
+    With --erp-flavor sap, prices, stock and orders go through the ERP's SAP services.
     """
     from pydantic import ValidationError  # noqa: PLC0415 - fast --help
 
