@@ -28,6 +28,7 @@ import itertools
 import os
 import random
 import threading
+import time
 import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any
@@ -116,6 +117,7 @@ class Runtime:
 
 
 runtime = Runtime()
+REPLAY_EVERY = 4  # SAP mode: the connector sends its 1st, 5th... created order again
 
 
 class Persona(FastHttpUser):
@@ -372,6 +374,7 @@ class ErpIntegrationClient(FastHttpUser):
         self.headers: dict[str, str] = {}
         self.watermark = ""
         self.sap: SapConnector | None = None
+        self.sap_created = 0
 
     def wait_time(self) -> float:
         if runtime.pacing is not None:
@@ -464,12 +467,15 @@ class ErpIntegrationClient(FastHttpUser):
         self.sap.simulate(customer, self.rng.sample(account.items, count))
         if data.has_credit_room(customer):
             lines = self.rng.sample(account.items, min(3, len(account.items)))
-            key = runtime.key("sap-order")
-            created = self.sap.create_order(customer, lines, key)
+            key, sent = runtime.key("sap-order"), time.time()
+            created = self.sap.create_order(customer, lines, key, sent)
             if created is not None and created.status_code == 201:
                 runtime.count("sap_orders_created")
                 number = orjson.loads(created.content)["d"]["SalesOrder"]
                 runtime.record_connector_order(customer, key, number)
+                if self.sap_created % REPLAY_EVERY == 0:  # as after an answer lost on the way
+                    self.sap.replay_order(customer, lines, key, sent, number)
+                self.sap_created += 1
             elif created is not None and 400 <= created.status_code < 500:
                 runtime.count("sap_orders_refused")  # e.g. the credit limit, as for buyers
 

@@ -5,7 +5,8 @@ One journey: delta reads of ``A_Product`` and ``A_SalesOrder`` by
 ``LastChangeDateTime gt datetimeoffset'...'`` (following ``__next``, at most `MAX_PAGES`
 pages a read, so a journey stays bounded), an ``A_SalesOrderSimulation`` pricing a page of
 one customer's items, and a sales order created by deep insert with its items, once, by
-``Repeatability-Request-ID``. Writes carry the CSRF token fetched at the start; a 403
+``Repeatability-Request-ID`` (a share of them is sent again, as after a lost answer: SAP
+must answer the same sales order). Writes carry the CSRF token fetched at the start; a 403
 ``x-csrf-token: Required`` fetches a new one and the write is tried once more.
 """
 
@@ -151,14 +152,55 @@ class SapConnector:
         """Price the lines for the customer (SAP's order simulation, nothing is saved)."""
         return self.post(SIMULATION, "A_SalesOrderSimulation", _order(customer, lines), {})
 
-    def create_order(self, customer: str, lines: Sequence[tuple[str, str, float]], key: str) -> Any:
-        """A sales order with its items, made once however often it is sent."""
-        headers = {
-            "Repeatability-Request-ID": uuid.uuid5(uuid.NAMESPACE_URL, key).hex.upper(),
-            "Repeatability-First-Sent": email.utils.formatdate(usegmt=True),
-        }
+    def create_order(
+        self, customer: str, lines: Sequence[tuple[str, str, float]], key: str, sent: float
+    ) -> Any:
+        """A sales order with its items, made once however often it is sent (`sent`: when
+        it was first sent, epoch seconds)."""
         body = {**_order(customer, lines), "PurchaseOrderByCustomer": key[-35:]}
-        return self.post(ORDERS, "A_SalesOrder", body, headers, refusals=SALES_CHECKS)
+        return self.post(ORDERS, "A_SalesOrder", body, _repeatable(key, sent), SALES_CHECKS)
+
+    def replay_order(
+        self, customer: str, lines: Sequence[tuple[str, str, float]], key: str, sent: float,
+        number: str,
+    ) -> bool:  # fmt: skip
+        """Send a created order again, as after a lost answer: SAP must answer the same
+        sales order (and make none); anything else is a failed request."""
+        body = {**_order(customer, lines), "PurchaseOrderByCustomer": key[-35:]}
+        headers = {
+            **self.headers,
+            **_repeatable(key, sent),
+            "Content-Type": "application/json",
+            "x-csrf-token": self.token(ORDERS),
+        }
+        with self.client.post(
+            self.url(ORDERS, "A_SalesOrder"),
+            data=orjson.dumps(body),
+            headers=headers,
+            name=f"[sap] {ORDERS}/A_SalesOrder [replay]",
+            catch_response=True,
+        ) as response:
+            answered = _sales_order(response) if response.status_code in (200, 201) else None
+            if answered == number:
+                response.success()
+                return True
+            response.failure(f"replay answered {response.status_code} {answered!r}, not {number}")
+            return False
+
+
+def _repeatable(key: str, sent: float) -> dict[str, str]:
+    """SAP's exactly-once headers: the same key and first-sent time on every repetition."""
+    return {
+        "Repeatability-Request-ID": uuid.uuid5(uuid.NAMESPACE_URL, key).hex.upper(),
+        "Repeatability-First-Sent": email.utils.formatdate(sent, usegmt=True),
+    }
+
+
+def _sales_order(response: Any) -> str | None:
+    try:
+        return str(orjson.loads(response.content)["d"]["SalesOrder"])
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def _code(response: Any) -> str:

@@ -25,6 +25,7 @@ SAP_REQUESTS = {
     ("POST", "[sap] API_SALES_ORDER_SIMULATION_SRV/A_SalesOrderSimulation"),
     ("GET", "[sap] API_SALES_ORDER_SRV/ (csrf fetch)"),
     ("POST", "[sap] API_SALES_ORDER_SRV/A_SalesOrder"),
+    ("POST", "[sap] API_SALES_ORDER_SRV/A_SalesOrder [replay]"),
 }
 
 
