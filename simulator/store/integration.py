@@ -197,6 +197,7 @@ class _Base:
         last = self.synchronizer.last
         return {
             "mode": self.mode,
+            "erpFlavor": self.settings.erp_flavor,
             "syncInterval": self.settings.sync_interval,
             "lastSync": None
             if last is None

@@ -84,6 +84,8 @@ def test_catalog_prices_come_from_sap_and_equal_the_best_price(
         assert offer["available"] == stock.get(item["number"], 0.0)
         priced += 1
     assert priced >= PAGE - 2
+    status = sap_store.ctx.integration.status()
+    assert (status["mode"], status["erpFlavor"]) == ("realtime", "sap")
     # SAP's simulation prices the quantity asked: no quantity breaks (BC's call has them)
     assert all(item["offer"]["breaks"] == [] for item in page["items"] if item["offer"])
 
