@@ -30,6 +30,7 @@ from simulator.erp_server.app import no_telemetry
 from simulator.erp_server.client import ErpApiError, ErpClient
 from simulator.errors import UserError
 from simulator.store import ApiError, accounts, db
+from simulator.store import orders as orders_module
 from simulator.store.auth import LoginLimiter
 from simulator.store.catalog import Catalog
 from simulator.store.integration import make_integration
@@ -54,7 +55,6 @@ from simulator.store.settings import StoreSettings
 __all__ = ["StoreContext", "create_app", "open_context"]
 
 log = logging.getLogger("erpsim.store")
-READ_TIMEOUT = 3.0  # seconds for one SAP read a buyer waits for (as orders.READ_TIMEOUT)
 
 API_ROUTERS = (auth, catalog, carts, orders, quotes, invoices, reps)
 HTTP_CODES = {
@@ -140,7 +140,9 @@ def open_context(settings: StoreSettings) -> StoreContext:
         backoff=0.1,
         max_backoff=0.5,  # a page never waits out a long Retry-After: the outbox retries
     )
-    sap = sap_session(settings, timeout=READ_TIMEOUT) if settings.erp_flavor == "sap" else None
+    sap = None
+    if settings.erp_flavor == "sap":  # buyer pages read orders from SAP, once, quickly
+        sap = sap_session(settings, timeout=orders_module.READ_TIMEOUT)
     try:
         _check_erp(erp, settings.erp_url)
         if sap is not None:

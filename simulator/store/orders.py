@@ -688,7 +688,7 @@ def list_orders(
 def order_detail(ctx: StoreContext, principal: Principal, number: Any) -> dict[str, Any]:
     """Tracking: the order with its lines, its shipments (with lines) and its invoices."""
     if ctx.sap is not None:
-        order, shipments, invoices = _sap_order(ctx, ctx.sap, principal, number)
+        order, shipments, invoices = _sap_order(ctx.sap, principal, number)
     else:
         order = find_document(
             ctx, principal, "salesOrders", number, expand="salesOrderLines", what="order"
@@ -747,7 +747,7 @@ def order_detail(ctx: StoreContext, principal: Principal, number: Any) -> dict[s
 
 
 def _sap_order(
-    ctx: StoreContext, sap: SapClient, principal: Principal, number: Any
+    sap: SapClient, principal: Principal, number: Any
 ) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
     """The account's order from SAP with its deliveries and billing documents."""
     number = check_number(number, "order number")
