@@ -60,6 +60,7 @@ ORDER_TYPE = "OR"  # standard order, as the API names it (TA inside SAP)
 PRICE = "PPR0"
 CUSTOMER_REFUSALS = frozenset({"customer_not_found", "customer_blocked"})
 UNRESTRICTED = "01"
+STOCK_MATERIALS = 100  # materials per stock query
 _DATE = re.compile(r"/Date\((-?\d+)(?:[+-]\d{4})?\)/")
 Wanted = Sequence[tuple[str, str, float]]
 
@@ -216,20 +217,21 @@ def price_lines(
 def stock(sap: SapClient, items: Iterable[str], plant: str) -> dict[str, float]:
     """Unrestricted-use stock per material at `plant` (base unit)."""
     materials = sorted(set(items))
-    if not materials:
-        return {}
-    either = " or ".join(f"Material eq '{_quoted(m)}'" for m in materials)
-    rows = sap.iter(
-        STOCK,
-        "A_MatlStkInAcctMod",
-        filter=f"({either}) and Plant eq '{plant}' and InventoryStockType eq '{UNRESTRICTED}'",
-        select="Material,MatlWrhsStkQtyInMatlBaseUnit",
-    )
     total: dict[str, float] = {}
-    for row in rows:
-        total[row["Material"]] = total.get(row["Material"], 0.0) + _number(
-            row["MatlWrhsStkQtyInMatlBaseUnit"]
+    for start in range(0, len(materials), STOCK_MATERIALS):  # URLs stay a few kB long
+        either = " or ".join(
+            f"Material eq '{_quoted(m)}'" for m in materials[start : start + STOCK_MATERIALS]
         )
+        rows = sap.iter(
+            STOCK,
+            "A_MatlStkInAcctMod",
+            filter=f"({either}) and Plant eq '{plant}' and InventoryStockType eq '{UNRESTRICTED}'",
+            select="Material,MatlWrhsStkQtyInMatlBaseUnit",
+        )
+        for row in rows:
+            total[row["Material"]] = total.get(row["Material"], 0.0) + _number(
+                row["MatlWrhsStkQtyInMatlBaseUnit"]
+            )
     return total
 
 

@@ -67,3 +67,15 @@ def test_request_ids_are_stable_32_character_guids() -> None:
     assert first != request_id("order:C000001:cart:8:2026-12-03T10:00:00Z")
     assert len(first) == 32
     assert int(first, 16) >= 0
+
+
+def test_a_long_or_list_is_answered(sap_server, sql: sqlite3.Connection) -> None:
+    """Connectors filter by hundreds of keys at once (`Product eq 'A' or Product eq 'B'...`):
+    the facade's SQL stays flat, so SQLite's parser does not overflow into a 500."""
+    numbers = [no for (no,) in sql.execute("SELECT no FROM items ORDER BY no LIMIT 400")]
+    either = " or ".join(f"Product eq '{no}'" for no in numbers)
+    with SapClient(sap_server.url, api_key=KEY, max_attempts=1) as sap:
+        found = {row["Product"] for row in sap.iter(PRODUCTS, "A_Product", filter=either)}
+        both = sap.page(PRODUCTS, "A_Product", filter=f"({either}) and Product ne ''", top=1)
+    assert found == set(numbers)
+    assert both[0]

@@ -121,3 +121,24 @@ def test_a_refused_customer_fails_the_whole_page_in_one_call(
     assert refused.value.status == 400
     assert refused.value.reason == "customer_blocked"
     assert posts.count("POST") == 1  # one simulation, not one more per item
+
+
+def test_stock_of_many_materials_equals_the_erp_stock(sap_server, sql: sqlite3.Connection) -> None:
+    """250 materials: long ``Material eq ... or`` lists (in chunks of 100) the facade takes."""
+    (location,) = sql.execute("SELECT min(code) FROM locations").fetchone()
+    items = [no for (no,) in sql.execute("SELECT no FROM items ORDER BY no LIMIT 250")]
+    expected = dict(
+        sql.execute(
+            "SELECT item_no, inventory FROM item_stock WHERE location_code = ?", (location,)
+        ).fetchall()
+    )
+    with SapClient(sap_server.url, api_key=KEY, max_attempts=1) as sap:
+        plants = {
+            row["Plant"]
+            for row in sap.iter("API_MATERIAL_STOCK_SRV", "A_MatlStkInAcctMod", select="Plant")
+        }
+        plant = min(plants)  # the first location's plant (1010)
+        found = sap_erp.stock(sap, items, plant)
+    assert {item: found.get(item, 0.0) for item in items} == {
+        item: expected.get(item, 0.0) for item in items
+    }
