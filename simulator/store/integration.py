@@ -40,7 +40,7 @@ from simulator.erp.pricing import (
     price_with_breaks,
 )
 from simulator.erp_server.client import ErpApiError, ErpClient
-from simulator.store import sap_erp
+from simulator.store import sap_prices
 from simulator.store.accuracy import AccuracySampler
 from simulator.store.breaker import CircuitBreaker
 from simulator.store.metrics import Metrics
@@ -260,10 +260,10 @@ class RealtimeIntegration(_Base):
         with self._cache_lock:
             known = self._plants.get(customer_no)
         if known is None or known[0] != generation:
-            known = (generation, sap_erp.supplying_plant(sap, customer_no))
+            known = (generation, sap_prices.supplying_plant(sap, customer_no))
             with self._cache_lock:
                 self._plants[customer_no] = known
-        return sap_erp.price_lines(sap, customer_no, chunk, known[1])
+        return sap_prices.price_lines(sap, customer_no, chunk, known[1])
 
     def stop(self) -> None:
         super().stop()

@@ -26,7 +26,7 @@ import orjson
 import requests
 
 from simulator.erp_server.client import ErpApiError
-from simulator.store import ApiError, carts, catalog, events, outbox, sap_erp
+from simulator.store import ApiError, carts, catalog, events, outbox, sap_orders
 from simulator.store.db import utc_now
 
 if TYPE_CHECKING:
@@ -648,7 +648,7 @@ def list_orders(
         if ctx.sap is not None:
             sap = ctx.sap
             rows, total = sap_read(
-                lambda: sap_erp.orders_page(sap, customer, top=size, skip=(page - 1) * size)
+                lambda: sap_orders.orders_page(sap, customer, top=size, skip=(page - 1) * size)
             )
         else:
             rows, total = erp_rows(
@@ -752,7 +752,7 @@ def _sap_order(
     """The account's order from SAP with its deliveries and billing documents."""
     number = check_number(number, "order number")
     try:
-        order, shipments, invoices = sap_read(lambda: sap_erp.order_detail(sap, number))
+        order, shipments, invoices = sap_read(lambda: sap_orders.order_detail(sap, number))
     except ErpUnavailable:
         raise unavailable() from None
     if order is None or order.get("customerNumber") != principal.customer_no:

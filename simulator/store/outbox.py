@@ -46,7 +46,7 @@ from typing import Any
 import requests
 
 from simulator.erp_server.client import ErpApiError, ErpClient
-from simulator.store import sap_erp
+from simulator.store import sap_orders
 from simulator.store.metrics import Metrics
 from simulator.store.sap_client import SapClient
 from simulator.store.settings import StoreSettings
@@ -374,7 +374,7 @@ class OutboxWorker:
             started = time.perf_counter()
             try:
                 if kind in SAP_KINDS and self.settings.erp_flavor == "sap":
-                    answer = sap_erp.create_order(
+                    answer = sap_orders.create_order(
                         self._sap(erp.timeout), customer_no, json.loads(request_json), key,
                         _epoch(created_at),
                     )  # fmt: skip

@@ -23,18 +23,31 @@ waiting).
 
 from __future__ import annotations
 
+import datetime as dt
 import email.utils
 import random
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 from typing import Any
 
 import requests
 
 from simulator.erp_server.client import ErpApiError
 
-__all__ = ["SAP_ROOT", "SapClient", "request_id", "sap_error"]
+__all__ = [
+    "SAP_ROOT",
+    "SapClient",
+    "request_id",
+    "sap_error",
+    "v2_date",
+    "v2_date_value",
+    "v2_number",
+    "v2_quoted",
+    "v2_results",
+]
 
 SAP_ROOT = "/sap/opu/odata/sap"
 BC_API = "/api/v2.0"  # an ERP URL given as its Business Central root serves SAP beside it
@@ -269,3 +282,43 @@ def sap_error(response: requests.Response) -> ErpApiError:
     finally:
         response.close()
     return ErpApiError(response.status_code, code, message, reason)
+
+
+# --- V2 values ----------------------------------------------------------------------------
+
+_DATE = re.compile(r"/Date\((-?\d+)(?:[+-]\d{4})?\)/")
+
+
+def v2_date(value: Any) -> str | None:
+    """``/Date(ms)/`` (or an ISO text) as an ISO date; None for SAP's initial date."""
+    if not value:
+        return None
+    found = _DATE.fullmatch(str(value))
+    if found is None:
+        return str(value)[:10]
+    moment = dt.datetime.fromtimestamp(int(found.group(1)) / 1000, dt.UTC)
+    return moment.date().isoformat()
+
+
+def v2_date_value(iso: str) -> str:
+    """An ISO date as an Edm.DateTime of a request body (``/Date(ms)/``, midnight UTC)."""
+    day = dt.date.fromisoformat(iso)
+    ms = int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp() * 1000)
+    return f"/Date({ms})/"
+
+
+def v2_number(value: Any) -> float:
+    """An Edm.Decimal (a string in V2 JSON) as a float; SAP's initial value is 0."""
+    return float(Decimal(str(value or 0)))
+
+
+def v2_results(value: Any) -> list[dict[str, Any]]:
+    """A V2 navigation's entities (``{"results": [...]}`` or a bare list)."""
+    if isinstance(value, dict):
+        value = value.get("results", [])
+    return list(value or [])
+
+
+def v2_quoted(value: str) -> str:
+    """A string inside a V2 literal (``'...'``): quotes doubled."""
+    return value.replace("'", "''")

@@ -20,7 +20,7 @@ import pytest
 from simulator.erp.credit import credit_headroom
 from simulator.erp.pricing import PriceRequest, PricingError, SqlitePriceData, price_with_breaks
 from simulator.erp_server.client import ErpClient
-from simulator.store import outbox, sap_erp
+from simulator.store import outbox, sap_orders
 from simulator.store.sap_client import SapClient
 from simulator.store.server import StoreThread
 from tests.integration.polling import poll
@@ -144,7 +144,7 @@ def test_checkout_reaches_the_erp_once_and_shows_in_history(
             .fetchone()
         )
         with SapClient(sap_store.settings.erp_url, api_key=sap_store.settings.erp_key) as sap:
-            again = sap_erp.create_order(sap, customer, json.loads(request), key)
+            again = sap_orders.create_order(sap, customer, json.loads(request), key)
         assert again["number"] == number
         assert erp_client.count("salesOrders", filter=f"customerNumber eq '{customer}'") == (
             before + 1

@@ -7,8 +7,9 @@ from __future__ import annotations
 import pytest
 
 from loadtests.sap_connector import v2_watermark
-from simulator.store.sap_client import request_id
-from simulator.store.sap_erp import order_body, sap_date, simulated_line
+from simulator.store.sap_client import request_id, v2_date
+from simulator.store.sap_orders import order_body
+from simulator.store.sap_prices import simulated_line
 
 # An item of an A_SalesOrderSimulation answer in S/4HANA's shape: PPR0 per 10 pieces, a
 # manual DCM2 discount that an inactive one (reason M) was replaced by, statistical
@@ -63,10 +64,10 @@ def test_local_currency_is_shown_as_blank() -> None:
 
 
 def test_v2_dates() -> None:
-    assert sap_date("/Date(1767225600000)/") == "2026-01-01"
-    assert sap_date("/Date(1767225600000+0000)/") == "2026-01-01"
-    assert sap_date(None) is None
-    assert sap_date("2026-02-03T00:00:00") == "2026-02-03"
+    assert v2_date("/Date(1767225600000)/") == "2026-01-01"
+    assert v2_date("/Date(1767225600000+0000)/") == "2026-01-01"
+    assert v2_date(None) is None
+    assert v2_date("2026-02-03T00:00:00") == "2026-02-03"
 
 
 def test_the_deep_insert_body_of_a_store_order() -> None:

@@ -1,7 +1,8 @@
-"""The store's SAP calls (`simulator.store.sap_erp`) against the real facade: simulated
-prices equal the ERP's best-price function, an item SAP refuses marks only its own line,
-an order created twice under one key is one sales order, and it reads back as the store
-shows orders."""
+"""The store's SAP calls (`simulator.store.sap_prices`, `sap_orders`) against the real
+facade: simulated prices equal the ERP's best-price function, an item SAP refuses marks
+only its own line, a refused customer fails the page in one call, stock of many materials
+equals the ERP's, an order created twice under one key is one sales order, and it reads
+back as the store shows orders."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 
 from simulator.erp.pricing import PriceRequest, SqlitePriceData, price_with_breaks
 from simulator.erp_server.client import ErpApiError, ErpClient
-from simulator.store import sap_erp
+from simulator.store import sap_orders, sap_prices
 from simulator.store.sap_client import SapClient
 from tests.integration.sap.conftest import KEY
 
@@ -42,7 +43,7 @@ def test_simulated_prices_equal_the_best_price_and_refusals_stay_per_line(
     customer, items, blocked, on = picks
     wanted = [(items[0], "", 1.0), (blocked, "", 2.0), (items[1], "", 12.0)]
     with SapClient(sap_server.url, api_key=KEY, max_attempts=1) as sap:
-        lines = sap_erp.price_lines(sap, customer, wanted, None)
+        lines = sap_prices.price_lines(sap, customer, wanted, None)
     assert [line["itemNumber"] for line in lines] == [items[0], blocked, items[1]]
     assert lines[1]["error"]["code"] == "item_blocked"  # SAP's V1 message, its line only
     data = SqlitePriceData(sql)
@@ -73,12 +74,12 @@ def test_an_order_created_twice_under_one_key_is_one_sales_order(
         "SELECT count(*) FROM sales_orders WHERE customer_no = ?", (customer,)
     ).fetchone()
     with SapClient(sap_server.url, api_key=KEY, max_attempts=1) as sap:
-        first = sap_erp.create_order(sap, customer, request, "order:test:once", 1.0e9)
-        again = sap_erp.create_order(sap, customer, request, "order:test:once", 1.0e9)
-        other = sap_erp.create_order(sap, customer, request, "order:test:other", 1.0e9)
-        order, deliveries, invoices = sap_erp.order_detail(sap, first["number"])
-        rows, total = sap_erp.orders_page(sap, customer, top=200, skip=0)
-        missing = sap_erp.order_detail(sap, "SO9999999")
+        first = sap_orders.create_order(sap, customer, request, "order:test:once", 1.0e9)
+        again = sap_orders.create_order(sap, customer, request, "order:test:once", 1.0e9)
+        other = sap_orders.create_order(sap, customer, request, "order:test:other", 1.0e9)
+        order, deliveries, invoices = sap_orders.order_detail(sap, first["number"])
+        rows, total = sap_orders.orders_page(sap, customer, top=200, skip=0)
+        missing = sap_orders.order_detail(sap, "SO9999999")
     assert again == first
     assert other["number"] != first["number"]
     (after,) = sql.execute(
@@ -117,7 +118,7 @@ def test_a_refused_customer_fails_the_whole_page_in_one_call(
             lambda response, *args, **kwargs: posts.append(response.request.method)
         )
         with pytest.raises(ErpApiError) as refused:
-            sap_erp.price_lines(sap, blocked, wanted, None)
+            sap_prices.price_lines(sap, blocked, wanted, None)
     assert refused.value.status == 400
     assert refused.value.reason == "customer_blocked"
     assert posts.count("POST") == 1  # one simulation, not one more per item
@@ -138,7 +139,7 @@ def test_stock_of_many_materials_equals_the_erp_stock(sap_server, sql: sqlite3.C
             for row in sap.iter("API_MATERIAL_STOCK_SRV", "A_MatlStkInAcctMod", select="Plant")
         }
         plant = min(plants)  # the first location's plant (1010)
-        found = sap_erp.stock(sap, items, plant)
+        found = sap_prices.stock(sap, items, plant)
     assert {item: found.get(item, 0.0) for item in items} == {
         item: expected.get(item, 0.0) for item in items
     }
