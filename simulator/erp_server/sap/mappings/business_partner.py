@@ -206,30 +206,26 @@ def _partner_functions() -> tuple[str, dict[str, str]]:
     )
 
 
-def _view(parts: tuple[str, dict[str, str]]) -> View:
-    return View(*parts)
-
-
 _AP_CLERK = (
     "(SELECT k.{} FROM contacts k WHERE k.customer_no = c.no AND k.role = 'ap_clerk'"
     " ORDER BY k.no LIMIT 1)"
 )
 
 VIEWS: dict[str, View] = {
-    "A_BusinessPartner": _view(union([(ORGANIZATION, CUSTOMERS), (PERSON, CONTACTS)])),
-    "A_BusinessPartnerAddress": _view(
-        union([(_address("c.no", "c.name"), CUSTOMERS), (_address("k.no", PERSON_NAME), CONTACTS)])
+    "A_BusinessPartner": View(*union([(ORGANIZATION, CUSTOMERS), (PERSON, CONTACTS)])),
+    "A_BusinessPartnerAddress": View(
+        *union([(_address("c.no", "c.name"), CUSTOMERS), (_address("k.no", PERSON_NAME), CONTACTS)])
     ),
-    "A_AddressEmailAddress": _view(
-        union(
+    "A_AddressEmailAddress": View(
+        *union(
             [
                 (_email("c.no", "c.email"), CUSTOMERS + " WHERE c.email <> ''"),
                 (_email("k.no", "k.email"), CONTACTS + " WHERE k.email <> ''"),
             ]
         )
     ),
-    "A_AddressPhoneNumber": _view(
-        union(
+    "A_AddressPhoneNumber": View(
+        *union(
             [
                 (_phone("c.no", "c.phone_no"), CUSTOMERS + " WHERE c.phone_no <> ''"),
                 (_phone("k.no", "k.phone_no"), CONTACTS + " WHERE k.phone_no <> ''"),
@@ -250,7 +246,7 @@ VIEWS: dict[str, View] = {
             "RelationshipCategory": "'BUR001'",  # has contact person
         },
     ),
-    "A_BusinessPartnerRole": _view(_roles()),
+    "A_BusinessPartnerRole": View(*_roles()),
     "A_Customer": View(
         CUSTOMERS,
         {
@@ -320,5 +316,5 @@ VIEWS: dict[str, View] = {
             "CustomerAccountGroup": ACCOUNT_GROUP,
         },
     ),
-    "A_CustSalesPartnerFunc": _view(_partner_functions()),
+    "A_CustSalesPartnerFunc": View(*_partner_functions()),
 }

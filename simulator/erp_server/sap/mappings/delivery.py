@@ -16,6 +16,7 @@ from simulator.erp_server.sap.mappings.common import (
     USER,
     address_id,
     clock,
+    currency,
     day,
 )
 from simulator.erp_server.sap.views import View
@@ -75,7 +76,7 @@ HEADER = {
     "ShipToParty": "s.customer_no",
     "SoldToParty": "s.customer_no",
     "TotalBlockStatus": "''",
-    "TransactionCurrency": "COALESCE(NULLIF(c.currency_code, ''), 'EUR')",
+    "TransactionCurrency": currency("c.currency_code"),
     "TransportationPlanningDate": "s.shipment_date",
 }
 
