@@ -9,7 +9,11 @@ import pytest
 from simulator.erp_server.sap.batch import Changeset, Part, parse_multipart
 from simulator.erp_server.sap.codes import our_line, sap_item
 from simulator.erp_server.sap.errors import SapError
-from simulator.erp_server.sap.repeatability import PREFIX, repeatability_key
+from simulator.erp_server.sap.repeatability import (
+    PREFIX,
+    repeatability_answer,
+    repeatability_key,
+)
 
 BATCH = """--batch_1
 Content-Type: application/http
@@ -95,3 +99,18 @@ def test_repeatability_headers() -> None:
     ):
         with pytest.raises(SapError):
             repeatability_key(bad)
+
+
+def test_sap_gateway_repeatability_headers() -> None:
+    """SAP Gateway's own form: RequestID with RepeatabilityCreation."""
+    gateway = {"requestid": "0A1B", "repeatabilitycreation": "2026-12-03T10:00:00Z"}
+    assert repeatability_key(gateway) == PREFIX + "0A1B"
+    assert repeatability_answer(gateway) == {"repeatabilityresult": "accepted"}
+    assert repeatability_key({"requestid": "0A1B"}) is None  # a RequestID alone names only
+    assert repeatability_answer({"repeatability-request-id": "x"}) == {
+        "repeatability-result": "accepted"
+    }
+    with pytest.raises(SapError):
+        repeatability_key({"repeatabilitycreation": "2026-12-03T10:00:00Z"})
+    with pytest.raises(SapError):
+        repeatability_key({"requestid": "a", "repeatabilitycreation": "soon"})

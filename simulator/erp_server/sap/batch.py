@@ -5,8 +5,9 @@ A batch holds reads (one ``application/http`` part each) and changesets (a neste
 changeset, either one response per write or, when any write was refused, the one error
 and nothing written: the changeset's writes run in one writer transaction
 (`writer.SapWrites.sap_changeset`). Reads are answered as a direct GET would be; writes are
-planned by `writes.plan` as direct writes are. Content-ID references (``$1/to_Item``)
-to entities made earlier in the same changeset are not supported (400).
+planned by `writes.plan` as direct writes are. A changeset may add items to an order an
+earlier create of it makes, by that create's Content-ID (``POST $1/to_Item``); other
+Content-ID references are refused (400).
 """
 
 from __future__ import annotations
@@ -25,12 +26,13 @@ from simulator.erp_server.odata.errors import ODataError
 from simulator.erp_server.sap.errors import SapError
 from simulator.erp_server.sap.routes import Call, _read, error_response
 from simulator.erp_server.sap.writer import CHANGESET_METHODS
-from simulator.erp_server.sap.writes import Planned, plan, run, sap_error
+from simulator.erp_server.sap.writes import Planned, plan, plan_referenced_item, run, sap_error
 
 __all__ = ["MAX_PARTS", "handle_batch", "parse_multipart"]
 
 MAX_PARTS = 1000
 _BOUNDARY = re.compile(r'boundary="?([^";]+)"?', re.IGNORECASE)
+_REFERENCE = re.compile(r"^\$([^/?]+)(/[^?]*)?$")
 _REQUEST_LINE = re.compile(r"^([A-Z]+) (\S+)(?: HTTP/1\.[01])?$")
 
 
@@ -135,7 +137,7 @@ def _target(call: Call, url: str) -> tuple[str, list[tuple[str, str]]]:
         raise SapError(
             400,
             "/IWBEP/CM_MGW_RT/004",
-            "Content-ID references ($1/...) are not supported: address entities by key",
+            "Content-ID references ($1/...) work inside a changeset only",
         )
     parts = urlsplit(url)
     path = unquote(parts.path)
@@ -184,14 +186,7 @@ async def _get(call: Call, part: Part) -> Response:
 async def _changeset(call: Call, changeset: Changeset) -> bytes:
     """The changeset's answer: its responses as a nested multipart, or its one error."""
     try:
-        planned: list[Planned] = []
-        for part in changeset.parts:
-            rest, _ = _target(call, part.url)
-            method = part.method.upper()
-            override = part.headers.get("x-http-method", "").upper()
-            if method == "POST" and override in ("MERGE", "PATCH", "PUT", "DELETE"):
-                method = override
-            planned.append(plan(call, method, rest, part.body, part.headers))
+        planned = [_plan(call, changeset, n) for n in range(len(changeset.parts))]
         responses = await _run_all(call, planned)
     except SapError as exc:
         return _http(error_response(exc, call.service))
@@ -200,6 +195,39 @@ async def _changeset(call: Call, changeset: Changeset) -> bytes:
     inner = _multipart([_http(r, i) for r, i in zip(responses, ids, strict=True)], boundary)
     head = f"Content-Type: multipart/mixed; boundary={boundary}\r\n"
     return head.encode() + f"Content-Length: {len(inner)}\r\n\r\n".encode() + inner + b"\r\n"
+
+
+def _plan(call: Call, changeset: Changeset, position: int) -> Planned:
+    """One write of a changeset, planned; ``$<id>/to_Item`` names an order an earlier
+    create of the changeset makes (its Content-ID)."""
+    part = changeset.parts[position]
+    method = part.method.upper()
+    override = part.headers.get("x-http-method", "").upper()
+    if method == "POST" and override in ("MERGE", "PATCH", "PUT", "DELETE"):
+        method = override
+    found = _REFERENCE.match(part.url)
+    if found is None:
+        rest, _ = _target(call, part.url)
+        return plan(call, method, rest, part.body, part.headers)
+    earlier = [p.content_id for p in changeset.parts[:position]]
+    target = earlier.index(found.group(1)) if found.group(1) in earlier else None
+    creates = target is not None and _is_order_create(call, changeset.parts[target])
+    if target is None or not creates or (method, found.group(2)) != ("POST", "/to_Item"):
+        raise SapError(
+            400,
+            "/IWBEP/CM_MGW_RT/004",
+            f"Content-ID reference {part.url}: this system takes POST $<id>/to_Item, where"
+            " <id> is an earlier sales order create of the same changeset",
+        )
+    assert target is not None
+    return plan_referenced_item(call, target, part.body, part.headers)
+
+
+def _is_order_create(call: Call, part: Part) -> bool:
+    if part.method.upper() != "POST" or _REFERENCE.match(part.url):
+        return False
+    rest, _ = _target(call, part.url)
+    return call.service == "API_SALES_ORDER_SRV" and rest == "A_SalesOrder"
 
 
 async def _run_all(call: Call, planned: list[Planned]) -> list[Response]:

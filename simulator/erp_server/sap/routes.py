@@ -126,6 +126,16 @@ def _client_check(request: Request) -> None:
         )
 
 
+def _csrf_check(request: Request, key: bytes, user: str) -> None:
+    if request.headers.get("x-csrf-token", "") != csrf_token(key, user):
+        raise SapError(
+            403,
+            "/IWFND/CM_BEC/026",
+            "CSRF token validation failed",
+            headers={"x-csrf-token": "Required"},
+        )
+
+
 async def _handle(request: Request, name: str) -> Response:
     if name not in SERVICE_NAMES:
         raise SapError(
@@ -147,19 +157,20 @@ async def _handle(request: Request, name: str) -> Response:
         method = override
     rest = request.path_params.get("rest", "")
     call = Call(request, name, _base(request, name), user)
-    if method in WRITE_METHODS:
-        if request.headers.get("x-csrf-token", "") != csrf_token(key, user):
-            raise SapError(
-                403,
-                "/IWFND/CM_BEC/026",
-                "CSRF token validation failed",
-                headers={"x-csrf-token": "Required"},
-            )
-        from simulator.erp_server.sap import writes  # noqa: PLC0415 (writes imports us)
+    try:
+        if method in WRITE_METHODS:
+            _csrf_check(request, key, user)
+            from simulator.erp_server.sap import writes  # noqa: PLC0415 (writes imports us)
 
-        response = await writes.handle(call, method, rest)
-    else:
-        response = _read(call, rest, head=method == "HEAD")
+            response = await writes.handle(call, method, rest)
+        else:
+            response = _read(call, rest, head=method == "HEAD")
+    except SapError as exc:
+        if not headers:
+            raise
+        # A token fetch is answered whatever the resource: the SAP Cloud SDK fetches it
+        # with HEAD on the URL it will post to (``.../$batch``), which no GET serves.
+        response = error_response(exc, name)
     for header, value in headers.items():
         response.headers[header] = value
     return response
@@ -178,6 +189,8 @@ def _read(call: Call, rest: str, *, head: bool) -> Response:
             media_type="application/xml",
             headers=GATEWAY_HEADERS,
         )
+    if rest == "$batch":
+        raise SapError(405, "/IWBEP/CM_MGW_RT/051", "A $batch request is a POST")
     set_name, key_text, tail = _split(rest)
     entity = svc.sets.get(set_name)
     if entity is None:

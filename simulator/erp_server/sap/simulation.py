@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.responses import Response
 
 from simulator.erp.pricing import PriceRequest, PriceResult, PricingError, resolve_price
+from simulator.erp_server.bc_writes import MAX_LINES
 from simulator.erp_server.sap import order_bodies as bodies
 from simulator.erp_server.sap.catalog import EntityType, service
 from simulator.erp_server.sap.codes import Codes
@@ -70,6 +71,8 @@ def plan_simulation(call: Call, raw: dict[str, Any]) -> Planned:
     raw_items = bodies.navigation_list(raw, "to_Item")
     if not raw_items:
         raise bodies.bad("Enter at least one item", "V1/270", "to_Item")
+    if len(raw_items) > MAX_LINES:
+        raise bodies.bad(f"A sales order takes at most {MAX_LINES} items", "V1/555", "to_Item")
     priced: list[tuple[str, Any, PriceResult]] = []
     numbers = set()
     for n, raw_item in enumerate(raw_items, 1):

@@ -27,7 +27,7 @@ from simulator.erp_server.storage import atomic
 if TYPE_CHECKING:
     from simulator.erp.world.core import World
 
-__all__ = ["CHANGESET_METHODS", "Changeset", "SapWrites"]
+__all__ = ["CHANGESET_METHODS", "Changeset", "Ref", "SapWrites"]
 
 # The writer methods a changeset may run (each one's own commit is held back).
 CHANGESET_METHODS = frozenset(
@@ -122,7 +122,8 @@ class SapWrites:
         with self._held():
             for position, (method, args) in enumerate(calls):
                 try:
-                    results.append(getattr(self, method)(*args))
+                    resolved = [_resolve(arg, results) for arg in args]
+                    results.append(getattr(self, method)(*resolved))
                 except Exception as exc:
                     if results or self.conn.in_transaction:
                         self.recover(RuntimeError("a changeset failed: undoing it"))
@@ -144,6 +145,22 @@ class SapWrites:
         finally:
             self.holding = False
             clock._last = last
+
+
+@dataclass(frozen=True)
+class Ref:
+    """An argument naming what an earlier call of the same changeset created (a $batch
+    Content-ID reference): the id of the document made by the call at `position`."""
+
+    position: int
+
+
+def _resolve(arg: Any, results: list[Any]) -> Any:
+    if not isinstance(arg, Ref):
+        return arg
+    if not 0 <= arg.position < len(results):
+        raise ODataError(400, "invalid_reference", "a Content-ID names a later request")
+    return results[arg.position][0]
 
 
 @dataclass(frozen=True)

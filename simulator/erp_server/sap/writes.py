@@ -24,10 +24,10 @@ from simulator.erp_server.sap.catalog import EntityType, service
 from simulator.erp_server.sap.codes import Codes, our_line
 from simulator.erp_server.sap.errors import SapError
 from simulator.erp_server.sap.query import Expansion, parse_key
-from simulator.erp_server.sap.repeatability import repeatability_key
+from simulator.erp_server.sap.repeatability import repeatability_answer, repeatability_key
 from simulator.erp_server.sap.routes import GATEWAY_HEADERS, Call, _split, sap_response
 
-__all__ = ["Planned", "handle", "plan", "sap_error"]
+__all__ = ["Planned", "handle", "plan", "plan_referenced_item", "sap_error"]
 
 ORDERS = "API_SALES_ORDER_SRV"
 SIMULATION = "API_SALES_ORDER_SIMULATION_SRV"
@@ -64,8 +64,8 @@ def sap_error(exc: ODataError) -> SapError:
 
 @dataclass
 class Planned:
-    """A write, checked and ready: the writer call to make and how to answer its result.
-    `call` is None for a write that needs no writer (the order simulation)."""
+    """A write, checked and ready: the writer call to make (None: none needed) and how to
+    answer its result. The order simulation's call only asks the writer about credit."""
 
     call: tuple[str, tuple[Any, ...]] | None
     respond: Respond
@@ -178,7 +178,7 @@ def _order_write(
         navs: list[str] = ["to_Item", *(["to_Partner"] if "to_Partner" in raw else [])]
         return Planned(
             ("create_document", ("order", document, idem, print_)),
-            lambda result: _created_order(call, result, navs, idem),
+            lambda result: _created_order(call, result, navs, repeatability_answer(headers)),
         )
     if method == "POST" and (
         (name == "A_SalesOrderItem" and key is None and not tail)
@@ -194,7 +194,7 @@ def _order_write(
         print_ = fingerprint(f"sap:A_SalesOrder('{order_no}')/to_Item", raw)
         return Planned(
             ("add_line", ("order", order_id, line, idem, print_)),
-            lambda result: _created_item(call, order_no, result, idem),
+            lambda result: _created_item(call, order_no, result, repeatability_answer(headers)),
         )
     if method in ("MERGE", "PATCH", "PUT") and key is not None and not tail:
         if name == "A_SalesOrder":
@@ -234,6 +234,23 @@ def _current(call: Call, entity: EntityType, key: dict[str, Any]) -> dict[str, A
     return reader.fetch_one(call.services.store.conn, entity, key) or {}
 
 
+def plan_referenced_item(
+    call: Call, position: int, body: bytes, headers: Mapping[str, str]
+) -> Planned:
+    """POST ``$<id>/to_Item`` in a changeset: an item of the order the request with that
+    Content-ID creates (the writer puts in its id when the changeset runs)."""
+    from simulator.erp_server.sap.writer import Ref  # noqa: PLC0415 (live imports writer)
+
+    raw = _json(body)
+    line = bodies.order_item(call.services.store, raw)
+    idem = repeatability_key(headers)
+    print_ = fingerprint(f"sap:${position}/to_Item", raw)
+    return Planned(
+        ("add_line", ("order", Ref(position), line, idem, print_)),
+        lambda result: _created_item(call, None, result, repeatability_answer(headers)),
+    )
+
+
 def _item(call: Call, key: dict[str, Any]) -> tuple[str, int, str]:
     """(order id, our line number, material) of an item key; 404 if there is none."""
     line_no = our_line(str(key["SalesOrderItem"]))
@@ -261,15 +278,14 @@ def _entity_body(
     if row is None:
         raise SapError(404, "/IWBEP/CM_MGW_RT/020", f"Resource not found for segment '{set_name}'")
     expansions = tuple(Expansion(nav) for nav in navs)
-    base = call.base if call.service == ORDERS else call.base.replace(call.service, ORDERS)
-    extra = reader.expand(conn, entity, [row], expansions, base)[0]
-    return payload(entity, row, base, expanded=extra), etag(entity, row)
+    extra = reader.expand(conn, entity, [row], expansions, call.base)[0]
+    return payload(entity, row, call.base, expanded=extra), etag(entity, row)
 
 
 def _created(
-    body: dict[str, Any], tag: str | None, idem: str | None, saved: str | None = None
+    body: dict[str, Any], tag: str | None, answer: dict[str, str], saved: str | None = None
 ) -> Response:
-    headers = {"location": body["__metadata"]["uri"]}
+    headers = {"location": body["__metadata"]["uri"], **answer}
     if saved is not None:  # SAP's success message, as S/4HANA sends it after a create
         headers["sap-message"] = orjson.dumps(
             {
@@ -283,31 +299,34 @@ def _created(
         ).decode()
     if tag:
         headers["etag"] = tag
-    if idem is not None:
-        headers["repeatability-result"] = "accepted"
     return sap_response({"d": body}, 201, headers)
 
 
 async def _created_order(
-    call: Call, result: tuple[str, bool], navs: list[str], idem: str | None
+    call: Call, result: tuple[str, bool], navs: list[str], answer: dict[str, str]
 ) -> Response:
     order_id, _replayed = result
     number = call.services.store.lookup("sales_orders", "id", order_id, "no")
     body, tag = _entity_body(call, "A_SalesOrder", {"SalesOrder": number}, navs)
-    return _created(body, tag, idem, f"Standard Order {number} has been saved")
+    return _created(body, tag, answer, f"Standard Order {number} has been saved")
 
 
 async def _created_item(
-    call: Call, order_no: str, result: tuple[str, bool], idem: str | None
+    call: Call, order_no: str | None, result: tuple[str, bool], answer: dict[str, str]
 ) -> Response:
     from simulator.erp_server.bc_sets import line_id_parts  # noqa: PLC0415
     from simulator.erp_server.sap.codes import sap_item  # noqa: PLC0415
 
     parts = line_id_parts(result[0])
+    if order_no is None and parts is not None:  # a line id starts with its order's id
+        found = call.services.store.conn.execute(
+            "SELECT no FROM sales_orders WHERE substr(id, 1, 24) = ?", (parts[0],)
+        ).fetchone()
+        order_no = str(found[0]) if found else ""
     item = sap_item(parts[1] if parts else None)
     key = {"SalesOrder": order_no, "SalesOrderItem": item}
     body, tag = _entity_body(call, "A_SalesOrderItem", key, [])
-    return _created(body, tag, idem)
+    return _created(body, tag, answer)
 
 
 async def _no_content(call: Call, order_no: str | None) -> Response:

@@ -163,3 +163,45 @@ def test_batch_protocol_errors(sap: str, session: requests.Session) -> None:
         headers={"Content-Type": "multipart/mixed; boundary=b"},
     )
     sap_error(unclosed, 400)
+
+
+def test_a_token_fetch_on_the_batch_url_gets_a_token(sap: str, session: requests.Session) -> None:
+    """The SAP Cloud SDK fetches its CSRF token with HEAD on the URL it posts the batch to."""
+    response = session.head(sap + ORDERS + "/$batch", headers={"x-csrf-token": "Fetch"})
+    assert response.status_code == 405
+    token = response.headers["x-csrf-token"]
+    answer = post_batch(session, sap, ["GET A_SalesOrder?$top=1 HTTP/1.1\r\n"])
+    sap_error(answer, 403)
+    session.headers["x-csrf-token"] = token
+    assert post_batch(session, sap, ["GET A_SalesOrder?$top=1 HTTP/1.1\r\n"]).status_code == 202
+
+
+def test_a_changeset_adds_items_to_the_order_it_creates(
+    sap: str, session: requests.Session, sql: sqlite3.Connection
+) -> None:
+    """POST $1/to_Item: the order the create with Content-ID 1 makes gets the item."""
+    customer, _, item = parties(sql)
+    add = "\r\n".join(
+        ["POST $1/to_Item HTTP/1.1", "Content-Type: application/json", "", json.dumps(
+            {"Material": item, "RequestedQuantity": "3"}
+        )]
+    )  # fmt: skip
+    response = post_batch(
+        csrf(session, sap), sap, [[create_request(order(customer, (item, 1))), add]]
+    )
+    (changeset,) = batch_parts(response)
+    assert [status for status, _, _ in changeset] == [201, 201], changeset
+    number = json.loads(changeset[0][2])["d"]["SalesOrder"]
+    added = json.loads(changeset[1][2])["d"]
+    assert (added["SalesOrder"], added["SalesOrderItem"]) == (number, "20")
+    rows = sql.execute(
+        "SELECT line_no, quantity FROM sales_order_lines WHERE document_no = ? ORDER BY 1",
+        (number,),
+    ).fetchall()
+    assert rows == [(10000, 1.0), (20000, 3.0)]
+    before = count_orders(sql)
+    dangling = add.replace("$1", "$7")
+    response = post_batch(session, sap, [[create_request(order(customer, (item, 1))), dangling]])
+    (answer,) = batch_parts(response)
+    assert answer[0] == 400
+    assert count_orders(sql) == before

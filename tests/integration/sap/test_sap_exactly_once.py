@@ -48,6 +48,22 @@ def test_a_repeated_create_answers_the_first_order(
     assert count_orders(sql) == after_first
 
 
+def test_sap_gateways_own_headers_make_it_exactly_once_too(
+    sap: str, session: requests.Session, sql: sqlite3.Connection
+) -> None:
+    customer, _, item = parties(sql)
+    body = order(customer, (item, 1))
+    headers = {"RequestID": uuid.uuid4().hex.upper(), "RepeatabilityCreation": FIRST_SENT}
+    csrf(session, sap)
+    first = session.post(sap + ORDERS + "/A_SalesOrder", json=body, headers=headers)
+    assert first.status_code == 201, first.text
+    assert first.headers["repeatabilityresult"] == "accepted"
+    after_first = count_orders(sql)
+    again = session.post(sap + ORDERS + "/A_SalesOrder", json=body, headers=headers)
+    assert again.json()["d"]["SalesOrder"] == first.json()["d"]["SalesOrder"]
+    assert count_orders(sql) == after_first
+
+
 def test_bad_repeatability_headers_are_refused(
     sap: str, session: requests.Session, sql: sqlite3.Connection
 ) -> None:

@@ -376,3 +376,29 @@ def test_a_full_body_update_changes_only_what_differs(
     item = {k: v for k, v in item.items() if not k.startswith("to_")} | {"RequestedQuantity": "9"}
     assert session.put(item_url, json=item).status_code == 204
     assert session.get(item_url).json()["d"]["RequestedQuantity"] == "9.000"
+
+
+def test_manual_price_and_discount_conditions_are_taken(
+    sap: str, session: requests.Session, sql: sqlite3.Connection
+) -> None:
+    customer, _, item = parties(sql)
+    body = order(customer, (item, 4))
+    body["to_Item"]["results"][0]["to_PricingElement"] = {
+        "results": [
+            {"ConditionType": "PPR0", "ConditionRateValue": "12.5"},
+            {"ConditionType": "K007", "ConditionRateValue": "-10"},
+        ]
+    }
+    response = create(csrf(session, sap), sap, body)
+    assert response.status_code == 201, response.text
+    number = response.json()["d"]["SalesOrder"]
+    price, discount, amount = sql.execute(
+        "SELECT unit_price, line_discount_pct, line_amount FROM sales_order_lines"
+        " WHERE document_no = ?",
+        (number,),
+    ).fetchone()
+    assert (price, discount) == (12.5, 10.0)
+    assert amount == pytest.approx(45.0)
+    wrong = order(customer, (item, 1))
+    wrong["to_Item"]["results"][0]["to_PricingElement"] = [{"ConditionType": "ZZZZ"}]
+    assert sap_error(create(session, sap, wrong), 400)["code"] == "V1/212"
