@@ -77,6 +77,9 @@ def _simulation_body(customer_no: str, wanted: Wanted) -> dict[str, Any]:
                 "Material": item,
                 "RequestedQuantity": f"{quantity:g}",
                 **({"RequestedQuantityUnit": sap_unit(unit)} if unit else {}),
+                # SAP Gateway answers a deep insert with the navigations it was sent, so an
+                # empty one asks for the item's pricing elements back
+                "to_PricingElement": [],
             }
             for position, (item, unit, quantity) in enumerate(wanted)
         ],
