@@ -76,6 +76,7 @@ def _configure(environment: Any, options: Any) -> None:
     runtime.seed = options.erpsim_seed
     runtime.workers = max(1, options.erpsim_workers)
     runtime.erp_url, runtime.erp_key = options.erpsim_erp_url, options.erpsim_erp_key
+    runtime.erp_flavor = options.erpsim_erp_flavor
     environment.erpsim_slos = parse_slos(options.erpsim_slo or [])
     if options.erpsim_adapter:
         runtime.client_factory = _adapter(options.erpsim_adapter)

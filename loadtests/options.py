@@ -73,6 +73,12 @@ def add_arguments(parser: Any) -> None:  # fmt: skip
     add("--erpsim-erp-url", default=None, help="ERP API base URL (ErpIntegrationClient).")
     add("--erpsim-erp-key", default=None, help="ERP API key (ErpIntegrationClient).")
     add(
+        "--erpsim-erp-flavor",
+        choices=("bc", "sap"),
+        default="bc",
+        help="ErpIntegrationClient speaks Business Central's API (bc) or SAP's OData V2 (sap).",
+    )
+    add(
         "--erpsim-slo",
         action="append",
         default=None,

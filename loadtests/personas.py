@@ -13,7 +13,9 @@ locustfile); the numbers below are only the defaults Locust shows without a mix.
     OrderTracker          order history -> order status with shipments and invoices
     SalesRep              assigned accounts -> act as one -> order on its behalf -> stop
     ErpIntegrationClient  the connector itself, on the ERP API: delta polling of items and
-                          sales orders, price calculation for a page of a customer's items
+                          sales orders, price calculation for a page of a customer's items;
+                          with --erpsim-erp-flavor sap the same on SAP's OData V2 services,
+                          plus a sales order created exactly once (`sap_connector`)
 
 Every store request goes through the store client adapter (`store_client`), so another
 store needs one adapter, not new personas.
@@ -26,6 +28,7 @@ import itertools
 import os
 import random
 import threading
+import time
 import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +39,7 @@ from locust import FastHttpUser, task
 
 from loadtests.mix import LoadMix, PersonaMix
 from loadtests.plan import Pacing
+from loadtests.sap_connector import SapConnector
 from loadtests.store_client import ErpsimStoreClient, Placed
 from loadtests.testdata import Account, Login, TestData
 
@@ -64,6 +68,7 @@ class Runtime:
     workers: int = 1
     erp_url: str | None = None
     erp_key: str | None = None
+    erp_flavor: str = "bc"  # the ERP connector speaks Business Central's API or SAP's
     client_factory: Any = ErpsimStoreClient
     seed: int = 0
     placed: list[dict[str, Any]] = field(default_factory=list)  # not yet reported
@@ -95,6 +100,14 @@ class Runtime:
             with self.lock:
                 self.placed.append(entry)
 
+    def record_connector_order(self, customer: str, key: str, number: str) -> None:
+        """A sales order the ERP connector created itself (SAP mode), for the integrity
+        check: it must be in the ERP, and is no duplicate of a store order."""
+        entry = {"kind": "connector_order", "customer": customer, "document": None,
+                 "key": key, "status": "accepted", "erp_number": number}  # fmt: skip
+        with self.lock:
+            self.placed.append(entry)
+
     def take_report(self) -> dict[str, Any]:
         with self.lock:
             placed, self.placed = self.placed, []
@@ -104,6 +117,7 @@ class Runtime:
 
 
 runtime = Runtime()
+REPLAY_EVERY = 4  # SAP mode: the connector sends its 1st, 5th... created order again
 
 
 class Persona(FastHttpUser):
@@ -359,6 +373,8 @@ class ErpIntegrationClient(FastHttpUser):
         self.rng = random.Random()
         self.headers: dict[str, str] = {}
         self.watermark = ""
+        self.sap: SapConnector | None = None
+        self.sap_created = 0
 
     def wait_time(self) -> float:
         if runtime.pacing is not None:
@@ -403,6 +419,9 @@ class ErpIntegrationClient(FastHttpUser):
         runtime.count("sessions_ErpIntegrationClient")
         if runtime.pacing is not None:
             runtime.pacing.started(self)
+        if runtime.erp_flavor == "sap":
+            self._sap_journey()
+            return
         self._delta("items")
         self._delta("salesOrders")
         data = runtime.data
@@ -425,6 +444,40 @@ class ErpIntegrationClient(FastHttpUser):
             headers={**self.headers, "Content-Type": "application/json"},
             name="[erp] /calculatePrices",
         )
+
+    def _sap_journey(self) -> None:
+        """The same work spoken to SAP's services (`loadtests.sap_connector`)."""
+        if self.sap is None:
+            today = runtime.data.today if runtime.data and runtime.data.today else "2000-01-01"
+            self.sap = SapConnector(
+                self.client, runtime.erp_url or "", runtime.erp_key or "", f"{today}T00:00:00Z"
+            )
+        self.sap.delta("API_PRODUCT_SRV", "A_Product", "Product")
+        self.sap.delta("API_SALES_ORDER_SRV", "A_SalesOrder", "SalesOrder")
+        data = runtime.data
+        if data is None or not data.buyers.logins:
+            return
+        customer = self.rng.choice(data.buyers.logins).customer_no
+        if customer is None:
+            return
+        account = data.account(customer)
+        count = min(runtime.mix.journeys.price_lines, len(account.items))
+        if not count:
+            return
+        self.sap.simulate(customer, self.rng.sample(account.items, count))
+        if data.has_credit_room(customer):
+            lines = self.rng.sample(account.items, min(3, len(account.items)))
+            key, sent = runtime.key("sap-order"), time.time()
+            created = self.sap.create_order(customer, lines, key, sent)
+            if created is not None and created.status_code == 201:
+                runtime.count("sap_orders_created")
+                number = orjson.loads(created.content)["d"]["SalesOrder"]
+                runtime.record_connector_order(customer, key, number)
+                if self.sap_created % REPLAY_EVERY == 0:  # as after an answer lost on the way
+                    self.sap.replay_order(customer, lines, key, sent, number)
+                self.sap_created += 1
+            elif created is not None and 400 <= created.status_code < 500:
+                runtime.count("sap_orders_refused")  # e.g. the credit limit, as for buyers
 
 
 PERSONA_CLASSES: dict[str, type[FastHttpUser]] = {

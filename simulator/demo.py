@@ -89,6 +89,7 @@ def run_demo(workdir: Path, out: Console, err: Console) -> None:
     files = export_database(db, "csv", workdir / "csv", force=True)
     out.print(f"{len(files)} CSV files, {sum(f.rows for f in files):,} rows in {workdir / 'csv'}")
     out.print(f"\nNext: erpsim up --db {db}   (the mock ERP and the store, with demo logins)")
+    out.print(f"      erpsim up --db {db} --erp-flavor sap   (the store on the ERP's SAP APIs)")
     out.print("      erpsim generate --profile medium --out data/medium.sqlite")
 
 

@@ -133,6 +133,13 @@ def load(
         str | None, typer.Option(help="With --host: the ERP API (ErpIntegrationClient).")
     ] = None,
     erp_key: Annotated[str | None, typer.Option(help="With --host: the ERP API key.")] = None,
+    erp_flavor: Annotated[
+        str,
+        typer.Option(
+            help="The ERP API of the embedded store and of ErpIntegrationClient: bc (Business "
+            "Central) or sap (SAP S/4HANA OData V2)."
+        ),
+    ] = "bc",
     seed: Annotated[int, typer.Option(help="Seed of the logins' order and the choices.")] = 0,
 ) -> None:
     """Load-test the B2B store with realistic buyer personas; SLO gates set the exit code.
@@ -142,8 +149,9 @@ def load(
     from loadtests.mix import PERSONAS, load_mix  # noqa: PLC0415 - plain Python, no Locust
     from loadtests.slo import parse_slos  # noqa: PLC0415
     from simulator.load.runner import LoadSettings, run_load  # noqa: PLC0415
-    from simulator.store.cli import parse_duration  # noqa: PLC0415
+    from simulator.store.cli import check_flavor, parse_duration  # noqa: PLC0415
 
+    check_flavor(erp_flavor)
     seconds = parse_duration(duration, "--duration")
     warmup_seconds = warmup_for(warmup, seconds)
     slos = list(slo or [])
@@ -213,6 +221,7 @@ def load(
         forecast_runs=forecast_runs,
         workers=workers,
         integration=integration,
+        erp_flavor=erp_flavor,
         clock_speed=clock_speed,
         seed=seed,
     )

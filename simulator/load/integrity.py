@@ -18,7 +18,10 @@ Checks (each violation is listed with the document it concerns):
 3. no idempotency key appears twice among the store's documents, no ERP number belongs to
    two documents, the ERP holds no new web order (not from a quote) that no store document
    delivered (a duplicate delivery creates a second order), and no quote became two orders;
-4. no outbox row claims ``delivered`` for a document that is not accepted with an ERP number.
+4. no outbox row claims ``delivered`` for a document that is not accepted with an ERP number;
+5. the sales orders the ERP connector created itself (kind ``connector_order``, SAP mode:
+   not store documents) are web orders of their customer in the ERP, each under its own
+   number; they are not counted as orders no store document delivered.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from simulator.erp.digest import read_only_uri
 __all__ = ["IntegrityReport", "check_integrity", "refusal_reason", "web_order_numbers"]
 
 ORDER_KINDS = ("order", "quote_order")
+CONNECTOR_KIND = "connector_order"
 
 
 @dataclass
@@ -44,6 +48,7 @@ class IntegrityReport:
     erp_orders_found: int = 0
     erp_new_web_orders: int = 0
     refused_orders: int = 0
+    connector_orders: int = 0
     refusals_by_reason: Counter[str] = field(default_factory=Counter)
     violations: list[str] = field(default_factory=list)
 
@@ -64,6 +69,7 @@ class IntegrityReport:
             "erp_orders_found": self.erp_orders_found,
             "erp_new_web_orders": self.erp_new_web_orders,
             "refused_orders": self.refused_orders,
+            "connector_orders": self.connector_orders,
             "refusal_rate": round(self.refusal_rate, 4),
             "refusals_by_reason": dict(self.refusals_by_reason.most_common()),
             "violations": self.violations[:100],
@@ -166,6 +172,17 @@ def check_integrity(
     new_web = set(erp_web) - baseline_web_orders
     report.erp_new_web_orders = len(new_web)
     delivered = {row[5] for row in documents.values() if row[4] == "accepted" and row[5]}
+    connector = [p for p in placed if p.get("kind") == CONNECTOR_KIND]
+    report.connector_orders = len(connector)
+    for number, n in Counter(str(p.get("erp_number")) for p in connector).items():
+        if n > 1:
+            v.append(f"connector order {number} was reported created {n} times")
+    for entry in connector:
+        number = str(entry.get("erp_number"))
+        if erp_web.get(number) != entry.get("customer"):
+            v.append(f"connector order {number} (key {entry.get('key')}) is not a web order"
+                     f" of {entry.get('customer')} in the ERP")  # fmt: skip
+    delivered |= {str(p.get("erp_number")) for p in connector}
     # Orders from a quote may come from the ERP's own world accepting a web quote; a
     # duplicate of those is caught per quote above.
     direct = {no for no, _, quote in rows if not quote}

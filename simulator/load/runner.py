@@ -75,6 +75,7 @@ class LoadSettings:
     forecast_runs: int = 50
     workers: int = 0
     integration: str = "realtime"
+    erp_flavor: str = "bc"  # the embedded store's ERP API and ErpIntegrationClient's
     clock_speed: float = 60.0
     seed: int = 0
     force: bool = False  # replace an existing ``out`` (the demo's)
@@ -255,6 +256,7 @@ def embedded(settings: LoadSettings, db: Path, workdir: Path) -> Iterator[Embedd
             erp_url=erp.url,
             erp_key=key,
             integration=settings.integration,  # type: ignore[arg-type]
+            erp_flavor=settings.erp_flavor,  # type: ignore[arg-type]
             secret=secret,
             login_attempts=1000,  # every virtual user logs in at once
             seed=settings.seed,
@@ -303,6 +305,7 @@ def locust_options(
         ("--erpsim-seed", settings.seed),
         ("--erpsim-workers", max(1, settings.workers)),
         ("--erpsim-summary", summary),
+        ("--erpsim-erp-flavor", settings.erp_flavor),
     ]
     if settings.rate is not None:
         pairs.append(("--erpsim-rate", settings.rate))

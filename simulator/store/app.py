@@ -30,6 +30,7 @@ from simulator.erp_server.app import no_telemetry
 from simulator.erp_server.client import ErpApiError, ErpClient
 from simulator.errors import UserError
 from simulator.store import ApiError, accounts, db
+from simulator.store import orders as orders_module
 from simulator.store.auth import LoginLimiter
 from simulator.store.catalog import Catalog
 from simulator.store.integration import make_integration
@@ -48,6 +49,7 @@ from simulator.store.routes import (
     reps,
 )
 from simulator.store.routes import metrics as metrics_routes
+from simulator.store.sap_client import SapClient
 from simulator.store.settings import StoreSettings
 
 __all__ = ["StoreContext", "create_app", "open_context"]
@@ -76,6 +78,7 @@ class StoreContext:
     settings: StoreSettings
     db_path: Path
     erp: ErpClient
+    sap: SapClient | None = None  # the SAP session of buyer pages (erp_flavor 'sap')
     integration: Any = None  # simulator.store.integration.Integration
     outbox: Any = None  # simulator.store.outbox.OutboxWorker
     metrics: Any = None  # simulator.store.metrics.Metrics
@@ -122,6 +125,8 @@ class StoreContext:
             conn.close()
         self._local = threading.local()
         self.erp.close()
+        if self.sap is not None:
+            self.sap.close()
 
 
 def open_context(settings: StoreSettings) -> StoreContext:
@@ -135,14 +140,21 @@ def open_context(settings: StoreSettings) -> StoreContext:
         backoff=0.1,
         max_backoff=0.5,  # a page never waits out a long Retry-After: the outbox retries
     )
+    sap = None
+    if settings.erp_flavor == "sap":  # buyer pages read orders from SAP, once, quickly
+        sap = sap_session(settings, timeout=orders_module.READ_TIMEOUT)
     try:
         _check_erp(erp, settings.erp_url)
+        if sap is not None:
+            _check_sap(sap, settings.erp_url)
         settings.db.parent.mkdir(parents=True, exist_ok=True)
     except BaseException:
         erp.close()
+        if sap is not None:
+            sap.close()
         raise
     limiter = LoginLimiter(settings.login_attempts, 4 * settings.login_attempts)
-    ctx = StoreContext(settings=settings, db_path=settings.db, erp=erp, limiter=limiter)
+    ctx = StoreContext(settings=settings, db_path=settings.db, erp=erp, sap=sap, limiter=limiter)
     try:
         try:
             conn = ctx.conn()
@@ -171,6 +183,31 @@ def _check_erp(erp: ErpClient, url: str) -> None:
         if exc.status == 401:
             raise UserError(f"the ERP at {url} refused the API key (--erp-key)") from None
         raise UserError(f"the ERP at {url} answered {exc.status} {exc.reason}") from None
+
+
+def sap_session(settings: StoreSettings, *, timeout: float, max_attempts: int = 1) -> SapClient:
+    """A session with the ERP's SAP services (for the 'sap' flavor)."""
+    return SapClient(
+        settings.erp_url,
+        api_key=settings.erp_key,
+        timeout=timeout,
+        max_attempts=max_attempts,
+        backoff=0.1,
+    )
+
+
+def _check_sap(sap: SapClient, url: str) -> None:
+    """The SAP services answer and take the key (a CSRF token fetch proves both)."""
+    try:
+        sap.token("API_SALES_ORDER_SRV")
+    except requests.RequestException as exc:
+        problem = type(exc).__name__
+        raise UserError(f"cannot reach the ERP's SAP services at {url}: {problem}") from None
+    except ErpApiError as exc:
+        if exc.status == 401:
+            raise UserError(f"the ERP's SAP services at {url} refused the API key") from None
+        answer = f"{exc.status} {exc.code}"
+        raise UserError(f"the ERP's SAP services at {url} answered {answer}") from None
 
 
 def _build_parts(ctx: StoreContext) -> None:

@@ -34,6 +34,20 @@ def parse_duration(text: str, flag: str = "--sync-interval") -> float:
     return seconds
 
 
+FLAVORS = ("bc", "sap")
+FLAVOR_HELP = (
+    "The ERP API the store speaks for prices, stock and orders: bc (Business Central v2.0) "
+    "or sap (SAP S/4HANA A2X OData V2)."
+)
+
+
+def check_flavor(value: str) -> str:
+    """--erp-flavor's value, or a UserError naming the choices."""
+    if value not in FLAVORS:
+        raise UserError(f"--erp-flavor: {value!r} is not one of {', '.join(FLAVORS)}")
+    return value
+
+
 def serve_store(
     erp_url: Annotated[str, typer.Option(help="The ERP API's base URL.")] = (
         "http://127.0.0.1:8100"
@@ -49,6 +63,7 @@ def serve_store(
     sync_interval: Annotated[
         str, typer.Option(help="Time between two delta syncs, e.g. 1h, 30m, 90s or seconds.")
     ] = "1h",
+    erp_flavor: Annotated[str, typer.Option(help=FLAVOR_HELP)] = "bc",
     db: Annotated[Path, typer.Option(help="The store's own database (created if missing).")] = (
         Path("data/store.sqlite")
     ),
@@ -64,6 +79,8 @@ def serve_store(
     """Serve the reference B2B web store against a running mock ERP.
 
     Example: erpsim serve store --erp-url http://127.0.0.1:8100 --erp-key KEY --integration realtime
+
+    With --erp-flavor sap, prices, stock and orders go through the ERP's SAP services.
     """
     from pydantic import ValidationError  # noqa: PLC0415 - fast --help
 
@@ -79,6 +96,7 @@ def serve_store(
         raise UserError("--erp-key is required (the key printed by erpsim serve erp)")
     if integration not in ("realtime", "batch"):
         raise UserError(f"--integration: {integration!r} is not one of realtime, batch")
+    check_flavor(erp_flavor)
     interval = parse_duration(sync_interval)
     warning = fixed_secret_warning(secret, host)
     if warning:
@@ -92,6 +110,7 @@ def serve_store(
             host=host,
             port=port,
             integration=integration,  # type: ignore[arg-type]
+            erp_flavor=erp_flavor,  # type: ignore[arg-type]
             sync_interval=interval,
             secret=secret,
             seed=seed,
@@ -106,6 +125,7 @@ def serve_store(
         base = f"http://{host}:{port}"
         console.print(f"B2B store     {base}/   (API docs: {base}/docs)")
         console.print(f"integration   {integration}, sync every {interval:g} s")
+        console.print(f"ERP flavor    {erp_flavor}")
         console.print(f"database      {db}")
         for role in ("buyer", "ap_clerk", "rep"):
             for login in demo_logins(ctx.conn(), secret, role=role, limit=1):

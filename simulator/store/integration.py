@@ -40,9 +40,11 @@ from simulator.erp.pricing import (
     price_with_breaks,
 )
 from simulator.erp_server.client import ErpApiError, ErpClient
+from simulator.store import sap_prices
 from simulator.store.accuracy import AccuracySampler
 from simulator.store.breaker import CircuitBreaker
 from simulator.store.metrics import Metrics
+from simulator.store.sap_client import SapClient
 from simulator.store.sync import MASTER_TABLES, MIRROR_TABLES, Synchronizer
 
 __all__ = [
@@ -111,7 +113,7 @@ class _Base:
         self.metrics: Metrics = ctx.metrics if ctx.metrics is not None else Metrics()
         self._connect: Callable[[], Any] = ctx.conn
         self._db_path = ctx.db_path
-        self._clients: list[ErpClient] = []
+        self._clients: list[ErpClient | SapClient] = []
         self._clients_lock = threading.Lock()
         self.synchronizer = Synchronizer(
             self._new_connection,
@@ -226,6 +228,7 @@ class _Base:
         last = self.synchronizer.last
         return {
             "mode": self.mode,
+            "erpFlavor": self.settings.erp_flavor,
             "syncInterval": self.settings.sync_interval,
             "lastSync": None
             if last is None
@@ -259,6 +262,7 @@ class RealtimeIntegration(_Base):
         self._local = threading.local()
         self._cache: OrderedDict[tuple[str, str, str, float], tuple[float, Offer]] = OrderedDict()
         self._cache_lock = threading.Lock()
+        self._plants: dict[str, tuple[int, str | None]] = {}  # SAP: customer -> plant
         self.metrics.gauge("breaker", self.breaker.snapshot)
 
     def _erp(self) -> ErpClient:
@@ -268,6 +272,29 @@ class RealtimeIntegration(_Base):
             client = self._client(timeout=self.settings.erp_timeout, max_attempts=1)
             self._local.erp = client
         return client
+
+    def _sap_prices(self, customer_no: str, chunk: Wanted) -> list[dict[str, Any]]:
+        """The chunk priced by an SAP order simulation, with stock at the account's plant
+        (this thread's SAP session: one attempt, the short timeout)."""
+        sap: SapClient | None = getattr(self._local, "sap", None)
+        if sap is None:
+            sap = SapClient(
+                self.settings.erp_url,
+                api_key=self.settings.erp_key,
+                timeout=self.settings.erp_timeout,
+                max_attempts=1,
+            )
+            self._local.sap = sap
+            with self._clients_lock:
+                self._clients.append(sap)
+        generation = self.synchronizer.generation  # master data synced again: ask again
+        with self._cache_lock:
+            known = self._plants.get(customer_no)
+        if known is None or known[0] != generation:
+            known = (generation, sap_prices.supplying_plant(sap, customer_no))
+            with self._cache_lock:
+                self._plants[customer_no] = known
+        return sap_prices.price_lines(sap, customer_no, chunk, known[1])
 
     def stop(self) -> None:
         super().stop()
@@ -301,8 +328,11 @@ class RealtimeIntegration(_Base):
             }
             started = time.perf_counter()
             try:
-                response = self._erp().request("POST", "calculatePrices", json=body)
-                value = response.json()["value"]
+                if self.settings.erp_flavor == "sap":
+                    value = self._sap_prices(customer_no, chunk)
+                else:
+                    response = self._erp().request("POST", "calculatePrices", json=body)
+                    value = response.json()["value"]
             except ErpApiError as exc:
                 failed = exc.status >= 500 or exc.status == 429
                 self.metrics.record_erp("prices", time.perf_counter() - started, not failed)

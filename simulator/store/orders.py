@@ -19,19 +19,23 @@ import math
 import re
 import sqlite3
 import uuid
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 import requests
 
-from simulator.store import ApiError, carts, catalog, events, outbox
+from simulator.erp_server.client import ErpApiError
+from simulator.store import ApiError, carts, catalog, events, outbox, sap_orders
 from simulator.store.credit import refusal_reason, refusal_sentence
 from simulator.store.db import utc_now
 
 if TYPE_CHECKING:
     from simulator.store.app import StoreContext
     from simulator.store.auth import Principal
+    from simulator.store.sap_client import SapClient
+
+T = TypeVar("T")
 
 __all__ = [
     "DELIVERY_WAIT",
@@ -197,6 +201,21 @@ def erp_get(ctx: StoreContext, path: str, params: dict[str, Any] | None = None) 
             return response.json()
         except ValueError:
             raise ErpUnavailable("not JSON") from None
+
+
+def sap_read(call: Callable[[], T]) -> T:
+    """One read through SAP's services (the session makes one attempt with the buyer's
+    timeout): ErpUnavailable when the ERP does not answer, 503 erp_error when it refuses."""
+    try:
+        return call()
+    except requests.RequestException as exc:
+        raise ErpUnavailable(type(exc).__name__) from None
+    except (ValueError, KeyError):
+        raise ErpUnavailable("not an OData V2 answer") from None
+    except ErpApiError as exc:
+        if exc.status == 429 or exc.status >= 500:
+            raise ErpUnavailable(str(exc.status)) from None
+        raise ApiError(503, "erp_error", f"the ERP refused the query: {exc}") from None
 
 
 def erp_rows(
@@ -710,15 +729,21 @@ def list_orders(
     customer = principal.customer_no or ""
     conn = ctx.conn()
     try:
-        rows, total = erp_rows(
-            ctx,
-            "salesOrders",
-            filter=f"customerNumber eq '{check_number(customer, 'customer')}'",
-            orderby="orderDate desc,number desc",
-            top=size,
-            skip=(page - 1) * size,
-            count=True,
-        )
+        if ctx.sap is not None:
+            sap = ctx.sap
+            rows, total = sap_read(
+                lambda: sap_orders.orders_page(sap, customer, top=size, skip=(page - 1) * size)
+            )
+        else:
+            rows, total = erp_rows(
+                ctx,
+                "salesOrders",
+                filter=f"customerNumber eq '{check_number(customer, 'customer')}'",
+                orderby="orderDate desc,number desc",
+                top=size,
+                skip=(page - 1) * size,
+                count=True,
+            )
     except ErpUnavailable:
         mine = local_orders(conn, customer, ("pending", "accepted", "rejected"))
         events.record(conn, principal, "offline_fallback", view="orders")
@@ -746,20 +771,23 @@ def list_orders(
 
 def order_detail(ctx: StoreContext, principal: Principal, number: Any) -> dict[str, Any]:
     """Tracking: the order with its lines, its shipments (with lines) and its invoices."""
-    order = find_document(
-        ctx, principal, "salesOrders", number, expand="salesOrderLines", what="order"
-    )
+    if ctx.sap is not None:
+        order, shipments, invoices = _sap_order(ctx.sap, principal, number)
+    else:
+        order = find_document(
+            ctx, principal, "salesOrders", number, expand="salesOrderLines", what="order"
+        )
+        customer = principal.customer_no
+        where = f"orderNumber eq '{order['number']}' and customerNumber eq '{customer}'"
+        try:
+            shipments, _ = erp_rows(
+                ctx, "salesShipments", filter=where, expand="salesShipmentLines",
+                orderby="shipmentDate,number",
+            )  # fmt: skip
+            invoices, _ = erp_rows(ctx, "salesInvoices", filter=where, orderby="postingDate,number")
+        except ErpUnavailable:
+            raise unavailable() from None
     number = order["number"]
-    customer = principal.customer_no
-    where = f"orderNumber eq '{number}' and customerNumber eq '{customer}'"
-    try:
-        shipments, _ = erp_rows(
-            ctx, "salesShipments", filter=where, expand="salesShipmentLines",
-            orderby="shipmentDate,number",
-        )  # fmt: skip
-        invoices, _ = erp_rows(ctx, "salesInvoices", filter=where, orderby="postingDate,number")
-    except ErpUnavailable:
-        raise unavailable() from None
     lines = [_order_line(line) for line in order.get("salesOrderLines", [])]
     events.record(ctx.conn(), principal, "track_order", order=number)
     return {
@@ -801,6 +829,20 @@ def order_detail(ctx: StoreContext, principal: Principal, number: Any) -> dict[s
             for inv in invoices
         ],
     }
+
+
+def _sap_order(
+    sap: SapClient, principal: Principal, number: Any
+) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+    """The account's order from SAP with its deliveries and billing documents."""
+    number = check_number(number, "order number")
+    try:
+        order, shipments, invoices = sap_read(lambda: sap_orders.order_detail(sap, number))
+    except ErpUnavailable:
+        raise unavailable() from None
+    if order is None or order.get("customerNumber") != principal.customer_no:
+        raise ApiError(404, "not_found", f"no order {number}")
+    return order, shipments, invoices
 
 
 def _order_line(line: dict[str, Any]) -> dict[str, Any]:

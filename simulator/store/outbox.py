@@ -47,7 +47,9 @@ from typing import Any
 import requests
 
 from simulator.erp_server.client import ErpApiError, ErpClient
+from simulator.store import sap_orders
 from simulator.store.metrics import Metrics
+from simulator.store.sap_client import SapClient
 from simulator.store.settings import StoreSettings
 
 __all__ = ["KINDS", "ORDER_HEADER_FIELDS", "Delivery", "OutboxWorker", "erp_call", "submit"]
@@ -68,11 +70,18 @@ ORDER_HEADER_FIELDS = {
 BATCH = 20  # due rows taken per round
 IDLE_WAIT = 1.0  # seconds between looks when nothing is due soon
 BACKGROUND_TIMEOUT = 10.0  # the worker's own per-call timeout (nobody is waiting)
+# Kinds the 'sap' flavor delivers through SAP's A2X services (the others have no A2X
+# counterpart among the served services and go to the Business Central API of the same ERP).
+SAP_KINDS = frozenset({"order"})
 LOOP_BACKOFF = 0.05  # seconds after a failed round, doubling (capped by outbox_backoff_max)
 
 
 def _now_text() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _epoch(text: str) -> float:
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
 def submit(
@@ -182,6 +191,8 @@ class OutboxWorker:
         self._rng = random.Random(settings.seed)
         self._rng_lock = threading.Lock()
         self._in_flight: set[int] = set()
+        self._local = threading.local()
+        self._sessions: list[SapClient] = []
         self._flight_lock = threading.Condition()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -213,6 +224,11 @@ class OutboxWorker:
         if self._thread is not None:
             self._thread.join(timeout=60)
             self._thread = None
+        with self._flight_lock:
+            sessions, self._sessions = self._sessions, []
+        self._local = threading.local()
+        for session in sessions:
+            session.close()
 
     # --- API -------------------------------------------------------------------------------
     def deliver_now(self, document_id: int, timeout: float) -> str:
@@ -359,21 +375,27 @@ class OutboxWorker:
             return
         try:
             row = conn.execute(
-                "SELECT d.kind, d.customer_no, d.request_json, d.idempotency_key, o.attempts"
-                " FROM outbox o JOIN web_documents d ON d.id = o.document_id"
+                "SELECT d.kind, d.customer_no, d.request_json, d.idempotency_key, o.attempts,"
+                " d.created_at FROM outbox o JOIN web_documents d ON d.id = o.document_id"
                 " WHERE o.document_id = ? AND o.status = 'pending'",
                 (document_id,),
             ).fetchone()
             if row is None:
                 return
-            kind, customer_no, request_json, key, attempts = row
+            kind, customer_no, request_json, key, attempts, created_at = row
             started = time.perf_counter()
             try:
-                call = erp_call(kind, customer_no, json.loads(request_json))
-                # makeOrder answers 204 as BC does unless the order is asked for
-                headers = {"Idempotency-Key": key, "Prefer": "return=representation"}
-                response = erp.request("POST", call.path, json=call.body, headers=headers)
-                answer = response.json()
+                if kind in SAP_KINDS and self.settings.erp_flavor == "sap":
+                    answer = sap_orders.create_order(
+                        self._sap(erp.timeout), customer_no, json.loads(request_json), key,
+                        _epoch(created_at),
+                    )  # fmt: skip
+                else:
+                    call = erp_call(kind, customer_no, json.loads(request_json))
+                    # makeOrder answers 204 as BC does unless the order is asked for
+                    headers = {"Idempotency-Key": key, "Prefer": "return=representation"}
+                    response = erp.request("POST", call.path, json=call.body, headers=headers)
+                    answer = response.json()
             except ErpApiError as exc:
                 self._record(started, ok=exc.status < 500 and exc.status != 429)
                 if exc.status >= 500 or exc.status in (408, 429):
@@ -392,6 +414,17 @@ class OutboxWorker:
             self._accept(conn, document_id, answer)
         finally:
             self._release(document_id)
+
+    def _sap(self, timeout: float) -> SapClient:
+        """This thread's SAP session (its CSRF token is fetched once), with `timeout`."""
+        sap: SapClient | None = getattr(self._local, "sap", None)
+        if sap is None:
+            sap = SapClient(self.settings.erp_url, api_key=self.settings.erp_key, max_attempts=1)
+            self._local.sap = sap
+            with self._flight_lock:
+                self._sessions.append(sap)
+        sap.timeout = timeout
+        return sap
 
     def _record(self, started: float, *, ok: bool) -> None:
         if self.metrics is not None:

@@ -22,6 +22,9 @@ class StoreSettings(BaseModel):
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=0, le=65535)] = 8200
     integration: Literal["realtime", "batch"] = "batch"
+    # Which ERP API the store speaks for prices, stock and orders: Business Central's
+    # ("bc") or SAP S/4HANA's A2X OData V2 services ("sap": store.sap_prices, sap_orders).
+    erp_flavor: Literal["bc", "sap"] = "bc"
     # Seconds between batch delta syncs (master data too).
     sync_interval: Annotated[float, Field(gt=0.0, le=7 * 86400.0)] = 3600.0
     # Realtime: per-request ERP timeout, circuit breaker, how long a cached offer may be shown.

@@ -26,6 +26,7 @@ from urllib.parse import urlencode
 import typer
 
 from simulator.errors import UserError
+from simulator.store.cli import FLAVOR_HELP
 
 __all__ = ["store_db_for", "up"]
 
@@ -47,6 +48,7 @@ def up(
     sync_interval: Annotated[
         str, typer.Option(help="Batch mode: time between delta syncs, e.g. 1h, 5m, 30s.")
     ] = "5m",
+    erp_flavor: Annotated[str, typer.Option(help=FLAVOR_HELP)] = "bc",
     clock_speed: Annotated[
         float, typer.Option(help="ERP simulated seconds per wall second (0 freezes it).")
     ] = 60.0,
@@ -79,13 +81,14 @@ def up(
     from simulator.config import describe_validation_error  # noqa: PLC0415
     from simulator.erp_server.server import ServerThread, working_database  # noqa: PLC0415
     from simulator.erp_server.settings import ServerSettings  # noqa: PLC0415
-    from simulator.store.cli import parse_duration  # noqa: PLC0415
+    from simulator.store.cli import check_flavor, parse_duration  # noqa: PLC0415
     from simulator.store.secret import store_secret  # noqa: PLC0415
     from simulator.store.server import StoreThread  # noqa: PLC0415
     from simulator.store.settings import StoreSettings  # noqa: PLC0415
 
     if integration not in ("realtime", "batch"):
         raise UserError(f"--integration must be realtime or batch, not {integration!r}")
+    check_flavor(erp_flavor)
     if erp_port == store_port:
         raise UserError("--erp-port and --store-port must differ")
     if for_seconds is not None and for_seconds <= 0:
@@ -121,11 +124,13 @@ def up(
             erp_key=key,
             port=store_port,
             integration=integration,  # type: ignore[arg-type]
+            erp_flavor=erp_flavor,  # type: ignore[arg-type]
             sync_interval=interval,
             secret=secret,
         )
         with StoreThread(store_settings, fixed_port=True, port_flag="--store-port") as store:
-            _announce(erp.url + base_path, store.url, key, store, secret, integration, served.db)
+            flavor = f"{integration} integration, {erp_flavor.upper()} API"
+            _announce(erp.url + base_path, store.url, key, store, secret, flavor, served.db)
             _wait(for_seconds)
     typer.echo("stopped")
 
@@ -175,7 +180,7 @@ def _announce(
     }
     logins = [login for login in picked.values() if login is not None]
     typer.echo(f"mock ERP   {erp_url}/api/v2.0/   (API key: {key})   docs {erp_url}/docs")
-    typer.echo(f"store      {store_url}/   ({integration} integration)   API docs {store_url}/docs")
+    typer.echo(f"store      {store_url}/   ({integration})   API docs {store_url}/docs")
     typer.echo(f"           {page_list(store_url)}")
     typer.echo("demo logins (email / password):")
     for login in logins:

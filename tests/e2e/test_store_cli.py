@@ -46,13 +46,15 @@ def up(dataset: Path) -> Iterator[tuple[subprocess.Popen[str], list[str]]]:
 
 
 @contextlib.contextmanager
-def _up(dataset: Path, integration: str) -> Iterator[tuple[subprocess.Popen[str], list[str]]]:
+def _up(
+    dataset: Path, integration: str, *extra: str
+) -> Iterator[tuple[subprocess.Popen[str], list[str]]]:
     """`erpsim up` in its own process; yields it and the lines it printed up to the
     'Ctrl-C' line."""
     process = subprocess.Popen(
         [sys.executable, "-m", "simulator", "up", "--db", str(dataset),
          "--erp-port", str(free_port()), "--store-port", str(free_port()),
-         "--integration", integration, "--for", "120"],
+         "--integration", integration, "--for", "120", *extra],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     lines: list[str] = []
@@ -127,6 +129,20 @@ def test_up_prints_a_buyer_and_a_rep_whose_orders_the_erp_accepts(
         assert _checkout(store, rep_email, rep_password, delivery, rep=True) == "accepted"
 
 
+def test_up_on_sap_prices_and_orders_through_the_sap_services(history_run, tmp_path: Path) -> None:
+    dataset = tmp_path / "erp.sqlite"
+    shutil.copy(history_run.path, dataset)
+    conn = sqlite3.connect(dataset)
+    today = dt.date.fromisoformat(str(erp_today(conn)))
+    conn.close()
+    with _up(dataset, "realtime", "--erp-flavor", "sap") as (_process, lines):
+        assert any("SAP API" in line for line in lines if line.startswith("store")), lines
+        store = next(URL.match(line).group(1) for line in lines if URL.match(line))
+        email, password = next(LOGIN.match(line).groups() for line in lines if LOGIN.match(line))
+        delivery = (today + dt.timedelta(days=3)).isoformat()
+        assert _checkout(store, email, password, delivery, rep=False) == "accepted"
+
+
 def _checkout(store: str, email: str, password: str, delivery: str, *, rep: bool) -> str:
     """Log in (a rep acts as its first account), put three lines in the cart, check out:
     the web document's status after the realtime integration sent it."""
@@ -179,6 +195,15 @@ def test_up_bad_input(dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "--integration" in err
     err = _one_line_error(capsys, "up", "--db", str(dataset), "--sync-interval", "soon")
     assert "--sync-interval" in err
+    err = _one_line_error(capsys, "up", "--db", str(dataset), "--erp-flavor", "oracle")
+    assert "--erp-flavor: 'oracle' is not one of bc, sap" in err
+    err = _one_line_error(
+        capsys, "serve", "store", "--erp-key", "k", "--erp-flavor", "SAP ", "--db",
+        str(tmp_path / "s.sqlite"),
+    )  # fmt: skip
+    assert "--erp-flavor" in err
+    err = _one_line_error(capsys, "load", "--erp-flavor", "s4", "--duration", "1s")
+    assert "--erp-flavor" in err
     err = _one_line_error(capsys, "up", "--db", str(dataset), "--base-path", "bc/")
     assert "--base-path" in err
     err = _one_line_error(capsys, "serve", "erp", "--db", str(dataset), "--base-path", "/b c")

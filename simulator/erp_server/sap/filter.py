@@ -120,28 +120,26 @@ class _Parser:
     def expression(self, depth: int) -> _Operand:
         if depth > MAX_DEPTH:
             raise _bad("nested too deeply")
-        left = self.conjunction(depth)
+        parts = [self.conjunction(depth)]
         while self.word("or"):
             self.take()
-            right = self.conjunction(depth)
-            left = _Operand(
-                f"({self.condition(left)} OR {self.condition(right)})",
-                left.params + right.params,
-                boolean=True,
-            )
-        return left
+            parts.append(self.conjunction(depth))
+        return self._joined(parts, "OR")
 
     def conjunction(self, depth: int) -> _Operand:
-        left = self.negation(depth)
+        parts = [self.negation(depth)]
         while self.word("and"):
             self.take()
-            right = self.negation(depth)
-            left = _Operand(
-                f"({self.condition(left)} AND {self.condition(right)})",
-                left.params + right.params,
-                boolean=True,
-            )
-        return left
+            parts.append(self.negation(depth))
+        return self._joined(parts, "AND")
+
+    def _joined(self, parts: list[_Operand], op: str) -> _Operand:
+        """``a or b or c`` as one flat SQL list: a connector's long ``Material eq ... or``
+        list must not nest one level per term (SQLite's parser stack ends at about 100)."""
+        if len(parts) == 1:
+            return parts[0]
+        sql = f" {op} ".join(self.condition(part) for part in parts)
+        return _Operand(f"({sql})", tuple(p for part in parts for p in part.params), boolean=True)
 
     def negation(self, depth: int) -> _Operand:
         if self.word("not") and self.tokens[self.i + 1].text != ")":
