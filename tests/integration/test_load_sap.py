@@ -37,7 +37,7 @@ def test_the_connector_persona_speaks_sap_without_failures(
     done = erpsim_load(
         "--db", "erp.sqlite", "--mix", "load-test-fast.toml", "--persona",
         "ErpIntegrationClient", "--persona", "Reorderer", "--persona", "OrderTracker",
-        "--users", "6", "--duration", "10s", "--erp-flavor", "sap",
+        "--users", "6", "--duration", "10s", "--erp-flavor", "sap", "--warmup", "0",
         "--out", "sap", "--slo", "fail_ratio<0.01%", "--slo", "requests>10", cwd=tmp_path,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
