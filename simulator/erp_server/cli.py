@@ -181,6 +181,9 @@ def demo_section(db: Path, console: Console) -> None:
                 f"idempotent POST twice: {first['number']} and {again['number']} -> {same}"
             )
             _bc_connector_flow(erp, customer["number"], item, console)
+        from simulator.erp_server.sap.demo import sap_connector_flow  # noqa: PLC0415
+
+        sap_connector_flow(server.url, key, customer["number"], item, console)
 
 
 def _bc_connector_flow(erp: Any, customer: str, item: str, console: Console) -> None:

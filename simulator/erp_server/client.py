@@ -22,14 +22,14 @@ Example::
 
 from __future__ import annotations
 
-import email.utils
-import random
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import requests
+
+from simulator.erp_server.retrying import RetryingClient
 
 __all__ = ["CUSTOM_SETS", "DeltaSync", "ErpApiError", "ErpClient"]
 
@@ -55,7 +55,6 @@ CUSTOM_SETS = frozenset(
 )
 CUSTOM_OPERATIONS = frozenset({("customerPayments", "POST")})
 
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 
 
@@ -73,7 +72,7 @@ class ErpApiError(Exception):
         self.message = message
 
 
-class ErpClient:
+class ErpClient(RetryingClient):
     """A session against one ERP API root (``http://host:port``)."""
 
     def __init__(
@@ -94,20 +93,17 @@ class ErpClient:
         company = f"/companies({company_id})" if company_id else ""
         self.root = base + STANDARD_API + company
         self.custom_root = base + CUSTOM_API + company
-        self.timeout = timeout
-        self.max_attempts = max_attempts
-        self.backoff = backoff
-        self.max_backoff = max_backoff
-        self.sleep = sleep
-        self.retries = 0  # how many retries this client made (for tests and logs)
-        self.session = session or requests.Session()
+        super().__init__(
+            timeout=timeout,
+            max_attempts=max_attempts,
+            backoff=backoff,
+            max_backoff=max_backoff,
+            sleep=sleep,
+            session=session,
+        )
         self.session.headers.update(
             {"Authorization": f"Bearer {api_key}", "Accept": "application/json"}
         )
-        self._jitter = random.Random()
-
-    def close(self) -> None:
-        self.session.close()
 
     def __enter__(self) -> ErpClient:
         return self
@@ -128,27 +124,15 @@ class ErpClient:
         """One call with retries; returns the successful response, raises ErpApiError."""
         url = path_or_url if "://" in path_or_url else self.url_for(method, path_or_url)
         retriable = method in IDEMPOTENT_METHODS or bool(headers and "Idempotency-Key" in headers)
-        attempt = 1
-        while True:
-            try:
-                response = self.session.request(
-                    method, url, params=params, json=json, headers=headers, timeout=self.timeout
-                )
-            except requests.ConnectionError:
-                if not retriable or attempt >= self.max_attempts:
-                    raise
-                self._pause(attempt, None)
-                attempt += 1
-                continue
-            if response.status_code < 400:
-                return response
-            if response.status_code in RETRY_STATUSES and retriable and attempt < self.max_attempts:
-                retry_after = response.headers.get("Retry-After")
-                response.close()
-                self._pause(attempt, retry_after)
-                attempt += 1
-                continue
-            raise _api_error(response)
+        return self._send(
+            method,
+            url,
+            params=params,
+            json=json,
+            headers=headers,
+            retriable=retriable,
+            to_error=_api_error,
+        )
 
     def url_for(self, method: str, path: str) -> str:
         """Custom sets live in the custom API group, the rest in the standard API."""
@@ -156,14 +140,6 @@ class ErpClient:
         name = path.split("(", 1)[0].split("/", 1)[0].split("?", 1)[0]
         custom = name in CUSTOM_SETS or (name, method) in CUSTOM_OPERATIONS
         return f"{self.custom_root if custom else self.root}/{path}"
-
-    def _pause(self, attempt: int, retry_after: str | None) -> None:
-        self.retries += 1
-        delay = _retry_after_seconds(retry_after)
-        if delay is None:
-            delay = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
-            delay *= 0.5 + self._jitter.random() / 2
-        self.sleep(min(delay, self.max_backoff * 6))
 
     def get_json(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         return self.request("GET", path, params=params).json()  # type: ignore[no-any-return]
@@ -344,20 +320,6 @@ class DeltaSync:
 
 def _options(**options: Any) -> dict[str, Any]:
     return {f"${name}": value for name, value in options.items() if value is not None}
-
-
-def _retry_after_seconds(value: str | None) -> float | None:
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, moment.timestamp() - time.time())
 
 
 def _api_error(response: requests.Response) -> ErpApiError:

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
-import random
 import re
 import time
 import uuid
@@ -36,6 +35,7 @@ from typing import Any
 import requests
 
 from simulator.erp_server.client import ErpApiError
+from simulator.erp_server.retrying import RetryingClient
 
 __all__ = [
     "SAP_ROOT",
@@ -51,7 +51,6 @@ __all__ = [
 
 SAP_ROOT = "/sap/opu/odata/sap"
 BC_API = "/api/v2.0"  # an ERP URL given as its Business Central root serves SAP beside it
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # SAP's sales-document messages (class V1) that name a refusal the store acts on, as the
 # store's own reasons (those the Business Central flavor's errors carry): a blocked item
 # marks its offer, a refused order tells the buyer why.
@@ -72,7 +71,7 @@ def request_id(key: str) -> str:
     return str(uuid.uuid5(REQUEST_IDS, key)).upper().replace("-", "")
 
 
-class SapClient:
+class SapClient(RetryingClient):
     """A session against one S/4HANA host (``http://host:port``), for every A2X service."""
 
     def __init__(
@@ -92,21 +91,18 @@ class SapClient:
         base = base_url.rstrip("/").removesuffix(SAP_ROOT).removesuffix(BC_API)
         self.root = base + SAP_ROOT
         self.sap_client = sap_client
-        self.timeout = timeout
-        self.max_attempts = max_attempts
-        self.backoff = backoff
-        self.max_backoff = max_backoff
-        self.sleep = sleep
-        self.retries = 0
+        super().__init__(
+            timeout=timeout,
+            max_attempts=max_attempts,
+            backoff=backoff,
+            max_backoff=max_backoff,
+            sleep=sleep,
+            session=session,
+        )
         self.token_fetches = 0  # CSRF tokens fetched (tests look at it)
-        self.session = session or requests.Session()
         self.session.auth = (user, api_key)
         self.session.headers.update({"Accept": "application/json"})
         self._tokens: dict[str, str] = {}  # per service
-        self._jitter = random.Random()
-
-    def close(self) -> None:
-        self.session.close()
 
     def __enter__(self) -> SapClient:
         return self
@@ -133,35 +129,15 @@ class SapClient:
         if "sap-client=" in url:
             params.pop("sap-client")
         may_retry = method == "GET" if retriable is None else retriable
-        attempt = 1
-        while True:
-            try:
-                response = self.session.request(
-                    method, url, params=params, json=json, headers=headers, timeout=self.timeout
-                )
-            except requests.ConnectionError:
-                if not may_retry or attempt >= self.max_attempts:
-                    raise
-                self._pause(attempt, None)
-                attempt += 1
-                continue
-            if response.status_code < 400:
-                return response
-            if response.status_code in RETRY_STATUSES and may_retry and attempt < self.max_attempts:
-                retry_after = response.headers.get("Retry-After")
-                response.close()
-                self._pause(attempt, retry_after)
-                attempt += 1
-                continue
-            raise sap_error(response)
-
-    def _pause(self, attempt: int, retry_after: str | None) -> None:
-        self.retries += 1
-        delay = _retry_after_seconds(retry_after)
-        if delay is None:
-            delay = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
-            delay *= 0.5 + self._jitter.random() / 2
-        self.sleep(min(delay, self.max_backoff * 6))
+        return self._send(
+            method,
+            url,
+            params=params,
+            json=json,
+            headers=headers,
+            retriable=may_retry,
+            to_error=sap_error,
+        )
 
     def token(self, service: str, *, fresh: bool = False) -> str:
         """The service's CSRF token (fetched once, again when `fresh`)."""
@@ -243,20 +219,6 @@ class SapClient:
 
 def _options(options: dict[str, Any]) -> dict[str, Any]:
     return {f"${name}": value for name, value in options.items() if value is not None}
-
-
-def _retry_after_seconds(value: str | None) -> float | None:
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, moment.timestamp() - time.time())
 
 
 def sap_error(response: requests.Response) -> ErpApiError:

@@ -331,6 +331,12 @@ def test_demo_runs_end_to_end(capsys, tmp_path: Path) -> None:
     properties = sum(len(documented[name]["properties"]) for name in sets)
     shown = rf"{len(sets)} standard sets with {properties} of BC.s\s+properties"
     assert re.search(shown, stdout), stdout  # every documented property, and only BC's
+    # The SAP connector: the order it sent twice is one order, visible to BC as well.
+    sent_twice = r"Repeatability-Request-ID\s+->\s+(SO\d+)\s+and\s+(SO\d+),\s+the\s+same"
+    sap = re.search(sent_twice, stdout)
+    assert sap is not None, stdout
+    assert sap.group(1) == sap.group(2)
+    assert re.search(rf"Business\s+Central\s+API:\s+{sap.group(1)}\b", stdout), stdout
     assert (tmp_path / "demo" / "adoption-baseline" / "report.html").exists()
     assert "orders per month" in stdout
     # The load step: a bounded Locust run whose measured experience feeds the forecast.
