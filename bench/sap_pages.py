@@ -23,6 +23,13 @@ from simulator.erp_server.sap.query import parse_query  # noqa: E402
 from simulator.erp_server.sap.reader import page  # noqa: E402
 
 PAGE = 50
+# What connectors read most: documents with their items and pricing elements expanded.
+EXPANDS = (
+    ("API_SALES_ORDER_SRV", "A_SalesOrder", "to_Item/to_PricingElement,to_Partner"),
+    ("API_BILLING_DOCUMENT_SRV", "A_BillingDocument", "to_Item/to_PricingElement,to_Partner"),
+    ("API_OUTBOUND_DELIVERY_SRV", "A_OutbDeliveryHeader", "to_DeliveryDocumentItem"),
+    ("API_BUSINESS_PARTNER", "A_BusinessPartner", "to_Customer/to_CustomerSalesArea"),
+)
 
 
 def main() -> None:
@@ -43,6 +50,16 @@ def main() -> None:
                 best = min(best, time.perf_counter() - start)
                 rows = len(body["results"])
             print(f"{service.name + ' / ' + entity.set_name:<62} {rows:>5} {best * 1000:>8.1f}")
+    print(f"\n{'a page of 20 with $expand':<62} {'rows':>5} {'ms':>8}")
+    by_name = {s.name: s for s in services()}
+    for name, set_name, expand in EXPANDS:
+        entity = by_name[name].sets[set_name]
+        query = parse_query(entity, [("$top", "20"), ("$expand", expand)])
+        start = time.perf_counter()
+        body = page(conn, query, "/", PAGE)
+        took = time.perf_counter() - start
+        label = f"{set_name}?$expand={expand}"
+        print(f"{label:<62} {len(body['results']):>5} {took * 1000:>8.1f}")
 
 
 if __name__ == "__main__":
