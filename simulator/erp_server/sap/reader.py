@@ -14,7 +14,7 @@ from typing import Any
 from simulator.erp_server.sap.catalog import EntityType, service
 from simulator.erp_server.sap.query import Expansion, SapQuery, encode_skiptoken
 from simulator.erp_server.sap.v2 import payload
-from simulator.erp_server.sap.views import view_name
+from simulator.erp_server.sap.views import keys_first, view_name
 
 __all__ = ["Constraint", "count", "fetch_one", "page"]
 
@@ -88,8 +88,9 @@ def page(
         f"{s}{' DESC' if d else ''}" for s, (_, d) in zip(sort_sql, sort, strict=True)
     )
     names = [p.name for p in entity.properties]
+    selected = ", ".join(f'"{k}"' for k in entity.key) if keys_first(entity) else "*"
     sql = (
-        f'SELECT *, {", ".join(sort_sql)} FROM "{view_name(entity)}"{where}'
+        f'SELECT {selected}, {", ".join(sort_sql)} FROM "{view_name(entity)}"{where}'
         f" ORDER BY {order} LIMIT ?"
     )
     params.append(limit + 1)
@@ -97,6 +98,8 @@ def page(
         sql += " OFFSET ?"
         params.append(query.skip)
     fetched = conn.execute(sql, params).fetchall()
+    if keys_first(entity):
+        fetched = _rows_of_keys(conn, entity, sort_sql, fetched)
     more = len(fetched) > limit
     fetched = fetched[:limit]
     width = len(names)
@@ -120,6 +123,31 @@ def page(
 
         body["__next"] = f"{next_url}?{urlencode(options, safe='$,()/')}"
     return body
+
+
+def _rows_of_keys(
+    conn: sqlite3.Connection,
+    entity: EntityType,
+    sort_sql: list[str],
+    found: list[tuple[Any, ...]],
+) -> list[tuple[Any, ...]]:
+    """The full rows (and sort values) of the keys a keys-first page found, in its order."""
+    if not found:
+        return []
+    width = len(sort_sql)
+    keys = [tuple(row[: len(entity.key)]) for row in found]
+    columns = ", ".join(f'"{k}"' for k in entity.key)
+    firsts = sorted({key[0] for key in keys}, key=repr)
+    marks = "(" + ", ".join("?" * len(entity.key)) + ")"
+    sql = (
+        f'SELECT *, {", ".join(sort_sql)}, {columns} FROM "{view_name(entity)}"'
+        f' WHERE "{entity.key[0]}" IN ({", ".join("?" * len(firsts))})'
+        f" AND ({columns}) IN (VALUES {', '.join([marks] * len(keys))})"
+    )
+    params = [*firsts, *(value for key in keys for value in key)]
+    count = len(entity.properties) + width
+    by_key = {tuple(row[count:]): row[:count] for row in conn.execute(sql, params)}
+    return [by_key[key] for key in keys if key in by_key]
 
 
 def fetch_one(

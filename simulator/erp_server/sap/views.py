@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from simulator.erp_server.sap.catalog import EntityType, Property, services
 from simulator.erp_server.sap.codes import Codes
 
-__all__ = ["View", "install", "view_name", "views"]
+__all__ = ["View", "install", "keys_first", "view_name", "views"]
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,14 @@ class View:
 
     source: str
     columns: dict[str, str] = field(default_factory=dict)
+    # Page by keys first: sort only the key and order columns, then compute the page's rows
+    # (for sets whose rows are costly to compute and whose view SQLite can flatten).
+    keys_first: bool = False
+
+
+def keys_first(entity: EntityType) -> bool:
+    view = views().get((entity.service, entity.set_name))
+    return view is not None and view.keys_first
 
 
 def view_name(entity: EntityType) -> str:

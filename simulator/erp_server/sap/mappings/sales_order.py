@@ -293,6 +293,23 @@ def _union(kind_views: list[tuple[dict[str, str], str]]) -> View:
     )
 
 
+def _item_elements() -> View:
+    """Each line's price element and, when it has a discount, its discount element: one
+    SELECT over the lines joined with the two element kinds (not a UNION ALL), so SQLite
+    flattens it into a page's query and a keys-first page computes the costly condition
+    record only for the rows it shows (a page of the whole set: 95 s on medium as a union,
+    milliseconds so)."""
+    price, discount = _element(PRICE_CONDITION), _element(DISCOUNT_CONDITION)
+    columns = {}
+    for name in sorted(set(price) | set(discount)):
+        first, second = price.get(name, "NULL"), discount.get(name, "NULL")
+        columns[name] = (
+            first if first == second else (f"CASE WHEN k.value = 1 THEN {first} ELSE {second} END")
+        )
+    source = LINE_FROM + " JOIN json_each('[1, 2]') k ON k.value = 1 OR l.line_discount_pct > 0"
+    return View(source, columns, keys_first=True)
+
+
 VIEWS: dict[str, View] = {
     "A_SalesOrder": View(ORDER_FROM, HEADER),
     "A_SalesOrderItem": View(LINE_FROM, ITEM),
@@ -307,12 +324,7 @@ VIEWS: dict[str, View] = {
             "ContactPerson": "p.contact",
         },
     ),
-    "A_SalesOrderItemPrElement": _union(
-        [
-            (_element(PRICE_CONDITION), LINE_FROM),
-            (_element(DISCOUNT_CONDITION), LINE_FROM + " WHERE l.line_discount_pct > 0"),
-        ]
-    ),
+    "A_SalesOrderItemPrElement": _item_elements(),
     "A_SalesOrderHeaderPrElement": _union(
         [
             (_header_element(PRICE_CONDITION), _header_source(PRICE_CONDITION)),
