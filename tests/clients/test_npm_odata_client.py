@@ -7,10 +7,8 @@ or refuses BC's line fields, so it turns on by itself once the server supports t
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -18,7 +16,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.clients.conftest import KEY, PAGE
+from tests.clients.conftest import KEY, PAGE, npm_installed
 
 NPM_DIR = Path(__file__).parent / "npm"
 UNSUPPORTED = 3
@@ -26,27 +24,7 @@ UNSUPPORTED = 3
 
 @pytest.fixture(scope="module")
 def node_project() -> Path:
-    for tool in ("node", "npm"):
-        if shutil.which(tool) is None:
-            pytest.skip(f"{tool} is not installed")
-    lock = hashlib.sha256((NPM_DIR / "package-lock.json").read_bytes()).hexdigest()[:16]
-    stamp = NPM_DIR / "node_modules" / f".erpsim-{lock}"
-    if not stamp.exists():
-        done = subprocess.run(
-            ["npm", "ci", "--no-audit", "--no-fund"],
-            cwd=NPM_DIR,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        if done.returncode != 0:
-            message = f"npm ci failed: {done.stderr[-2000:]}"
-            if os.environ.get("CI"):
-                pytest.fail(message)
-            pytest.skip(message)
-        stamp.touch()
-    return NPM_DIR
+    return npm_installed(NPM_DIR)
 
 
 def _node(project: Path, step: str, api: str) -> subprocess.CompletedProcess[str]:

@@ -34,39 +34,16 @@ import requests
 from simulator.erp.credit import credit_headroom
 from simulator.erp_server.sap.catalog import SAP_ROOT, SERVICE_NAMES
 from simulator.erp_server.server import ServerThread
-from tests.clients.conftest import KEY, PAGE
+from tests.clients.conftest import KEY, PAGE, npm_installed
 
 NPM_DIR = Path(__file__).parent / "sap_npm"
 SERVICES = ("API_PRODUCT_SRV", "API_SALES_ORDER_SRV")
 UNSUPPORTED = 3
 
 
-def _unavailable(message: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
-
-
 @pytest.fixture(scope="module")
 def node_project() -> Path:
-    for tool in ("node", "npm"):
-        if shutil.which(tool) is None:
-            pytest.skip(f"{tool} is not installed")
-    lock = hashlib.sha256((NPM_DIR / "package-lock.json").read_bytes()).hexdigest()[:16]
-    stamp = NPM_DIR / "node_modules" / f".erpsim-{lock}"
-    if not stamp.exists():
-        done = subprocess.run(
-            ["npm", "ci", "--no-audit", "--no-fund"],
-            cwd=NPM_DIR,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        if done.returncode != 0:
-            _unavailable(f"npm ci failed: {done.stderr[-2000:]}")
-        stamp.touch()
-    return NPM_DIR
+    return npm_installed(NPM_DIR)
 
 
 def _generate(project: Path, source: Path, out: Path, *options: str) -> None:
