@@ -25,9 +25,11 @@ from simulator.erp_server.odata.filter import INT64, SqlFilter, parse_filter
 __all__ = [
     "Limits",
     "Query",
+    "SortTerm",
     "decode_skiptoken",
     "decode_values",
     "encode_skiptoken",
+    "keyset_sql",
     "parse_query",
 ]
 
@@ -97,7 +99,7 @@ class Query:
             parts.append(self.filter.sql)
             params.extend(self.filter.params)
         if with_keyset and self.skiptoken is not None:
-            sql, values = _keyset(self.sort, self.skiptoken)
+            sql, values = keyset_sql(self.sort, self.skiptoken)
             parts.append(sql)
             params.extend(values)
         return (" WHERE " + " AND ".join(parts) if parts else ""), params
@@ -134,7 +136,7 @@ def _sort_expression(field: Field) -> str:
     return f"ifnull({field.column}, '')" if field.nullable else field.column
 
 
-def _keyset(sort: tuple[SortTerm, ...], values: tuple[Any, ...]) -> tuple[str, list[Any]]:
+def keyset_sql(sort: tuple[SortTerm, ...], values: tuple[Any, ...]) -> tuple[str, list[Any]]:
     """Rows strictly after `values` in the `sort` order."""
     if len({t.descending for t in sort}) == 1:
         op = "<" if sort[0].descending else ">"

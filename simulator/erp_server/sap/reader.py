@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
-from collections.abc import Sequence
 from typing import Any
 
+from simulator.erp_server.odata.query import SortTerm, keyset_sql
 from simulator.erp_server.sap.catalog import EntityType, service
 from simulator.erp_server.sap.query import Expansion, SapQuery, encode_skiptoken
 from simulator.erp_server.sap.v2 import payload
@@ -44,23 +44,11 @@ def _where(query: SapQuery, constraint: Constraint, *, keyset: bool) -> tuple[st
         parts.append(query.where)
         params.extend(query.params)
     if keyset and query.skiptoken is not None:
-        sql, values = _keyset(query, query.skiptoken)
+        terms = tuple(SortTerm(_sort_sql(query.entity, n), d) for n, d in query.sort)
+        sql, values = keyset_sql(terms, query.skiptoken)
         parts.append(sql)
         params.extend(values)
     return (" WHERE " + " AND ".join(parts)) if parts else "", params
-
-
-def _keyset(query: SapQuery, values: Sequence[Any]) -> tuple[str, list[Any]]:
-    """Rows strictly after `values` in the query's sort order."""
-    alternatives = []
-    params: list[Any] = []
-    sort = query.sort
-    for i, (name, descending) in enumerate(sort):
-        equal = [f"{_sort_sql(query.entity, n)} = ?" for n, _ in sort[:i]]
-        after = f"{_sort_sql(query.entity, name)} {'<' if descending else '>'} ?"
-        alternatives.append("(" + " AND ".join([*equal, after]) + ")")
-        params.extend([*values[:i], values[i]])
-    return "(" + " OR ".join(alternatives) + ")", params
 
 
 def count(conn: sqlite3.Connection, query: SapQuery, constraint: Constraint = ()) -> int:
