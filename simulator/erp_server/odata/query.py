@@ -159,13 +159,22 @@ def encode_skiptoken(values: Iterable[Any]) -> str:
     return base64.urlsafe_b64encode(orjson.dumps(list(values))).decode().rstrip("=")
 
 
+_NOT_A_TOKEN = object()
+
+
+def _token_json(token: str) -> Any:
+    """What `encode_skiptoken` encoded, or `_NOT_A_TOKEN`."""
+    try:
+        return orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except (binascii.Error, ValueError, orjson.JSONDecodeError):
+        return _NOT_A_TOKEN
+
+
 def decode_skiptoken(token: str, query: Query) -> tuple[Any, ...]:
     """The sort values a next link carries; 400 if it was not made for this query."""
-    try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        values = orjson.loads(raw)
-    except (binascii.Error, ValueError, orjson.JSONDecodeError):
-        raise _bad("invalid_skiptoken", "$skiptoken is not one this server issued") from None
+    values = _token_json(token)
+    if values is _NOT_A_TOKEN:
+        raise _bad("invalid_skiptoken", "$skiptoken is not one this server issued")
     ok = isinstance(values, list) and len(values) == len(query.sort)
     if not ok or not all(_sort_value(v) for v in values):
         raise _bad("invalid_skiptoken", "$skiptoken does not match this query")
@@ -175,10 +184,7 @@ def decode_skiptoken(token: str, query: Query) -> tuple[Any, ...]:
 def decode_values(token: str, length: int) -> tuple[Any, ...] | None:
     """The `length` sort values an `encode_skiptoken` token carries, or None if it is not
     such a token (for protocols with their own error shape)."""
-    try:
-        values = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-    except (binascii.Error, ValueError, orjson.JSONDecodeError):
-        return None
+    values = _token_json(token)
     if not isinstance(values, list) or len(values) != length:
         return None
     if not all(v is None or _sort_value(v) for v in values):
