@@ -105,12 +105,6 @@ class ErpClient(RetryingClient):
             {"Authorization": f"Bearer {api_key}", "Accept": "application/json"}
         )
 
-    def __enter__(self) -> ErpClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     # --- transport -------------------------------------------------------------------------
     def request(
         self,

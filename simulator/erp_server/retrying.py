@@ -8,7 +8,7 @@ import email.utils
 import random
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Self
 
 import requests
 
@@ -41,6 +41,12 @@ class RetryingClient:
 
     def close(self) -> None:
         self.session.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def _send(
         self,

@@ -104,12 +104,6 @@ class SapClient(RetryingClient):
         self.session.headers.update({"Accept": "application/json"})
         self._tokens: dict[str, str] = {}  # per service
 
-    def __enter__(self) -> SapClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     def url(self, service: str, path: str = "") -> str:
         return f"{self.root}/{service}/{path.lstrip('/')}"
 
