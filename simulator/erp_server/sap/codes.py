@@ -13,6 +13,8 @@ import sqlite3
 from dataclasses import dataclass
 
 __all__ = [
+    "HIERARCHY",
+    "HIERARCHY_WIDTHS",
     "UNITS",
     "Codes",
     "content_ms",
@@ -111,6 +113,32 @@ KINDS: dict[str, _Kind] = {
     "customer_group": _Kind("SELECT DISTINCT segment FROM customers", 2, "fit"),
     "personnel": _Kind("SELECT code FROM salespeople", 8, "number", 50000001),
 }
+# SAP's standard product hierarchy (PRODH): three levels of 5, 5 and 8 characters, a node's
+# key its parent's followed by its own; our category tree goes there, numbered per parent
+HIERARCHY_WIDTHS = (5, 5, 8)
+HIERARCHY = "product_hierarchy"
+
+
+def _hierarchy(conn: sqlite3.Connection) -> dict[str, str]:
+    """Each category's product hierarchy node: its parent's node and its ordinal among its
+    siblings (in code order); a category below the third level takes its ancestor's."""
+    rows = conn.execute("SELECT code, parent_code FROM item_categories ORDER BY code").fetchall()
+    parents = {str(code): str(parent or "") for code, parent in rows}
+    children: dict[str, list[str]] = {}
+    for code, parent in parents.items():
+        children.setdefault(parent if parent in parents else "", []).append(code)
+    nodes: dict[str, str] = {}
+    todo = [("", "", 0)]
+    while todo:
+        parent, prefix, depth = todo.pop()
+        for ordinal, code in enumerate(children.get(parent, ()), start=1):
+            if depth < len(HIERARCHY_WIDTHS):
+                node = prefix + f"{ordinal:0{HIERARCHY_WIDTHS[depth]}d}"
+            else:
+                node = prefix
+            nodes[code] = node
+            todo.append((code, node, depth + 1))
+    return nodes
 
 
 class Codes:
@@ -134,10 +162,15 @@ class Codes:
                     mapping[value] = f"{ordinal + 1:0{spec.width}d}"
             self._to[kind] = mapping
             self._from[kind] = {code: value for value, code in mapping.items()}
+        hierarchy = _hierarchy(conn)
+        self._to[HIERARCHY] = hierarchy
+        self._from[HIERARCHY] = {node: code for code, node in hierarchy.items()}
 
     def to_sap(self, kind: str, value: object) -> str:
         if value in (None, ""):
             return ""
+        if kind == HIERARCHY:  # an unknown category has no node
+            return self._to[kind].get(str(value), "")
         return self._to[kind].get(str(value), str(value)[: KINDS[kind].width])
 
     def from_sap(self, kind: str, code: str) -> str | None:

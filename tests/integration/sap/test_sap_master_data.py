@@ -121,6 +121,39 @@ def test_product_plants_sales_data_and_units(
     assert [e["ProductStandardID"] for e in ean] == [gtin]
 
 
+def test_category_tree_is_sap_product_hierarchy(
+    sap: str, session: requests.Session, sql: sqlite3.Connection
+) -> None:
+    """Each item's category is a node of SAP's 5/5/8 product hierarchy whose prefixes are
+    its ancestors' nodes: a connector rebuilds the tree from the keys alone."""
+    codes = Codes(sql)
+    parents = dict(sql.execute("SELECT code, parent_code FROM item_categories"))
+    rows = _d(
+        session.get(
+            f"{sap}{PRODUCT}/A_Product",
+            params={
+                "$top": "40",
+                "$select": "Product,ProductHierarchy",
+                "$expand": "to_SalesDelivery",
+            },
+        )
+    )["results"]
+    category = dict(sql.execute("SELECT no, item_category_code FROM items"))
+    assert rows
+    for row in rows:
+        node = row["ProductHierarchy"]
+        assert len(node) == 18
+        assert node.isdigit()
+        assert node == codes.to_sap("product_hierarchy", category[row["Product"]])
+        assert codes.from_sap("product_hierarchy", node) == category[row["Product"]]
+        parent = parents[category[row["Product"]]]
+        assert codes.to_sap("product_hierarchy", parent) == node[:10]
+        assert codes.to_sap("product_hierarchy", parents[parent]) == node[:5]
+        assert row["to_SalesDelivery"]["results"][0]["ProductHierarchy"] == node
+    nodes = {codes.to_sap("product_hierarchy", code) for code in parents}
+    assert len(nodes) == len(parents)  # one node per category
+
+
 def test_customer_is_a_business_partner_with_sales_area_and_company_code(
     sap: str, session: requests.Session, sql: sqlite3.Connection
 ) -> None:

@@ -28,6 +28,7 @@ VIEWS: dict[str, View] = {
             "WeightUnit": "'KG'",
             "NetWeight": "i.gross_weight",
             "ProductGroup": "sap_code('product_group', i.item_category_code)",
+            "ProductHierarchy": "sap_code('product_hierarchy', i.item_category_code)",
             "BaseUnit": "sap_unit(i.base_unit_of_measure)",
             "ItemCategoryGroup": "'NORM'",
             "Division": "'00'",
@@ -80,6 +81,7 @@ VIEWS: dict[str, View] = {
             "ProductSalesOrg": f"'{SALES_ORGANIZATION}'",
             "ProductDistributionChnl": f"'{DISTRIBUTION_CHANNEL}'",
             "PriceSpecificationProductGroup": "sap_code('pricing_group', i.item_disc_group)",
+            "ProductHierarchy": "sap_code('product_hierarchy', i.item_category_code)",
             "AccountDetnProductGroup": "'01'",  # trading goods revenue
             "ItemCategoryGroup": "'NORM'",
             "ProductSalesStatus": BLOCKED,
