@@ -185,3 +185,34 @@ def test_clearing_status_follows_payments(
         )
     )
     assert body["__count"] == str(invoices)
+
+
+def test_pricing_elements_name_condition_records_that_exist(
+    sap: str, session: requests.Session
+) -> None:
+    """An order's and a billing document's pricing elements name the condition record that
+    priced them, numbered as API_SLSPRICINGCONDITIONRECORD_SRV numbers it: each one named
+    exists there, a price element's record is a price (PPR0)."""
+    checked = 0
+    for service, entity_set in (
+        ("API_SALES_ORDER_SRV", "A_SalesOrderItemPrElement"),
+        ("API_BILLING_DOCUMENT_SRV", "A_BillingDocumentItemPrcgElmnt"),
+    ):
+        response = session.get(
+            f"{sap}/{service}/{entity_set}",
+            params={"$filter": "ConditionRecord ne ''", "$top": "25",
+                    "$select": "ConditionRecord,ConditionType"},
+        )  # fmt: skip
+        assert response.status_code == 200, response.text
+        elements = response.json()["d"]["results"]
+        assert elements, entity_set
+        for element in elements:
+            found = session.get(
+                f"{sap}/API_SLSPRICINGCONDITIONRECORD_SRV"
+                f"/A_SlsPrcgConditionRecord('{element['ConditionRecord']}')"
+            )
+            assert found.status_code == 200, (entity_set, element)
+            record_type = found.json()["d"]["ConditionType"]
+            assert (record_type == "PPR0") == (element["ConditionType"] == "PPR0"), element
+            checked += 1
+    assert checked == 50

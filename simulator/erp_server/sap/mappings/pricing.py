@@ -237,15 +237,26 @@ VIEWS: dict[str, View] = {
 }
 
 
+# a price list's ordinal as ORDINALS numbers it, for the one list `rp` (a window over every
+# list would be computed again for each document line that asks)
+ORDINAL = (
+    "(SELECT count(*) FROM price_lists rq WHERE (rq.source_type = 'Campaign', rq.code)"
+    " <= (rp.source_type = 'Campaign', rp.code))"
+)
+
+
 def record_of_line(code: str, line: str) -> str:
     """SQL: the condition record (10 characters, '' for none) that holds price-list line
-    (`code`, `line`) — for documents that say which line priced them. A few primary key
-    lookups per row."""
+    (`code`, `line`): the nearest first line of a record at or before it, as
+    A_SlsPrcgConditionRecord numbers it. For documents that say which line priced them
+    (orders, billing documents): a few primary-key lookups per row. Its own aliases (rl,
+    rp, rq) are not the views' (l, p...), so `code` and `line` name the caller's row."""
     return (
-        "ifnull((SELECT printf('%04d%06d', pl.ordinal, l.line_no) FROM price_list_lines l"
-        " JOIN " + ORDINALS + " pl ON pl.code = l.price_list_code"
-        f" WHERE l.price_list_code = {code} AND l.line_no <= {line} AND {HEAD}"
-        " ORDER BY l.line_no DESC LIMIT 1), '')"
+        f"CASE WHEN ifnull({code}, '') = '' THEN '' ELSE"
+        f" ifnull((SELECT printf('%04d%06d', {ORDINAL}, rl.line_no) FROM price_list_lines rl"
+        " JOIN price_lists rp ON rp.code = rl.price_list_code"
+        f" WHERE rl.price_list_code = {code} AND rl.line_no <= {line}"
+        f" AND NOT {_neighbour('rl', -1)} ORDER BY rl.line_no DESC LIMIT 1), '') END"
     )
 
 

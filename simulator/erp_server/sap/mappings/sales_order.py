@@ -10,6 +10,7 @@ and the lines' shipped and invoiced quantities; an order held for credit approva
 
 from __future__ import annotations
 
+from simulator.erp_server.sap.mappings.pricing import record_of_line
 from simulator.erp_server.sap.views import View
 
 SERVICE = "API_SALES_ORDER_SRV"
@@ -59,40 +60,6 @@ BILLING = (
     " WHERE b.document_no = o.no AND b.quantity_invoiced > 0) THEN 'B' ELSE 'A' END"
 )
 CREDIT = "CASE WHEN o.status = 'Pending Approval' THEN 'B' ELSE 'A' END"
-
-
-GROUP_COLUMNS = (
-    "asset_no",
-    "source_type",
-    "source_no",
-    "price_list_code",
-    "asset_type",
-    "amount_type",
-    "unit_of_measure_code",
-    "currency_code",
-)
-
-
-def condition_record(list_code: str, line_no: str) -> str:
-    """The condition record a price-list line belongs to, numbered as
-    API_SLSPRICINGCONDITIONRECORD_SRV numbers records (its `record_no`; keep the two in
-    step): the price list's ordinal (4 digits, lists in code order, campaigns last) and the
-    first line of the line's group (6 digits; the lines of a group differ only in their
-    minimum quantity, the record's scale). '' for a price from the item card."""
-    same = " AND ".join(
-        [f"o.{c} = u.{c}" for c in GROUP_COLUMNS]
-        + [f"o.{c} IS u.{c}" for c in ("starting_date", "ending_date")]
-    )
-    ordinal = (
-        "(SELECT count(*) FROM price_lists q WHERE (q.source_type = 'Campaign', q.code)"
-        " <= (p.source_type = 'Campaign', p.code))"
-    )
-    return (
-        f"CASE WHEN {list_code} = '' THEN '' ELSE ifnull((SELECT printf('%04d%06d', {ordinal},"
-        f" (SELECT min(o.line_no) FROM price_list_lines o WHERE {same}))"
-        " FROM price_list_lines u JOIN price_lists p ON p.code = u.price_list_code"
-        f" WHERE u.price_list_code = {list_code} AND u.line_no = {line_no}), '') END"
-    )
 
 
 def _progress(done: str) -> str:
@@ -212,9 +179,9 @@ def _element(kind: str) -> dict[str, str]:
         "ConditionCurrency": CURRENCY if price else "''",
         "ConditionOrigin": "'A'",  # determined automatically
         "ConditionRecord": (
-            condition_record("l.price_list_code", "l.price_line_no")
+            record_of_line("l.price_list_code", "l.price_line_no")
             if price
-            else condition_record("l.discount_list_code", "l.discount_line_no")
+            else record_of_line("l.discount_list_code", "l.discount_line_no")
         ),
         "ConditionSequentialNumber": "'01'",
         "TransactionCurrency": CURRENCY,
