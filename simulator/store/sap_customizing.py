@@ -49,7 +49,7 @@ TABLES = ("item_categories", "salespeople", "customer_assortment")
 NODE_LENGTHS = (5, 10, 18)  # SAP's product hierarchy: levels of 5, 5 and 8 digits
 _NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://erpsim.example/sap-customizing")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
-_PERSONNEL = re.compile(r"^\d{8}$")
+_PERSONNEL = re.compile(r"^[0-9]{8}$")
 _KEYS = {
     "": (("format", "salesArea", "productHierarchy", "salesEmployees", "listings"), ()),
     "salesArea": (("salesOrganization", "distributionChannel", "division"), ()),
