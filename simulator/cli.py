@@ -204,6 +204,33 @@ def merge(
     stdout.print(f"digest  {summary.digest}")
 
 
+@app.command("sap-customizing")
+def sap_customizing(
+    db: Annotated[Path, typer.Option(help="The ERP dataset (erpsim generate).")] = Path(
+        "data/erp.sqlite"
+    ),
+    out: Annotated[Path, typer.Option(help="JSON file to write.")] = Path(
+        "data/sap-customizing.json"
+    ),
+    force: Annotated[bool, typer.Option(help="Overwrite an existing output file.")] = False,
+) -> None:
+    """Write the customizing SAP's A2X APIs don't carry, for a store on SAP.
+
+    The product hierarchy's texts, the sales employees and the listings (assortments), in
+    SAP's keys; `erpsim serve store --erp-flavor sap --sap-customizing FILE` reads it.
+
+    Example: erpsim sap-customizing --db data/erp.sqlite --out data/sap-customizing.json
+    """
+    from simulator.erp_server.sap.customizing import write
+
+    document = write(db, out, force=force)
+    typer.echo(
+        f"{out}: {len(document['productHierarchy'])} hierarchy nodes, "
+        f"{len(document['salesEmployees'])} sales employees, "
+        f"{len(document['listings'])} listings"
+    )
+
+
 @app.command()
 def demo(
     workdir: Annotated[Path, typer.Option(help="Where the demo writes its files.")] = Path(

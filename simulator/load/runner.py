@@ -243,6 +243,7 @@ def embedded(settings: LoadSettings, db: Path, workdir: Path) -> Iterator[Embedd
     from simulator.store.secret import store_secret  # noqa: PLC0415
     from simulator.store.server import StoreThread  # noqa: PLC0415
     from simulator.store.settings import StoreSettings  # noqa: PLC0415
+    from simulator.store.up import customizing_for  # noqa: PLC0415
 
     key = secrets.token_urlsafe(16)
     erp_settings = ServerSettings(
@@ -251,12 +252,14 @@ def embedded(settings: LoadSettings, db: Path, workdir: Path) -> Iterator[Embedd
     with working_database(erp_settings) as served, ServerThread(served) as erp:
         store_db = workdir / "store.sqlite"
         secret = store_secret(store_db, settings.secret)
+        sap = settings.erp_flavor == "sap"  # its customizing: the world's, as `erpsim up` does
         store_settings = StoreSettings(
             db=store_db,
             erp_url=erp.url,
             erp_key=key,
             integration=settings.integration,  # type: ignore[arg-type]
             erp_flavor=settings.erp_flavor,  # type: ignore[arg-type]
+            sap_customizing=customizing_for(served.db, store_db, None) if sap else None,
             secret=secret,
             login_attempts=1000,  # every virtual user logs in at once
             seed=settings.seed,

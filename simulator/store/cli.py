@@ -16,7 +16,7 @@ from rich.console import Console
 
 from simulator.errors import UserError
 
-__all__ = ["parse_duration", "register", "serve_store"]
+__all__ = ["check_customizing", "parse_duration", "register", "serve_store"]
 
 UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s|m|h|d)?\s*$")
@@ -48,6 +48,25 @@ def check_flavor(value: str) -> str:
     return value
 
 
+CUSTOMIZING_HELP = (
+    "With --erp-flavor sap: the customizing the A2X APIs don't carry (product hierarchy "
+    "texts, sales employees, listings), as erpsim sap-customizing writes it."
+)
+
+
+def check_customizing(path: Path | None, flavor: str) -> Path | None:
+    """--sap-customizing's file, loaded once to check it (a bad one fails before any server
+    starts), or a UserError when the flavor is not sap."""
+    if path is None:
+        return None
+    if flavor != "sap":
+        raise UserError("--sap-customizing: only with --erp-flavor sap")
+    from simulator.store.sap_customizing import load  # noqa: PLC0415 - fast --help
+
+    load(path)
+    return path
+
+
 def serve_store(
     erp_url: Annotated[str, typer.Option(help="The ERP API's base URL.")] = (
         "http://127.0.0.1:8100"
@@ -64,6 +83,9 @@ def serve_store(
         str, typer.Option(help="Time between two delta syncs, e.g. 1h, 30m, 90s or seconds.")
     ] = "1h",
     erp_flavor: Annotated[str, typer.Option(help=FLAVOR_HELP)] = "bc",
+    sap_customizing: Annotated[
+        Path | None, typer.Option(metavar="FILE", help=CUSTOMIZING_HELP)
+    ] = None,
     db: Annotated[Path, typer.Option(help="The store's own database (created if missing).")] = (
         Path("data/store.sqlite")
     ),
@@ -97,6 +119,7 @@ def serve_store(
     if integration not in ("realtime", "batch"):
         raise UserError(f"--integration: {integration!r} is not one of realtime, batch")
     check_flavor(erp_flavor)
+    check_customizing(sap_customizing, erp_flavor)
     interval = parse_duration(sync_interval)
     warning = fixed_secret_warning(secret, host)
     if warning:
@@ -111,6 +134,7 @@ def serve_store(
             port=port,
             integration=integration,  # type: ignore[arg-type]
             erp_flavor=erp_flavor,  # type: ignore[arg-type]
+            sap_customizing=sap_customizing,
             sync_interval=interval,
             secret=secret,
             seed=seed,
@@ -126,6 +150,8 @@ def serve_store(
         console.print(f"B2B store     {base}/   (API docs: {base}/docs)")
         console.print(f"integration   {integration}, sync every {interval:g} s")
         console.print(f"ERP flavor    {erp_flavor}")
+        if sap_customizing is not None:
+            console.print(f"customizing   {sap_customizing}")
         console.print(f"database      {db}")
         for role in ("buyer", "ap_clerk", "rep"):
             for login in demo_logins(ctx.conn(), secret, role=role, limit=1):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = ["StoreSettings"]
 
@@ -25,6 +25,9 @@ class StoreSettings(BaseModel):
     # Which ERP API the store speaks for prices, stock and orders: Business Central's
     # ("bc") or SAP S/4HANA's A2X OData V2 services ("sap": store.sap_prices, sap_orders).
     erp_flavor: Literal["bc", "sap"] = "bc"
+    # SAP only: the customizing file the A2X APIs don't carry (product hierarchy texts, sales
+    # employees, listings; store.sap_customizing). None: derived from the mirrored products.
+    sap_customizing: Path | None = None
     # Seconds between batch delta syncs (master data too).
     sync_interval: Annotated[float, Field(gt=0.0, le=7 * 86400.0)] = 3600.0
     # Realtime: per-request ERP timeout, circuit breaker, how long a cached offer may be shown.
@@ -46,3 +49,9 @@ class StoreSettings(BaseModel):
     outbox_backoff_max: Annotated[float, Field(gt=0.0)] = 30.0
     page_size: Annotated[int, Field(ge=1, le=100)] = 24
     seed: int = 0
+
+    @model_validator(mode="after")
+    def _customizing_needs_sap(self) -> StoreSettings:
+        if self.sap_customizing is not None and self.erp_flavor != "sap":
+            raise ValueError("sap_customizing is for erp_flavor 'sap' only")
+        return self

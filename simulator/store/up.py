@@ -26,14 +26,27 @@ from urllib.parse import urlencode
 import typer
 
 from simulator.errors import UserError
-from simulator.store.cli import FLAVOR_HELP
+from simulator.store.cli import CUSTOMIZING_HELP, FLAVOR_HELP
 
-__all__ = ["store_db_for", "up"]
+__all__ = ["customizing_for", "store_db_for", "up"]
 
 
 def store_db_for(erp_db: Path) -> Path:
     """The store database that belongs to an ERP dataset (beside it)."""
     return erp_db.with_name(erp_db.stem + ".store.sqlite")
+
+
+def customizing_for(erp_db: Path, store_db: Path, given: Path | None) -> Path:
+    """A store on SAP's customizing file: ``given``, else the world's exported beside the
+    store database (``erp.sap-customizing.json``), rewritten at each start (the world may
+    have changed since)."""
+    if given is not None:
+        return given
+    from simulator.erp_server.sap.customizing import write  # noqa: PLC0415
+
+    out = store_db.with_name(erp_db.stem + ".sap-customizing.json")
+    write(erp_db, out, force=True)
+    return out
 
 
 def up(
@@ -49,6 +62,12 @@ def up(
         str, typer.Option(help="Batch mode: time between delta syncs, e.g. 1h, 5m, 30s.")
     ] = "5m",
     erp_flavor: Annotated[str, typer.Option(help=FLAVOR_HELP)] = "bc",
+    sap_customizing: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE", help=CUSTOMIZING_HELP + " Default: exported from --db at start."
+        ),
+    ] = None,
     clock_speed: Annotated[
         float, typer.Option(help="ERP simulated seconds per wall second (0 freezes it).")
     ] = 60.0,
@@ -81,7 +100,11 @@ def up(
     from simulator.config import describe_validation_error  # noqa: PLC0415
     from simulator.erp_server.server import ServerThread, working_database  # noqa: PLC0415
     from simulator.erp_server.settings import ServerSettings  # noqa: PLC0415
-    from simulator.store.cli import check_flavor, parse_duration  # noqa: PLC0415
+    from simulator.store.cli import (  # noqa: PLC0415
+        check_customizing,
+        check_flavor,
+        parse_duration,
+    )
     from simulator.store.secret import store_secret  # noqa: PLC0415
     from simulator.store.server import StoreThread  # noqa: PLC0415
     from simulator.store.settings import StoreSettings  # noqa: PLC0415
@@ -89,6 +112,7 @@ def up(
     if integration not in ("realtime", "batch"):
         raise UserError(f"--integration must be realtime or batch, not {integration!r}")
     check_flavor(erp_flavor)
+    check_customizing(sap_customizing, erp_flavor)
     if erp_port == store_port:
         raise UserError("--erp-port and --store-port must differ")
     if for_seconds is not None and for_seconds <= 0:
@@ -118,6 +142,9 @@ def up(
         ServerThread(served, fixed_port=True, port_flag="--erp-port") as erp,
     ):
         secret = store_secret(store_path, secret)
+        customizing = (
+            customizing_for(served.db, store_path, sap_customizing) if erp_flavor == "sap" else None
+        )
         store_settings = StoreSettings(
             db=store_path,
             erp_url=erp.url + base_path,
@@ -125,6 +152,7 @@ def up(
             port=store_port,
             integration=integration,  # type: ignore[arg-type]
             erp_flavor=erp_flavor,  # type: ignore[arg-type]
+            sap_customizing=customizing,
             sync_interval=interval,
             secret=secret,
         )

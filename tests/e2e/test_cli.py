@@ -61,6 +61,7 @@ def test_console_script_runs() -> None:
         ["sensitivity"],
         ["bass"],
         ["serve", "erp"],
+        ["sap-customizing"],
     ],
 )
 def test_help_on_every_command(capsys: pytest.CaptureFixture[str], command: list[str]) -> None:

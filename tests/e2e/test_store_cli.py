@@ -20,6 +20,7 @@ import requests
 
 from loadtests.testdata import erp_today
 from simulator.cli import main
+from simulator.store.sap_customizing import load
 
 LOGIN = re.compile(r"^\s+buyer\s+(\S+) / (\S+)")
 REP = re.compile(r"^\s+rep\s+(\S+) / (\S+)")
@@ -141,6 +142,8 @@ def test_up_on_sap_prices_and_orders_through_the_sap_services(history_run, tmp_p
         email, password = next(LOGIN.match(line).groups() for line in lines if LOGIN.match(line))
         delivery = (today + dt.timedelta(days=3)).isoformat()
         assert _checkout(store, email, password, delivery, rep=False) == "accepted"
+    # the world's customizing, exported beside the store database for the store to read
+    assert len(load(tmp_path / "erp.sap-customizing.json").hierarchy) == 66
 
 
 def _checkout(store: str, email: str, password: str, delivery: str, *, rep: bool) -> str:
