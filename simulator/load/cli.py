@@ -151,7 +151,7 @@ def load(
     from simulator.load.runner import LoadSettings, run_load  # noqa: PLC0415
     from simulator.store.cli import check_flavor, parse_duration  # noqa: PLC0415
 
-    check_flavor(erp_flavor)
+    check_flavor(erp_flavor, integration)
     seconds = parse_duration(duration, "--duration")
     warmup_seconds = warmup_for(warmup, seconds)
     slos = list(slo or [])

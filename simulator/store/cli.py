@@ -41,10 +41,17 @@ FLAVOR_HELP = (
 )
 
 
-def check_flavor(value: str) -> str:
-    """--erp-flavor's value, or a UserError naming the choices."""
+def check_flavor(value: str, integration: str | None = None) -> str:
+    """--erp-flavor's value, or a UserError naming the choices (or refusing batch pricing,
+    Business Central's engine, on SAP)."""
     if value not in FLAVORS:
         raise UserError(f"--erp-flavor: {value!r} is not one of {', '.join(FLAVORS)}")
+    if value == "sap" and integration == "batch":
+        raise UserError(
+            "--integration batch prices with Business Central's engine over mirrored price "
+            "lists; with --erp-flavor sap the store prices by SAP's order simulation: use "
+            "--integration realtime"
+        )
     return value
 
 
@@ -77,8 +84,13 @@ def serve_store(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8200,
     integration: Annotated[
-        str, typer.Option(help="realtime (prices and stock from the ERP per request) or batch.")
-    ] = "batch",
+        str | None,
+        typer.Option(
+            help="realtime (prices and stock from the ERP per request) or batch (local "
+            "pricing over a periodic sync; Business Central only). Default: batch on bc, "
+            "realtime on sap."
+        ),
+    ] = None,
     sync_interval: Annotated[
         str, typer.Option(help="Time between two delta syncs, e.g. 1h, 30m, 90s or seconds.")
     ] = "1h",
@@ -102,7 +114,8 @@ def serve_store(
 
     Example: erpsim serve store --erp-url http://127.0.0.1:8100 --erp-key KEY --integration realtime
 
-    With --erp-flavor sap, prices, stock and orders go through the ERP's SAP services.
+    With --erp-flavor sap, master data, prices, stock and orders go through the ERP's SAP
+    services.
     """
     from pydantic import ValidationError  # noqa: PLC0415 - fast --help
 
@@ -116,9 +129,11 @@ def serve_store(
 
     if not erp_key:
         raise UserError("--erp-key is required (the key printed by erpsim serve erp)")
+    if integration is None:
+        integration = "realtime" if erp_flavor == "sap" else "batch"
     if integration not in ("realtime", "batch"):
         raise UserError(f"--integration: {integration!r} is not one of realtime, batch")
-    check_flavor(erp_flavor)
+    check_flavor(erp_flavor, integration)
     check_customizing(sap_customizing, erp_flavor)
     interval = parse_duration(sync_interval)
     warning = fixed_secret_warning(secret, host)

@@ -40,11 +40,12 @@ from simulator.erp.pricing import (
     price_with_breaks,
 )
 from simulator.erp_server.client import ErpApiError, ErpClient
-from simulator.store import sap_prices
+from simulator.store import sap_customizing, sap_prices
 from simulator.store.accuracy import AccuracySampler
 from simulator.store.breaker import CircuitBreaker
 from simulator.store.metrics import Metrics
 from simulator.store.sap_client import SapClient
+from simulator.store.sap_sync import SapSynchronizer
 from simulator.store.sync import MASTER_TABLES, MIRROR_TABLES, Synchronizer
 
 __all__ = [
@@ -89,7 +90,7 @@ class Offers(dict[str, Offer]):
 
 class Integration(Protocol):
     mode: str
-    synchronizer: Synchronizer
+    synchronizer: Synchronizer | SapSynchronizer
 
     def offers(self, customer_no: str, wanted: Wanted) -> Offers: ...
 
@@ -115,12 +116,22 @@ class _Base:
         self._db_path = ctx.db_path
         self._clients: list[ErpClient | SapClient] = []
         self._clients_lock = threading.Lock()
-        self.synchronizer = Synchronizer(
-            self._new_connection,
-            self._client(timeout=30.0, max_attempts=4),
-            tables=self.sync_tables,
-            on_call=self.metrics.record_erp,
-        )
+        self.synchronizer: Synchronizer | SapSynchronizer
+        if self.settings.erp_flavor == "sap":  # master data from SAP's A2X services
+            path = self.settings.sap_customizing
+            self.synchronizer = SapSynchronizer(
+                self._new_connection,
+                self._sap_client(timeout=30.0, max_attempts=4),
+                customizing=None if path is None else sap_customizing.load(path),
+                on_call=self.metrics.record_erp,
+            )
+        else:
+            self.synchronizer = Synchronizer(
+                self._new_connection,
+                self._client(timeout=30.0, max_attempts=4),
+                tables=self.sync_tables,
+                on_call=self.metrics.record_erp,
+            )
         self.sampler = AccuracySampler(
             mode=self.mode,
             share=self.settings.accuracy_sample,
@@ -142,6 +153,18 @@ class _Base:
 
     def _client(self, *, timeout: float, max_attempts: int) -> ErpClient:
         client = ErpClient(
+            self.settings.erp_url,
+            api_key=self.settings.erp_key,
+            timeout=timeout,
+            max_attempts=max_attempts,
+            backoff=0.1,
+        )
+        with self._clients_lock:
+            self._clients.append(client)
+        return client
+
+    def _sap_client(self, *, timeout: float, max_attempts: int) -> SapClient:
+        client = SapClient(
             self.settings.erp_url,
             api_key=self.settings.erp_key,
             timeout=timeout,
@@ -262,7 +285,6 @@ class RealtimeIntegration(_Base):
         self._local = threading.local()
         self._cache: OrderedDict[tuple[str, str, str, float], tuple[float, Offer]] = OrderedDict()
         self._cache_lock = threading.Lock()
-        self._plants: dict[str, tuple[int, str | None]] = {}  # SAP: customer -> plant
         self.metrics.gauge("breaker", self.breaker.snapshot)
 
     def _erp(self) -> ErpClient:
@@ -278,23 +300,16 @@ class RealtimeIntegration(_Base):
         (this thread's SAP session: one attempt, the short timeout)."""
         sap: SapClient | None = getattr(self._local, "sap", None)
         if sap is None:
-            sap = SapClient(
-                self.settings.erp_url,
-                api_key=self.settings.erp_key,
-                timeout=self.settings.erp_timeout,
-                max_attempts=1,
-            )
+            sap = self._sap_client(timeout=self.settings.erp_timeout, max_attempts=1)
             self._local.sap = sap
-            with self._clients_lock:
-                self._clients.append(sap)
-        generation = self.synchronizer.generation  # master data synced again: ask again
-        with self._cache_lock:
-            known = self._plants.get(customer_no)
-        if known is None or known[0] != generation:
-            known = (generation, sap_prices.supplying_plant(sap, customer_no))
-            with self._cache_lock:
-                self._plants[customer_no] = known
-        return sap_prices.price_lines(sap, customer_no, chunk, known[1])
+        # the sales area's SupplyingPlant, as the SAP sync mirrored it
+        found = (
+            self._connect()
+            .execute("SELECT location_code FROM customers WHERE no = ?", (customer_no,))
+            .fetchone()
+        )
+        plant = str(found[0]) if found and found[0] else None
+        return sap_prices.price_lines(sap, customer_no, chunk, plant)
 
     def stop(self) -> None:
         super().stop()
@@ -425,7 +440,9 @@ class BatchIntegration(_Base):
         """The ERP's today as of the last sync (batch prices are that old by design)."""
         today = self.synchronizer.today
         if today is None:
-            clock = self.synchronizer.erp.clock()
+            erp = self.synchronizer.erp
+            assert isinstance(erp, ErpClient)  # batch is Business Central's (StoreSettings)
+            clock = erp.clock()
             today = dt.date.fromisoformat(clock["today"])
             self.synchronizer.today = today
         return today

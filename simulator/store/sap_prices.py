@@ -9,7 +9,8 @@ Central flavor reads natively (calculatePrices lines).
   one refused for the customer is not;
 - stock: ``A_MatlStkInAcctMod`` (API_MATERIAL_STOCK_SRV), unrestricted-use stock (type
   ``01``) summed over storage locations at the plant that supplies the account (its sales
-  area's ``SupplyingPlant``, ``A_CustomerSalesArea`` of API_BUSINESS_PARTNER).
+  area's ``SupplyingPlant``, ``A_CustomerSalesArea`` of API_BUSINESS_PARTNER, as the
+  store's SAP sync mirrors it).
 
 Our numbers are SAP's keys (a customer is its business partner, an item its product).
 """
@@ -30,7 +31,7 @@ from simulator.store.sap_client import (
 )
 from simulator.store.sap_orders import ORDER_TYPE, SALES_AREA
 
-__all__ = ["price_lines", "simulated_line", "stock", "supplying_plant"]
+__all__ = ["price_lines", "simulated_line", "stock"]
 
 SIMULATION = "API_SALES_ORDER_SIMULATION_SRV"
 STOCK = "API_MATERIAL_STOCK_SRV"
@@ -45,25 +46,6 @@ Wanted = Sequence[tuple[str, str, float]]
 def _currency(code: Any) -> str:
     """SAP names the local currency; the store's offers say '' for it."""
     return "" if not code or code == LCY else str(code)
-
-
-def supplying_plant(sap: SapClient, customer_no: str) -> str | None:
-    """The plant that supplies the account (its sales area's ``SupplyingPlant`` in
-    API_BUSINESS_PARTNER); None when SAP knows no such customer there."""
-    area = SALES_AREA
-    key = (
-        f"A_CustomerSalesArea(Customer='{v2_quoted(customer_no)}',"
-        f"SalesOrganization='{area['SalesOrganization']}',"
-        f"DistributionChannel='{area['DistributionChannel']}',"
-        f"Division='{area['OrganizationDivision']}')"
-    )
-    try:
-        found = sap.get(PARTNERS, key, select="SupplyingPlant")
-    except ErpApiError as exc:
-        if exc.status == 404:
-            return None
-        raise
-    return str(found.get("SupplyingPlant") or "") or None
 
 
 def _simulation_body(customer_no: str, wanted: Wanted) -> dict[str, Any]:

@@ -51,7 +51,15 @@ class StoreSettings(BaseModel):
     seed: int = 0
 
     @model_validator(mode="after")
-    def _customizing_needs_sap(self) -> StoreSettings:
+    def _sap_prices_by_simulation(self) -> StoreSettings:
+        """Batch pricing is Business Central's engine over mirrored price lists; a store on
+        S/4HANA prices by order simulation (realtime), as SAP's own storefronts do."""
+        if self.erp_flavor == "sap" and self.integration == "batch":
+            raise ValueError(
+                "integration batch prices with Business Central's engine over mirrored price"
+                " lists; with erp_flavor sap the store prices by SAP's order simulation:"
+                " use integration realtime"
+            )
         if self.sap_customizing is not None and self.erp_flavor != "sap":
-            raise ValueError("sap_customizing is for erp_flavor 'sap' only")
+            raise ValueError("sap_customizing is for erp_flavor sap only")
         return self

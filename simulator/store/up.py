@@ -111,7 +111,7 @@ def up(
 
     if integration not in ("realtime", "batch"):
         raise UserError(f"--integration must be realtime or batch, not {integration!r}")
-    check_flavor(erp_flavor)
+    check_flavor(erp_flavor, integration)
     check_customizing(sap_customizing, erp_flavor)
     if erp_port == store_port:
         raise UserError("--erp-port and --store-port must differ")

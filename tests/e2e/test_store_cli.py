@@ -207,6 +207,9 @@ def test_up_bad_input(dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "--erp-flavor" in err
     err = _one_line_error(capsys, "load", "--erp-flavor", "s4", "--duration", "1s")
     assert "--erp-flavor" in err
+    for command in (["up", "--db", str(dataset)], ["serve", "store", "--erp-key", "k"]):
+        err = _one_line_error(capsys, *command, "--erp-flavor", "sap", "--integration", "batch")
+        assert "with --erp-flavor sap the store prices by SAP's order simulation" in err
     err = _one_line_error(capsys, "up", "--db", str(dataset), "--base-path", "bc/")
     assert "--base-path" in err
     err = _one_line_error(capsys, "serve", "erp", "--db", str(dataset), "--base-path", "/b c")

@@ -14,7 +14,8 @@ types for annotations under ``if TYPE_CHECKING:``. The fixtures:
   `ErpClient` to it.
 - ``store_factory(mode="batch"|"realtime", **overrides)``: a context manager giving a
   started `StoreThread` (fresh store database each time) against ``erp_server``; any
-  `StoreSettings` field can be overridden (tests default: ``accuracy_sample=0``).
+  `StoreSettings` field can be overridden (tests default: ``accuracy_sample=0``; with
+  ``erp_flavor="sap"`` the world's exported customizing unless ``sap_customizing`` is given).
 - ``store`` (module scope): one batch-mode store for read-mostly tests.
 - ``login``: the function ``login(store, email, password) -> StoreSession``, a
   `requests.Session` with the bearer token set (``.csrf_token``, ``.user`` from the login
@@ -44,6 +45,7 @@ from simulator.erp_server.settings import ServerSettings
 from simulator.store.accounts import demo_password, invitation_token
 from simulator.store.server import StoreThread
 from simulator.store.settings import StoreSettings
+from simulator.store.up import customizing_for
 from tests.integration.polling import poll
 
 __all__ = [
@@ -107,6 +109,9 @@ def store_factory(
     @contextlib.contextmanager
     def factory(mode: str = "batch", **overrides: Any) -> Iterator[StoreThread]:
         db = tmp_path_factory.mktemp("store") / "store.sqlite"
+        if overrides.get("erp_flavor") == "sap" and "sap_customizing" not in overrides:
+            # the world's customizing, as `erpsim up --erp-flavor sap` gives the store
+            overrides["sap_customizing"] = customizing_for(erp_server.settings.db, db, None)
         settings = store_settings(db, erp_server.url, mode, **overrides)
         with StoreThread(settings) as thread:
             yield thread

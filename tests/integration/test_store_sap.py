@@ -20,6 +20,7 @@ import pytest
 from simulator.erp.credit import credit_headroom
 from simulator.erp.pricing import PriceRequest, PricingError, SqlitePriceData, price_with_breaks
 from simulator.erp_server.client import ErpClient
+from simulator.erp_server.sap.codes import Codes
 from simulator.store import outbox, sap_orders
 from simulator.store.sap_client import SapClient
 from simulator.store.server import StoreThread
@@ -88,6 +89,43 @@ def test_catalog_prices_come_from_sap_and_equal_the_best_price(
     assert (status["mode"], status["erpFlavor"]) == ("realtime", "sap")
     # SAP's simulation prices the quantity asked: no quantity breaks (BC's call has them)
     assert all(item["offer"]["breaks"] == [] for item in page["items"] if item["offer"])
+
+
+def test_the_catalog_on_sap_is_the_catalog_on_bc_in_sap_keys(
+    sap_store: StoreThread, store_factory, erp_db: sqlite3.Connection, login, demo_users
+) -> None:
+    """Master data from SAP (products by product hierarchy node, assortments from the
+    customizing's listings) gives a buyer the tree and items the BC-synced store gives,
+    with the customizing's texts; the sales employees are rep logins."""
+    codes = Codes(erp_db)
+    buyer = demo_users(sap_store).buyer
+    with login(sap_store, buyer.email, buyer.password) as session:
+        on_sap = session.get("/api/categories").json()["categories"]
+        sap_items = session.get("/api/items", params={"pageSize": 100}).json()
+    with (
+        store_factory("realtime") as bc_store,
+        login(bc_store, buyer.email, buyer.password) as session,
+    ):
+        on_bc = session.get("/api/categories").json()["categories"]
+        bc_items = session.get("/api/items", params={"pageSize": 100}).json()
+
+    def in_sap_keys(tree: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [
+            {
+                **node,
+                "code": codes.to_sap("product_hierarchy", node["code"]),
+                **({"children": in_sap_keys(node["children"])} if "children" in node else {}),
+            }
+            for node in tree
+        ]
+
+    assert on_bc
+    assert on_sap == in_sap_keys(on_bc)
+    assert [i["number"] for i in sap_items["items"]] == [i["number"] for i in bc_items["items"]]
+    assert sap_items["total"] == bc_items["total"]
+    reps = sap_store.ctx.conn().execute("SELECT count(*) FROM users WHERE role = 'rep'")
+    (expected,) = erp_db.execute("SELECT count(*) FROM salespeople").fetchone()
+    assert reps.fetchone()[0] == expected
 
 
 def test_checkout_reaches_the_erp_once_and_shows_in_history(
@@ -250,7 +288,7 @@ def test_sap_orders_are_delivered_exactly_once_across_an_outage_and_a_lost_answe
 ) -> None:
     customer, items = _account(erp_client)
     before = _web_orders(erp_client, customer)
-    with store_factory("batch", erp_flavor="sap", **FAST) as store:
+    with store_factory("realtime", erp_flavor="sap", **FAST) as store:
         faults(OUTAGE_503)
         ids = [_submit(store, customer, items[: n + 1], f"sap-outage-{n}") for n in range(3)]
         for document in ids:
@@ -311,7 +349,7 @@ def test_an_order_sap_refuses_is_rejected_with_the_reason_and_not_retried(
     customer = min(no for no, room in headroom.items() if room < 0 and no not in blocked)
     _, items = _account(erp_client)
     before = _web_orders(erp_client, customer)
-    with store_factory("batch", erp_flavor="sap", **FAST) as store:
+    with store_factory("realtime", erp_flavor="sap", **FAST) as store:
         document = _submit(store, customer, items[:2], "sap-over-the-limit")
         assert store.ctx.outbox.deliver_now(document, timeout=5.0) == "rejected"
         ((_, status, number, attempts),) = _documents(store, [document])
