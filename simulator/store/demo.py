@@ -57,7 +57,50 @@ def demo_section(db: Path, workdir: Path, console: Console) -> None:
             _outage(store.url, erp_server.url, key, http, erp, today, console)
             metrics = http.get(store.url + "/api/metrics").json()
             console.print(f"store metrics: {_metrics_line(metrics)}")
+        _on_sap(settings, working.db, buyer, console)
     _adoption(store_db, console)
+
+
+def _on_sap(settings: Any, world: Path, buyer: Any, console: Console) -> None:
+    """A second store on the same ERP speaking only SAP's A2X services for master data,
+    prices and stock (`--erp-flavor sap`): what it synced, and the buyer's catalog there."""
+    from simulator.store.server import StoreThread  # noqa: PLC0415
+    from simulator.store.up import customizing_for  # noqa: PLC0415
+
+    store_db = settings.db.with_name("store-sap.sqlite")
+    for stale in store_db.parent.glob("store-sap.sqlite*"):
+        stale.unlink()
+    customizing = customizing_for(world, store_db, None)
+    on_sap = settings.model_copy(
+        update={"db": store_db, "erp_flavor": "sap", "sap_customizing": customizing}
+    )
+    with StoreThread(on_sap) as store, requests.Session() as http:
+        synced = store.ctx.integration.status()["lastSync"]
+        rows = synced["rows"]
+        console.print(
+            f"the store on SAP ({store.url}, --erp-flavor sap): master data from API_PRODUCT_SRV"
+            f" and API_BUSINESS_PARTNER, {rows['items']:,} products, {rows['customers']:,}"
+            f" customers, {rows['contacts']:,} contacts in {synced['seconds']:.1f} s; category"
+            f" texts, sales employees and listings from {customizing.name}"
+        )
+        login = http.post(
+            store.url + "/api/login", json={"email": buyer.email, "password": buyer.password}
+        )
+        login.raise_for_status()
+        http.headers["Authorization"] = f"Bearer {login.json()['token']}"
+        tree = http.get(store.url + "/api/categories").json()["categories"]
+        page = http.get(store.url + "/api/items", params={"pageSize": 5}).json()
+        priced = next((i for i in page["items"] if i.get("offer")), None)
+        shown = (
+            f"{priced['number']} at {priced['offer']['netUnitPrice']:,.2f} by"
+            " A_SalesOrderSimulation"
+            if priced
+            else "no priced item"
+        )
+        top = f"'{tree[0]['displayName']}' (node {tree[0]['code']})" if tree else "no category"
+        console.print(
+            f"buyer {buyer.email} there: {page['total']} items, first category {top}, {shown}"
+        )
 
 
 def _with_credit(db: Path, store: Any, secret: str) -> Any:
