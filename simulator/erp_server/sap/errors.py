@@ -28,6 +28,7 @@ class SapError(Exception):
         target: str = "",
         details: list[dict[str, Any]] | None = None,
         headers: dict[str, str] | None = None,
+        plain: bool = False,
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -36,6 +37,7 @@ class SapError(Exception):
         self.target = target
         self.details = details
         self.headers = headers or {}
+        self.plain = plain  # answered as the bare message (text/plain), as Gateway's ICF does
 
 
 def error_body(

@@ -63,6 +63,11 @@ def sap_response(body: Any, status: int = 200, headers: dict[str, str] | None = 
 
 
 def error_response(exc: SapError, service_name: str = "") -> Response:
+    if exc.plain:
+        return Response(
+            exc.message, exc.status, media_type="text/plain", headers={**GATEWAY_HEADERS,
+            **exc.headers},
+        )  # fmt: skip
     body = error_body(
         exc.code, exc.message, service=service_name, target=exc.target, details=exc.details
     )
@@ -126,13 +131,23 @@ def _client_check(request: Request) -> None:
         )
 
 
+SESSION_COOKIE = f"SAP_SESSIONID_{SYSTEM_ID}_{SAP_CLIENT}"
+
+
 def _csrf_check(request: Request, key: bytes, user: str) -> None:
-    if request.headers.get("x-csrf-token", "") != csrf_token(key, user):
+    """Gateway compares the token with the session the fetch opened: a write must send the
+    token and the session cookie back (a client that drops cookies fails here, as on SAP).
+    The refusal is ICF's plain-text 403, not an OData error body."""
+    token = csrf_token(key, user)
+    if request.headers.get("x-csrf-token", "") != token or (
+        request.cookies.get(SESSION_COOKIE) != token
+    ):
         raise SapError(
             403,
             "/IWFND/CM_BEC/026",
             "CSRF token validation failed",
             headers={"x-csrf-token": "Required"},
+            plain=True,
         )
 
 
@@ -150,7 +165,7 @@ async def _handle(request: Request, name: str) -> Response:
     if request.headers.get("x-csrf-token", "").lower() == "fetch":
         token = csrf_token(key, user)
         headers["x-csrf-token"] = token
-        headers["set-cookie"] = f"SAP_SESSIONID_{SYSTEM_ID}_{SAP_CLIENT}={token}; path=/; HttpOnly"
+        headers["set-cookie"] = f"{SESSION_COOKIE}={token}; path=/; HttpOnly"
     method = request.method.upper()
     override = request.headers.get("x-http-method", "").upper()
     if method == "POST" and override in ("MERGE", "PATCH", "PUT", "DELETE"):

@@ -53,6 +53,15 @@ def sql(sap_db: Path) -> Iterator[sqlite3.Connection]:
     conn.close()
 
 
+def csrf_refused(response: requests.Response) -> None:
+    """Gateway's CSRF refusal: 403, ``x-csrf-token: Required`` and ICF's plain-text body
+    (not an OData error), which clients recognise by the header."""
+    assert response.status_code == 403, response.text
+    assert response.headers["x-csrf-token"] == "Required"
+    assert response.headers["content-type"].startswith("text/plain")
+    assert response.text == "CSRF token validation failed"
+
+
 def sap_error(response: requests.Response, status: int) -> dict:
     """The error in SAP Gateway's shape; returns its `error` object."""
     assert response.status_code == status, response.text

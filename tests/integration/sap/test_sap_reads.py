@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 
 import requests
 
-from tests.integration.sap.conftest import KEY, PAGE, sap_error
+from tests.integration.sap.conftest import KEY, PAGE, csrf_refused, sap_error
 
 PRODUCTS = "/API_PRODUCT_SRV"
 EDM = "{http://schemas.microsoft.com/ado/2008/09/edm}"
@@ -133,9 +133,7 @@ def test_auth_and_sap_client(sap: str) -> None:
 
 
 def test_writes_need_a_csrf_token(sap: str, session: requests.Session) -> None:
-    refused = session.post(sap + "/API_SALES_ORDER_SRV/A_SalesOrder", json={})
-    sap_error(refused, 403)
-    assert refused.headers["x-csrf-token"] == "Required"
+    csrf_refused(session.post(sap + "/API_SALES_ORDER_SRV/A_SalesOrder", json={}))
     fetched = session.get(sap + PRODUCTS + "/", headers={"x-csrf-token": "Fetch"})
     token = fetched.headers["x-csrf-token"]
     assert token
@@ -144,3 +142,16 @@ def test_writes_need_a_csrf_token(sap: str, session: requests.Session) -> None:
         sap + PRODUCTS + "/", auth=("OTHER", KEY), headers={"x-csrf-token": "Fetch"}
     )
     assert other_user.headers["x-csrf-token"] != token
+    # the token belongs to the session the fetch opened: sent without its cookie, refused
+    assert fetched.cookies
+    cookieless = requests.post(
+        sap + "/API_SALES_ORDER_SRV/A_SalesOrder",
+        json={},
+        auth=session.auth,
+        headers={"x-csrf-token": token, "Accept": "application/json"},
+    )
+    csrf_refused(cookieless)
+    with_cookie = session.post(
+        sap + "/API_SALES_ORDER_SRV/A_SalesOrder", json={}, headers={"x-csrf-token": token}
+    )
+    assert with_cookie.status_code == 400, with_cookie.text  # past the check: the body is bad
