@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/erp_server.py
 	$(BIN)/python bench/bc_fidelity.py
 	$(BIN)/python bench/sap_fidelity.py
+	$(BIN)/python bench/store_sync.py
 	$(BIN)/python bench/store.py
 	$(BIN)/python bench/loadgen.py
 
