@@ -27,7 +27,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import requests
 
@@ -59,6 +59,7 @@ __all__ = [
 
 log = logging.getLogger("erpsim.store.integration")
 Wanted = Sequence[tuple[str, str, float]]
+Client = TypeVar("Client", ErpClient, SapClient)
 MAX_LINES = 500  # calculatePrices' limit per call
 CACHE_SIZE = 200_000
 
@@ -152,19 +153,14 @@ class _Base:
         return db.connect(self._db_path)
 
     def _client(self, *, timeout: float, max_attempts: int) -> ErpClient:
-        client = ErpClient(
-            self.settings.erp_url,
-            api_key=self.settings.erp_key,
-            timeout=timeout,
-            max_attempts=max_attempts,
-            backoff=0.1,
-        )
-        with self._clients_lock:
-            self._clients.append(client)
-        return client
+        return self._new(ErpClient, timeout=timeout, max_attempts=max_attempts)
 
     def _sap_client(self, *, timeout: float, max_attempts: int) -> SapClient:
-        client = SapClient(
+        return self._new(SapClient, timeout=timeout, max_attempts=max_attempts)
+
+    def _new(self, kind: type[Client], *, timeout: float, max_attempts: int) -> Client:
+        """A client of the ERP (BC's API or SAP's services), closed by `stop`."""
+        client = kind(
             self.settings.erp_url,
             api_key=self.settings.erp_key,
             timeout=timeout,

@@ -138,19 +138,8 @@ def test_invoice_totals_items_and_pricing_elements(
             str(order_line // 1000),
         )
         assert served["ReferenceSDDocument"] == shipment
-        elements = {e["PricingProcedureStep"]: e for e in served["to_PricingElement"]["results"]}
-        price, tax = elements["010"], elements["900"]
-        assert (price["ConditionType"], tax["ConditionType"]) == ("PPR0", "TTX1")
-        assert float(price["ConditionRateValue"]) == pytest.approx(unit_price)
-        assert float(tax["ConditionAmount"]) == pytest.approx(round(net * 0.21, 2))
-        if pct > 0:
-            discount = elements["030"]
-            assert float(discount["ConditionRateValue"]) == pytest.approx(-pct)
-            total = float(price["ConditionAmount"]) + float(discount["ConditionAmount"])
-            assert total == pytest.approx(net, abs=0.011)
-            records.append((discount, -pct))
-        else:
-            assert "030" not in elements
+        price, discount = _billing_elements(served, unit_price, pct, net)
+        records.extend([(discount, -pct)] if discount else [])
         records.append((price, unit_price))
     # each element names the condition record that priced it, with its type and rate
     for element, rate in records[:2]:
@@ -167,6 +156,27 @@ def test_invoice_totals_items_and_pricing_elements(
         assert any(float(r) == pytest.approx(rate, abs=5e-4) for r in rates)
     partners = {p["PartnerFunction"]: p["Customer"] for p in body["to_Partner"]["results"]}
     assert {partners[f] for f in ("AG", "RE", "RG", "WE")} == {customer}
+
+
+def _billing_elements(
+    served: dict, unit_price: float, pct: float, net: float
+) -> tuple[dict, dict | None]:
+    """A billing item's pricing elements checked against its line: the price (PPR0, step
+    010), the tax (TTX1, 900) and, with a discount, the discount (030) that brings the price
+    to the line's net amount. Returns the price and the discount (None without one)."""
+    elements = {e["PricingProcedureStep"]: e for e in served["to_PricingElement"]["results"]}
+    price, tax = elements["010"], elements["900"]
+    assert (price["ConditionType"], tax["ConditionType"]) == ("PPR0", "TTX1")
+    assert float(price["ConditionRateValue"]) == pytest.approx(unit_price)
+    assert float(tax["ConditionAmount"]) == pytest.approx(round(net * 0.21, 2))
+    if pct <= 0:
+        assert "030" not in elements
+        return price, None
+    discount = elements["030"]
+    assert float(discount["ConditionRateValue"]) == pytest.approx(-pct)
+    total = float(price["ConditionAmount"]) + float(discount["ConditionAmount"])
+    assert total == pytest.approx(net, abs=0.011)
+    return price, discount
 
 
 def test_clearing_status_follows_payments(
@@ -254,18 +264,7 @@ def test_credit_memos_are_g2_documents_that_refer_to_the_invoice(
             served["ReferenceSDDocumentCategory"],
             served["SalesDocument"],
         ) == (invoice, str(invoice_line // 1000), "M", "")
-        elements = {e["PricingProcedureStep"]: e for e in served["to_PricingElement"]["results"]}
-        price, tax = elements["010"], elements["900"]
-        assert (price["ConditionType"], tax["ConditionType"]) == ("PPR0", "TTX1")
-        assert float(price["ConditionRateValue"]) == pytest.approx(unit_price)
-        assert float(tax["ConditionAmount"]) == pytest.approx(round(net * 0.21, 2))
-        if pct > 0:
-            discount = elements["030"]
-            assert float(discount["ConditionRateValue"]) == pytest.approx(-pct)
-            total = float(price["ConditionAmount"]) + float(discount["ConditionAmount"])
-            assert total == pytest.approx(net, abs=0.011)
-        else:
-            assert "030" not in elements
+        _billing_elements(served, unit_price, pct, net)
     partners = {p["PartnerFunction"]: p for p in body["to_Partner"]["results"]}
     assert {partners[f]["Customer"] for f in ("AG", "RE", "RG", "WE")} == {customer}
     assert ("VE" in partners) == bool(salesperson)
