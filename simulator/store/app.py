@@ -144,9 +144,14 @@ def open_context(settings: StoreSettings) -> StoreContext:
     if settings.erp_flavor == "sap":  # buyer pages read orders from SAP, once, quickly
         sap = sap_session(settings, timeout=orders_module.READ_TIMEOUT)
     try:
-        _check_erp(erp, settings.erp_url)
-        if sap is not None:
+        if sap is None:
+            _check_erp(erp, settings.erp_url)
+        else:  # SAP is required; the BC API only serves what SAP's services here do not
             _check_sap(sap, settings.erp_url)
+            try:
+                _check_erp(erp, settings.erp_url)
+            except UserError as exc:
+                log.warning("%s: %s", exc, WITHOUT_BC)
         settings.db.parent.mkdir(parents=True, exist_ok=True)
     except BaseException:
         erp.close()
@@ -172,6 +177,12 @@ def open_context(settings: StoreSettings) -> StoreContext:
         ctx.close()
         raise
     return ctx
+
+
+WITHOUT_BC = (
+    "on SAP the store runs without it; quotes, payments, invoice copies, returns and the"
+    " credit headroom (which it asks of that API) are unavailable"
+)
 
 
 def _check_erp(erp: ErpClient, url: str) -> None:

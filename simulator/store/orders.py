@@ -196,7 +196,10 @@ def erp_get(ctx: StoreContext, path: str, params: dict[str, Any] | None = None) 
         if response.status_code == 429 or response.status_code >= 500:
             raise ErpUnavailable(str(response.status_code))
         if response.status_code >= 400:
-            raise ApiError(503, "erp_error", f"the ERP refused the query: {response.text[:200]}")
+            said = response.text[:200] or "no body"
+            raise ApiError(
+                503, "erp_error", f"the ERP refused the query ({response.status_code}): {said}"
+            )
         try:
             return response.json()
         except ValueError:

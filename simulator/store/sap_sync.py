@@ -30,7 +30,9 @@ no mirrored rows.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import email.utils
 import re
 import sqlite3
 import threading
@@ -300,7 +302,9 @@ class SapSynchronizer:
         self._on_call = on_call
         self._lock = threading.Lock()
         self.clock: dict[str, Any] = {}
-        self.today: dt.date | None = None  # batch pricing's; the sap flavor prices by SAP
+        # the server's date (its HTTP Date): the store's business date when no ERP clock
+        # answers, as on a real S/4HANA (erpsim's own clock, on its BC API, comes first)
+        self.today: dt.date | None = None
         self.last: SyncResult | None = None
         self.generation = 0
 
@@ -334,6 +338,10 @@ class SapSynchronizer:
         )
         return _Watermarks(found.get("items"), found.get("customers"))
 
+    def _dated(self, header: str | None) -> None:
+        with contextlib.suppress(TypeError, ValueError):
+            self.today = email.utils.parsedate_to_datetime(header or "").date()
+
     def _entities(self, entity_set: str, **options: Any) -> Iterator[dict[str, Any]]:
         """Every entity of an API_BUSINESS_PARTNER or API_PRODUCT_SRV set, following
         ``__next``; each page's call recorded (`on_call`)."""
@@ -344,8 +352,10 @@ class SapSynchronizer:
             started = time.perf_counter()
             ok = False
             try:
-                page = self.erp.request("GET", url, params=params).json()["d"]
+                response = self.erp.request("GET", url, params=params)
+                page = response.json()["d"]
                 ok = True
+                self._dated(response.headers.get("Date"))
             finally:
                 if self._on_call is not None:
                     self._on_call("sync", time.perf_counter() - started, ok)

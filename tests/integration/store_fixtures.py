@@ -112,7 +112,8 @@ def store_factory(
         if overrides.get("erp_flavor") == "sap" and "sap_customizing" not in overrides:
             # the world's customizing, as `erpsim up --erp-flavor sap` gives the store
             overrides["sap_customizing"] = customizing_for(erp_server.settings.db, db, None)
-        settings = store_settings(db, erp_server.url, mode, **overrides)
+        url = overrides.pop("erp_url", erp_server.url)  # e.g. a proxy in front of it
+        settings = store_settings(db, url, mode, **overrides)
         with StoreThread(settings) as thread:
             yield thread
 
