@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from simulator.errors import UserError
+from simulator.store.sync import record_sync, utc_stamp
 
 __all__ = [
     "FORMAT",
@@ -361,14 +362,10 @@ def _replace(
             "last_modified_date_time) VALUES (?, ?, ?)",
             assortment,
         )
-        now = _utc_now()
+        now = utc_stamp()
         for table in TABLES:
             synced_at = _after(conn, table, now)
-            conn.execute(
-                "INSERT OR REPLACE INTO sync_state (entity, watermark, synced_at, rows) "
-                "VALUES (?, ?, ?, ?)",
-                (table, stamp, synced_at, counts[table]),
-            )
+            record_sync(conn, table, stamp, synced_at=synced_at)
         conn.execute(
             "INSERT OR REPLACE INTO sap_customizing_state (id, digest, counts, applied_at) "
             "VALUES (1, ?, ?, ?)",
@@ -423,7 +420,3 @@ def _json_type(value: object) -> str:
         return "null"
     names = {dict: "an object", list: "a list", str: "a string", int: "a number", float: "a number"}
     return names.get(type(value), type(value).__name__)
-
-
-def _utc_now() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -39,7 +39,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from simulator.erp_server.bc_sets import LCY
@@ -47,7 +46,7 @@ from simulator.erp_server.sap.codes import our_unit
 from simulator.store import sap_customizing
 from simulator.store.sap_client import SapClient, v2_date, v2_number, v2_quoted, v2_results
 from simulator.store.sap_orders import SALES_AREA
-from simulator.store.sync import MASTER_TABLES, SyncResult
+from simulator.store.sync import SyncResult, record_sync, utc_stamp
 
 __all__ = ["SAP_TABLES", "SapSynchronizer"]
 
@@ -277,12 +276,6 @@ def contact_row(partner: dict[str, Any], company: str) -> tuple[Any, ...]:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class _Watermarks:
-    products: str | None
-    partners: str | None
-
-
 class SapSynchronizer:
     """Delta sync of the store's master data from SAP (the `Synchronizer` of the ``sap``
     flavor; same `run_once`, `last`, `generation`, `clock` and `today`)."""
@@ -298,7 +291,6 @@ class SapSynchronizer:
         self._connect = connect
         self.erp = sap
         self.customizing = customizing
-        self.tables: tuple[str, ...] = MASTER_TABLES
         self._on_call = on_call
         self._lock = threading.Lock()
         self.clock: dict[str, Any] = {}
@@ -317,26 +309,16 @@ class SapSynchronizer:
             conn = self._connect()
             try:
                 conn.execute(CLERKS_DDL)
-                marks = self._watermarks(conn)
-                rows = self._sync_products(conn, marks.products)
-                rows |= self._sync_partners(conn, marks.partners)
-                rows |= self._customize(conn)
+                rows = self._sync_products(conn, _watermark(conn, "items"))
+                rows |= self._sync_partners(conn, _watermark(conn, "customers"))
+                newest = _watermark(conn, "items")  # the newest product change seen
+                rows |= self._customize(conn, newest or utc_stamp())
             finally:
                 conn.close()
-            self.clock = {"source": "sap", "lastChange": self._newest}
-            self.last = SyncResult(rows, self.clock, time.perf_counter() - started, _utc_now())
+            self.clock = {"source": "sap", "lastChange": newest}
+            self.last = SyncResult(rows, self.clock, time.perf_counter() - started, utc_stamp())
             self.generation += 1
             return rows
-
-    _newest: str | None = None
-
-    def _watermarks(self, conn: sqlite3.Connection) -> _Watermarks:
-        found = dict(
-            conn.execute(
-                "SELECT entity, watermark FROM sync_state WHERE entity IN ('items', 'customers')"
-            ).fetchall()
-        )
-        return _Watermarks(found.get("items"), found.get("customers"))
 
     def _dated(self, header: str | None) -> None:
         with contextlib.suppress(TypeError, ValueError):
@@ -379,15 +361,14 @@ class SapSynchronizer:
             items.append(item)
             units.extend(its_units)
         newest = max((row[9] for row in items), default=watermark)
-        self._newest = newest
         with conn:
             conn.executemany(
                 "DELETE FROM item_units_of_measure WHERE item_no = ?", [(i[1],) for i in items]
             )
             conn.executemany(_upsert("items"), items)
             conn.executemany(_upsert("item_units_of_measure"), units)
-            _state(conn, "items", newest)
-            _state(conn, "item_units_of_measure", newest)
+            record_sync(conn, "items", newest)
+            record_sync(conn, "item_units_of_measure", newest)
         return {"items": len(items), "item_units_of_measure": len(units)}
 
     def _sync_partners(self, conn: sqlite3.Connection, watermark: str | None) -> dict[str, int]:
@@ -442,8 +423,8 @@ class SapSynchronizer:
                     " FROM sap_accounting_clerks k WHERE k.customer_no = contacts.customer_no)"
                     " THEN 'ap_clerk' ELSE 'buyer' END"
                 )
-            _state(conn, "customers", newest)
-            _state(conn, "contacts", newest)
+            record_sync(conn, "customers", newest)
+            record_sync(conn, "contacts", newest)
         return {"customers": len(customers), "contacts": len(contacts)}
 
     def _changed(
@@ -495,25 +476,19 @@ class SapSynchronizer:
             take(self._entities("A_BusinessPartnerContact", select=select, filter=condition))
         return found
 
-    def _customize(self, conn: sqlite3.Connection) -> dict[str, int]:
-        stamp = self._newest or _utc_now()
+    def _customize(self, conn: sqlite3.Connection, stamp: str) -> dict[str, int]:
         if self.customizing is not None:
             return sap_customizing.apply(conn, self.customizing, stamp=stamp)
         return sap_customizing.derive(conn, stamp=stamp)
 
 
+def _watermark(conn: sqlite3.Connection, table: str) -> str | None:
+    """Where the table's last run left its delta (the newest change it saw), or None."""
+    found = conn.execute("SELECT watermark FROM sync_state WHERE entity = ?", (table,))
+    row = found.fetchone()
+    return None if row is None else row[0]
+
+
 def _since(watermark: str) -> dt.datetime:
     """Where a delta starts: `OVERLAP` before the newest change the last run saw."""
     return dt.datetime.fromisoformat(watermark.replace("Z", "+00:00")) - OVERLAP
-
-
-def _state(conn: sqlite3.Connection, table: str, watermark: str | None) -> None:
-    conn.execute(
-        "INSERT OR REPLACE INTO sync_state (entity, watermark, synced_at, rows)"
-        " VALUES (?, ?, ?, (SELECT count(*) FROM " + table + "))",
-        (table, watermark, _utc_now()),
-    )
-
-
-def _utc_now() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -43,6 +43,8 @@ __all__ = [
     "Synchronizer",
     "create_mirror",
     "mirror_ddl",
+    "record_sync",
+    "utc_stamp",
 ]
 
 # What the catalog, provisioning and accounts read (synced in both modes).
@@ -166,7 +168,7 @@ class Synchronizer:
                 rows = {table: self._sync_table(conn, table, limit) for table in tables}
             finally:
                 conn.close()
-            self.last = SyncResult(rows, clock, time.perf_counter() - started, _utc_now())
+            self.last = SyncResult(rows, clock, time.perf_counter() - started, utc_stamp())
             self.generation += 1
             return rows
 
@@ -217,11 +219,7 @@ class Synchronizer:
                     conn.executemany(upsert, rows)
                     count += len(rows)
                 url, params = page.get("@odata.nextLink"), None
-            conn.execute(
-                "INSERT OR REPLACE INTO sync_state (entity, watermark, synced_at, rows)"
-                " VALUES (?, ?, ?, (SELECT count(*) FROM " + table + "))",
-                (table, limit, _utc_now()),
-            )
+            record_sync(conn, table, limit)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -245,5 +243,19 @@ def _table_name(name: str) -> str:
     return table
 
 
-def _utc_now() -> str:
+def record_sync(
+    conn: sqlite3.Connection, table: str, watermark: str | None, *, synced_at: str | None = None
+) -> None:
+    """A mirrored table's ``sync_state`` row: what the next delta starts from, when it was
+    synced (default now) and its row count (the catalog tells mirror versions apart by
+    the last two). Inside the caller's transaction."""
+    conn.execute(
+        "INSERT OR REPLACE INTO sync_state (entity, watermark, synced_at, rows)"
+        " VALUES (?, ?, ?, (SELECT count(*) FROM " + table + "))",
+        (table, watermark, synced_at or utc_stamp()),
+    )
+
+
+def utc_stamp() -> str:
+    """Wall-clock UTC in whole seconds, as ``sync_state`` keeps it."""
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
