@@ -424,16 +424,10 @@ class ErpIntegrationClient(FastHttpUser):
             return
         self._delta("items")
         self._delta("salesOrders")
-        data = runtime.data
-        if data is None or not data.buyers.logins:
+        picked = self._priced_account()
+        if picked is None:
             return
-        customer = self.rng.choice(data.buyers.logins).customer_no
-        if customer is None:
-            return
-        account = data.account(customer)
-        count = min(runtime.mix.journeys.price_lines, len(account.items))
-        if not count:
-            return
+        customer, account, count = picked
         lines = [
             {"itemNumber": item, "unitOfMeasureCode": unit, "quantity": quantity}
             for item, unit, quantity in self.rng.sample(account.items, count)
@@ -445,6 +439,18 @@ class ErpIntegrationClient(FastHttpUser):
             name="[erp] /calculatePrices",
         )
 
+    def _priced_account(self) -> tuple[str, Any, int] | None:
+        """A buyer's account to price and how many of its items (None: nothing to price)."""
+        data = runtime.data
+        if data is None or not data.buyers.logins:
+            return None
+        customer = self.rng.choice(data.buyers.logins).customer_no
+        if customer is None:
+            return None
+        account = data.account(customer)
+        count = min(runtime.mix.journeys.price_lines, len(account.items))
+        return (customer, account, count) if count else None
+
     def _sap_journey(self) -> None:
         """The same work spoken to SAP's services (`loadtests.sap_connector`)."""
         if self.sap is None:
@@ -454,18 +460,12 @@ class ErpIntegrationClient(FastHttpUser):
             )
         self.sap.delta("API_PRODUCT_SRV", "A_Product", "Product")
         self.sap.delta("API_SALES_ORDER_SRV", "A_SalesOrder", "SalesOrder")
-        data = runtime.data
-        if data is None or not data.buyers.logins:
+        picked = self._priced_account()
+        if picked is None:
             return
-        customer = self.rng.choice(data.buyers.logins).customer_no
-        if customer is None:
-            return
-        account = data.account(customer)
-        count = min(runtime.mix.journeys.price_lines, len(account.items))
-        if not count:
-            return
+        customer, account, count = picked
         self.sap.simulate(customer, self.rng.sample(account.items, count))
-        if data.has_credit_room(customer):
+        if runtime.data is not None and runtime.data.has_credit_room(customer):
             lines = self.rng.sample(account.items, min(3, len(account.items)))
             key, sent = runtime.key("sap-order"), time.time()
             created = self.sap.create_order(customer, lines, key, sent)
